@@ -1,0 +1,304 @@
+//! Pending logins and the callback: the part of the protocol that touches the session.
+//!
+//! A pending login (random `state`, PKCE verifier, OIDC nonce, the exact redirect URI, the user's
+//! state payload and a safe return-to path) is kept in the user's session, keyed by `state`, a few
+//! at most (several tabs may log in at once), for ten minutes. The callback takes it out (single
+//! use), so a forged, replayed or stale `state` is refused.
+
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::hooks::{AuthContext, Decision, GetAuth};
+use crate::install::{Core, Shared};
+use crate::{Error, Tokens};
+
+/// The session key of the logged-in user's ident (the seed's `session['auth']`).
+pub const AUTH_KEY: &str = "auth";
+/// The session key of the logged-in user's tokens.
+pub const TOKENS_KEY: &str = "oauth.tokens";
+/// The session key of the pending logins.
+pub(crate) const PENDING_KEY: &str = "oauth.pending";
+/// Pending logins kept per session (tabs logging in at once).
+const MAX_PENDING: usize = 5;
+/// How long a login may take at the provider, in seconds.
+const PENDING_TTL_SECS: i64 = 600;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Pending {
+    state: String,
+    verifier: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nonce: Option<String>,
+    redirect_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_state: Option<String>,
+    created_at: i64,
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// 256 random bits, base64url: used for `state`, the PKCE verifier (43 characters, within RFC
+/// 7636's 43..=128) and the nonce.
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Starts a login: stores a pending login in the session and returns the provider's URL.
+pub(crate) async fn start_login(
+    core: &Core,
+    session: &Session,
+    redirect_uri: String,
+    user_state: Option<String>,
+    next: Option<String>,
+) -> Result<String, Error> {
+    let pending = Pending {
+        state: random_token(),
+        verifier: random_token(),
+        nonce: core.client.provider().oidc.is_some().then(random_token),
+        redirect_uri,
+        next: next.filter(|n| is_safe_next(n)),
+        user_state,
+        created_at: now(),
+    };
+    let url = core.client.authorize_url(
+        &pending.redirect_uri,
+        &pending.state,
+        &pending.verifier,
+        pending.nonce.as_deref(),
+    )?;
+    let mut list: Vec<Pending> = session.get(PENDING_KEY).await?.unwrap_or_default();
+    let now = now();
+    list.retain(|p| now - p.created_at < PENDING_TTL_SECS);
+    if list.len() >= MAX_PENDING {
+        list.drain(..=list.len() - MAX_PENDING);
+    }
+    list.push(pending);
+    session.insert(PENDING_KEY, list).await?;
+    Ok(url.into())
+}
+
+/// Takes the pending login of `state` out of the session: each one is used at most once.
+async fn take_pending(session: &Session, state: &str) -> Result<Pending, Error> {
+    let mut list: Vec<Pending> = session.get(PENDING_KEY).await?.unwrap_or_default();
+    let now = now();
+    let found = list.iter().position(|p| constant_time_eq(p.state.as_bytes(), state.as_bytes()));
+    let pending = found.map(|i| list.swap_remove(i));
+    list.retain(|p| now - p.created_at < PENDING_TTL_SECS);
+    if list.is_empty() {
+        session.remove_value(PENDING_KEY).await?;
+    } else {
+        session.insert(PENDING_KEY, list).await?;
+    }
+    match pending {
+        Some(p) if now - p.created_at < PENDING_TTL_SECS => Ok(p),
+        _ => Err(Error::StateMismatch),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// True for a same-origin relative path: `/x`, never `//host`, `/\host`, a scheme, control
+/// characters, or any of those hidden behind percent-encoding.
+///
+/// ```
+/// use oauth_runtime::is_safe_next;
+/// assert!(is_safe_next("/dashboard?tab=2"));
+/// assert!(!is_safe_next("//evil.example"));
+/// assert!(!is_safe_next("/%2F/evil.example"));
+/// assert!(!is_safe_next("https://evil.example"));
+/// ```
+#[must_use]
+pub fn is_safe_next(next: &str) -> bool {
+    fn plain_ok(s: &str) -> bool {
+        s.starts_with('/')
+            && !s.starts_with("//")
+            && !s.contains('\\')
+            && !s.chars().any(char::is_control)
+    }
+    if next.len() > 2048 || !plain_ok(next) {
+        return false;
+    }
+    // Browsers decode before they resolve in some places: judge the decoded form too.
+    let decoded = percent_decode(next);
+    plain_ok(&decoded) && !decoded.contains("/\\")
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// The query of the callback (`?code=..&state=..` or `?error=..&state=..`).
+#[derive(Debug, Default)]
+pub(crate) struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    iss: Option<String>,
+}
+
+impl CallbackParams {
+    /// Parses the query leniently; the first of repeated parameters wins.
+    pub(crate) fn parse(query: &str) -> Self {
+        let mut params = Self::default();
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let slot = match &*key {
+                "code" => &mut params.code,
+                "state" => &mut params.state,
+                "error" => &mut params.error,
+                "iss" => &mut params.iss,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(value.into_owned());
+            }
+        }
+        params
+    }
+}
+
+/// The callback route: checks `state`, exchanges the code, asks `get_auth`, logs the user in.
+pub(crate) async fn callback<A: GetAuth>(
+    shared: Arc<Shared<A>>,
+    session: Session,
+    params: CallbackParams,
+) -> Response {
+    let core = &shared.core;
+    match finish_login(&shared, &session, params).await {
+        Ok(Some(response)) => response,
+        Ok(None) => Redirect::to(core.config.login).into_response(),
+        Err(error) => {
+            tracing::warn!(code = error.code(), "login failed");
+            if matches!(error, Error::SessionStore) {
+                return error.into_response();
+            }
+            let location = format!("{}?code={}", core.config.error, error.code());
+            Redirect::to(&location).into_response()
+        }
+    }
+}
+
+async fn finish_login<A: GetAuth>(
+    shared: &Shared<A>,
+    session: &Session,
+    params: CallbackParams,
+) -> Result<Option<Response>, Error> {
+    let core = &shared.core;
+    let state = params.state.as_deref().ok_or(Error::StateMismatch)?;
+    // The pending login is consumed first, whatever the provider answered: a second use of the
+    // same state is always refused.
+    let pending = take_pending(session, state).await?;
+    if let Some(error) = params.error.as_deref() {
+        return Err(Error::Provider(crate::error::ProviderErrorCode::parse(error)));
+    }
+    if let Some(oidc) = &core.client.provider().oidc {
+        match params.iss.as_deref() {
+            Some(iss) if iss != oidc.issuer => return Err(Error::IssuerMismatch),
+            None if core.client.provider().iss_parameter => return Err(Error::IssuerMismatch),
+            _ => {}
+        }
+    }
+    let code = params.code.as_deref().filter(|c| !c.is_empty()).ok_or(Error::MissingCode)?;
+    let (info, tokens) = core
+        .client
+        .exchange_code(code, &pending.redirect_uri, &pending.verifier, pending.nonce.as_deref())
+        .await?;
+    let cx = AuthContext {
+        ident: info.ident.clone(),
+        info,
+        session: session.clone(),
+        state: pending.user_state,
+    };
+    let Decision::Allow(mut response) = shared.auth.get_auth(&cx).await else {
+        tracing::info!("get_auth denied the login");
+        return Ok(None);
+    };
+    log_in(core, session, &cx.ident, tokens).await?;
+    if let Some(next) = pending.next
+        && response.status().is_redirection()
+        && let Ok(value) = http::HeaderValue::from_str(&next)
+    {
+        response.headers_mut().insert(http::header::LOCATION, value);
+    }
+    tracing::info!("login succeeded");
+    Ok(Some(response))
+}
+
+/// Stores the identity (and the tokens, unless turned off) under a fresh session id.
+async fn log_in(core: &Core, session: &Session, ident: &str, tokens: Tokens) -> Result<(), Error> {
+    // A new id at the moment of login defeats session fixation.
+    session.cycle_id().await?;
+    session.insert(AUTH_KEY, ident).await?;
+    if core.keep_tokens {
+        session.insert(TOKENS_KEY, tokens).await?;
+    }
+    Ok(())
+}
+
+/// The tokens of the logged-in user of this session, if any.
+///
+/// # Errors
+/// [`Error::SessionStore`] when the store fails.
+///
+/// ```no_run
+/// # async fn handler(session: oauth_runtime::Session) -> Result<(), oauth_runtime::Error> {
+/// if let Some(tokens) = oauth_runtime::tokens(&session).await? {
+///     let _bearer = tokens.access_token();
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn tokens(session: &Session) -> Result<Option<Tokens>, Error> {
+    Ok(session.get(TOKENS_KEY).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_accepts_relative_paths_only() {
+        for good in ["/", "/a/b?c=d#e", "/%7Euser"] {
+            assert!(is_safe_next(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a",
+            "//evil",
+            "/\\evil",
+            "\\\\evil",
+            "https://evil",
+            "/%2F%2Fevil",
+            "%2F%2Fevil",
+            "/%5Cevil",
+            "/%2f/evil",
+            "/\tevil",
+            "/%0d%0aSet-Cookie:x",
+            "javascript:alert(1)",
+        ] {
+            assert!(!is_safe_next(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn random_tokens_are_long_and_distinct() {
+        let (a, b) = (random_token(), random_token());
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
+    }
+}

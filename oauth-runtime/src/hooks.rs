@@ -1,0 +1,291 @@
+//! The contract between `#[oauth]` / `#[get_auth]` / `#[check_invalid]` / `#[logout]` and the runtime.
+//!
+//! The macros generate small impls of these traits; everything they do lives here, in ordinary
+//! functions. Users do not implement them by hand (the macros do), but may read them to know what
+//! a hook receives.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use tower_sessions::Session;
+
+use crate::UserInfo;
+
+/// A boxed, `Send` future, as returned by the hook adapters.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The paths and patterns of an `#[oauth]` struct, validated at compile time.
+///
+/// ```
+/// use oauth_runtime::hooks::Config;
+/// let config = Config { provider: "github", ..Config::DEFAULT };
+/// assert_eq!(config.redirect, "/redirect");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// The provider key (`"github"`, `"google"`, ...): which client `client_from_env` builds.
+    pub provider: &'static str,
+    /// The callback path the provider redirects back to (default `/redirect`).
+    pub redirect: &'static str,
+    /// Where failed logins are sent, with `?code=` (default `/error`).
+    pub error: &'static str,
+    /// The logout route the runtime adds (default `/logout`).
+    pub logout: &'static str,
+    /// Where anonymous requests are sent with a 303 (default `/login`).
+    pub login: &'static str,
+    /// Public path patterns: regular expressions that must match the whole path, as in FastHTML's
+    /// `Beforeware(skip=...)`.
+    pub skip: &'static [&'static str],
+}
+
+impl Config {
+    /// The seed's defaults: `/redirect`, `/error`, `/logout`, `/login`, nothing skipped.
+    pub const DEFAULT: Self = Self {
+        provider: "dev",
+        redirect: "/redirect",
+        error: "/error",
+        logout: "/logout",
+        login: "/login",
+        skip: &[],
+    };
+}
+
+/// What `get_auth` decided.
+///
+/// ```
+/// use oauth_runtime::hooks::{Decision, IntoDecision};
+/// use axum::response::Redirect;
+/// assert!(matches!(Some(Redirect::to("/")).into_decision(), Decision::Allow(_)));
+/// assert!(matches!(None::<Redirect>.into_decision(), Decision::Deny));
+/// ```
+#[derive(Debug)]
+pub enum Decision {
+    /// Log the user in and answer with this response.
+    Allow(Response),
+    /// Back to the login page, as when the seed's `get_auth` returns nothing.
+    Deny,
+}
+
+/// Return types a `#[get_auth]` function may have.
+#[diagnostic::on_unimplemented(
+    message = "`#[get_auth]` must return `Option<impl IntoResponse>` (`Some` logs the user in, `None` denies), not `{Self}`",
+    label = "this return type cannot mean allow or deny"
+)]
+pub trait IntoDecision {
+    /// Converts the hook's answer.
+    fn into_decision(self) -> Decision;
+}
+
+impl<R: IntoResponse> IntoDecision for Option<R> {
+    fn into_decision(self) -> Decision {
+        match self {
+            Some(response) => Decision::Allow(response.into_response()),
+            None => Decision::Deny,
+        }
+    }
+}
+
+impl IntoDecision for Decision {
+    fn into_decision(self) -> Decision {
+        self
+    }
+}
+
+/// Return types a `#[check_invalid]` function may have: `None`/`false` lets the request through.
+#[diagnostic::on_unimplemented(
+    message = "`#[check_invalid]` must return `bool` or `Option<impl IntoResponse>`, not `{Self}`",
+    label = "`false`/`None` lets the request through"
+)]
+pub trait IntoCheck {
+    /// `None`: the request goes on. `Some(Ok(response))`: answer with it. `Some(Err(()))`: end the
+    /// session and send the user to the login page.
+    fn into_check(self) -> Option<Result<Response, ()>>;
+}
+
+impl IntoCheck for bool {
+    fn into_check(self) -> Option<Result<Response, ()>> {
+        self.then_some(Err(()))
+    }
+}
+
+impl<R: IntoResponse> IntoCheck for Option<R> {
+    fn into_check(self) -> Option<Result<Response, ()>> {
+        self.map(|r| Ok(r.into_response()))
+    }
+}
+
+/// Everything `get_auth` may ask for.
+#[derive(Debug)]
+pub struct AuthContext {
+    /// What the provider says about the user.
+    pub info: UserInfo,
+    /// The user's unique id at the provider (`info.ident`).
+    pub ident: String,
+    /// The user's session.
+    pub session: Session,
+    /// The state payload given to `login_link`, if any.
+    pub state: Option<String>,
+}
+
+/// Everything `check_invalid` may ask for.
+#[derive(Debug)]
+pub struct GuardContext<'a> {
+    /// The request (without its body).
+    pub req: &'a Parts,
+    /// The user's session.
+    pub session: &'a Session,
+    /// The logged-in user's ident (the seed's `auth`).
+    pub auth: &'a str,
+}
+
+/// Everything the `logout` hook may ask for.
+#[derive(Debug)]
+pub struct LogoutContext {
+    /// The session, already without identity and tokens.
+    pub session: Session,
+    /// The ident of the user who logged out, if one was logged in.
+    pub auth: Option<String>,
+}
+
+/// Implemented by `#[get_auth]` for the auth struct.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no `#[get_auth]` function",
+    label = "add a function with `#[get_auth]` that decides who may log in",
+    note = "for example: `#[get_auth] fn get_auth(info: &UserInfo) -> Option<Redirect> {{ info.email_verified.then(|| Redirect::to(\"/\")) }}`"
+)]
+pub trait GetAuth: crate::OAuth {
+    /// Calls the user's function with the arguments it names.
+    fn get_auth<'a>(&'a self, cx: &'a AuthContext) -> BoxFuture<'a, Decision>;
+}
+
+/// Implemented by `#[check_invalid]` for the auth struct.
+pub trait CheckInvalid: crate::OAuth {
+    /// Calls the user's function with the arguments it names.
+    fn check_invalid<'a>(
+        &'a self,
+        cx: &'a GuardContext<'a>,
+    ) -> BoxFuture<'a, Option<Result<Response, ()>>>;
+}
+
+/// Implemented by `#[logout]` for the auth struct.
+pub trait Logout: crate::OAuth {
+    /// Calls the user's function with the arguments it names.
+    fn logout<'a>(&'a self, cx: &'a LogoutContext) -> BoxFuture<'a, Response>;
+}
+
+/// A `check_invalid` adapter, as a plain function pointer.
+pub type CheckInvalidFn<A> =
+    for<'a> fn(&'a A, &'a GuardContext<'a>) -> BoxFuture<'a, Option<Result<Response, ()>>>;
+/// A `logout` adapter, as a plain function pointer.
+pub type LogoutFn<A> = for<'a> fn(&'a A, &'a LogoutContext) -> BoxFuture<'a, Response>;
+
+/// The optional hooks of an auth struct, found by [`Probe`] where `#[oauth]` expands.
+pub struct Hooks<A> {
+    /// `#[check_invalid]`, if the user wrote one.
+    pub check_invalid: Option<CheckInvalidFn<A>>,
+    /// `#[logout]`, if the user wrote one.
+    pub logout: Option<LogoutFn<A>>,
+}
+
+impl<A> Clone for Hooks<A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A> Copy for Hooks<A> {}
+
+/// Finds the optional hooks of `A` without specialization: `(&&Probe::<A>::NEW).check_invalid_hook()`
+/// picks the impl on `&Probe<A>` when `A: CheckInvalid`, and the fallback on `Probe<A>` otherwise.
+/// This only works where `A` is a concrete type, which it is in the `#[oauth]` expansion.
+pub struct Probe<A>(PhantomData<fn() -> A>);
+
+impl<A> Probe<A> {
+    /// The probe value.
+    pub const NEW: Self = Self(PhantomData);
+}
+
+/// Chosen when the auth struct has a `#[check_invalid]` hook.
+pub trait HasCheckInvalid<A> {
+    /// The hook.
+    fn check_invalid_hook(&self) -> Option<CheckInvalidFn<A>>;
+}
+impl<A: CheckInvalid> HasCheckInvalid<A> for &Probe<A> {
+    fn check_invalid_hook(&self) -> Option<CheckInvalidFn<A>> {
+        Some(<A as CheckInvalid>::check_invalid)
+    }
+}
+/// Chosen when it has none.
+pub trait NoCheckInvalid<A> {
+    /// No hook.
+    fn check_invalid_hook(&self) -> Option<CheckInvalidFn<A>> {
+        None
+    }
+}
+impl<A> NoCheckInvalid<A> for Probe<A> {}
+
+/// Chosen when the auth struct has a `#[logout]` hook.
+pub trait HasLogout<A> {
+    /// The hook.
+    fn logout_hook(&self) -> Option<LogoutFn<A>>;
+}
+impl<A: Logout> HasLogout<A> for &Probe<A> {
+    fn logout_hook(&self) -> Option<LogoutFn<A>> {
+        Some(<A as Logout>::logout)
+    }
+}
+/// Chosen when it has none.
+pub trait NoLogout<A> {
+    /// No hook.
+    fn logout_hook(&self) -> Option<LogoutFn<A>> {
+        None
+    }
+}
+impl<A> NoLogout<A> for Probe<A> {}
+
+macro_rules! param_trait {
+    ($(#[$doc:meta])* $name:ident, $message:literal, $source:ty, $label:literal, {$($target:ty => |$v:ident| $conv:expr),* $(,)?}) => {
+        $(#[$doc])*
+        #[diagnostic::on_unimplemented(message = $message, label = $label)]
+        pub trait $name<'a>: Sized {
+            /// Converts the runtime's value to the parameter's type.
+            fn from_ref(value: $source) -> Self;
+        }
+        $(impl<'a> $name<'a> for $target {
+            fn from_ref($v: $source) -> Self { $conv }
+        })*
+    };
+}
+
+param_trait!(
+    /// Types the `info` parameter may have.
+    InfoParam, "the `info` parameter cannot have type `{Self}`", &'a UserInfo, "expected `&UserInfo` or `UserInfo`",
+    { &'a UserInfo => |v| v, UserInfo => |v| v.clone() }
+);
+param_trait!(
+    /// Types the `ident` (or `auth`) parameter may have.
+    IdentParam, "the `ident` parameter cannot have type `{Self}`", &'a str, "expected `&str` or `String`",
+    { &'a str => |v| v, String => |v| v.to_owned() }
+);
+param_trait!(
+    /// Types the `session` parameter may have.
+    SessionParam, "the `session` parameter cannot have type `{Self}`", &'a Session, "expected `&Session` or `Session`",
+    { &'a Session => |v| v, Session => |v| v.clone() }
+);
+param_trait!(
+    /// Types the `state` parameter may have.
+    StateParam, "the `state` parameter cannot have type `{Self}`", Option<&'a str>, "expected `Option<&str>` or `Option<String>`",
+    { Option<&'a str> => |v| v, Option<String> => |v| v.map(str::to_owned) }
+);
+param_trait!(
+    /// Types the `req` parameter of `check_invalid` may have.
+    RequestParam, "the `req` parameter cannot have type `{Self}`", &'a Parts, "expected `&Parts` (`http::request::Parts`)",
+    { &'a Parts => |v| v }
+);
+param_trait!(
+    /// Types the `auth` parameter of the `logout` hook may have (`None` when nobody was logged in).
+    OptionalIdentParam, "the `auth` parameter cannot have type `{Self}`", Option<&'a str>, "expected `Option<&str>` or `Option<String>`",
+    { Option<&'a str> => |v| v, Option<String> => |v| v.map(str::to_owned) }
+);

@@ -1,0 +1,246 @@
+//! Installing the auth on a router: routes, guard, session layer.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tower_sessions::cookie::{Key, SameSite};
+use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
+use url::Url;
+
+use crate::flow::{self, AUTH_KEY, CallbackParams};
+use crate::hooks::{Config, GetAuth, Hooks, LogoutContext};
+use crate::skip::SkipSet;
+use crate::{Client, Error, OAuth, guard};
+
+/// Where the development provider mounts itself (always public).
+pub(crate) const DEV_PREFIX: &str = "/_dev/oauth/";
+
+/// What the guard, the callback and the extractors share, whatever the auth struct.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) client: Client,
+    pub(crate) config: Config,
+    /// The user's `skip` plus the callback, error, login and logout paths.
+    pub(crate) public: SkipSet,
+    pub(crate) public_url: Option<Url>,
+    pub(crate) keep_tokens: bool,
+    pub(crate) revoke_on_logout: bool,
+}
+
+/// [`Core`] plus the user's auth struct and its hooks.
+pub(crate) struct Shared<A> {
+    pub(crate) auth: A,
+    pub(crate) hooks: Hooks<A>,
+    pub(crate) core: Arc<Core>,
+}
+
+/// Configures how an auth struct is installed: session store, public URL, cookie settings.
+///
+/// [`OAuth::install`] is the short form with the defaults (in-memory sessions, redirect URL from the
+/// request's `Host`).
+///
+/// ```
+/// use axum::{Router, response::Redirect, routing::get};
+/// use oauth_runtime::{OAuth, OAuthBuilder, UserInfo, dev::DevProvider, get_auth, oauth};
+///
+/// #[oauth(provider = "dev")]
+/// struct Auth;
+///
+/// #[get_auth]
+/// fn get_auth(info: &UserInfo) -> Option<Redirect> {
+///     info.email_verified.then(|| Redirect::to("/"))
+/// }
+///
+/// let dev = DevProvider::new("http://127.0.0.1:8000").unwrap();
+/// let app: Router = OAuthBuilder::new(Auth, dev.client())
+///     .public_url("http://127.0.0.1:8000".parse().unwrap())
+///     .cookie_name("my_app_session")
+///     .install(Router::new().route("/", get(|| async { "home" })));
+/// ```
+#[must_use]
+pub struct OAuthBuilder<A, S = MemoryStore> {
+    auth: A,
+    client: Client,
+    store: S,
+    public_url: Option<Url>,
+    cookie_name: String,
+    cookie_key: Option<Key>,
+    expiry: Expiry,
+    keep_tokens: bool,
+    revoke_on_logout: bool,
+}
+
+impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
+    /// The defaults: in-memory sessions, cookie `oauth_session`, 14 days of inactivity, tokens kept.
+    pub fn new(auth: A, client: impl Into<Client>) -> Self {
+        Self {
+            auth,
+            client: client.into(),
+            store: MemoryStore::default(),
+            public_url: None,
+            cookie_name: "oauth_session".to_owned(),
+            cookie_key: None,
+            expiry: Expiry::OnInactivity(time::Duration::days(14)),
+            keep_tokens: true,
+            revoke_on_logout: false,
+        }
+    }
+}
+
+impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
+    /// Keeps sessions in `store` (Redis or PostgreSQL when several instances serve one site; see
+    /// [`store`](crate::store)).
+    pub fn session_store<T: SessionStore + Clone>(self, store: T) -> OAuthBuilder<A, T> {
+        OAuthBuilder {
+            auth: self.auth,
+            client: self.client,
+            store,
+            public_url: self.public_url,
+            cookie_name: self.cookie_name,
+            cookie_key: self.cookie_key,
+            expiry: self.expiry,
+            keep_tokens: self.keep_tokens,
+            revoke_on_logout: self.revoke_on_logout,
+        }
+    }
+
+    /// The URL the site is reached at (`https://example.com`): redirect URLs are built from it,
+    /// and cookies are `Secure` when it is `https`.
+    ///
+    /// # Warning
+    /// Without it, redirect URLs come from the request's `Host` header (the seed's `redir_url`)
+    /// and cookies are not marked `Secure`: fine on localhost, not for production.
+    pub fn public_url(mut self, url: Url) -> Self {
+        self.public_url = Some(url);
+        self
+    }
+
+    /// The session cookie's name (default `oauth_session`); give each app on one domain its own.
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie_name = name.into();
+        self
+    }
+
+    /// Encrypts and signs the session cookie with `key`. Give every instance the same key (see
+    /// [`store::key_from_hex`](crate::store::key_from_hex)) so that they accept each other's cookies.
+    pub fn cookie_key(mut self, key: Key) -> Self {
+        self.cookie_key = Some(key);
+        self
+    }
+
+    /// When sessions expire (default: after 14 days of inactivity).
+    pub fn session_expiry(mut self, expiry: Expiry) -> Self {
+        self.expiry = expiry;
+        self
+    }
+
+    /// Whether the tokens are kept in the session after login (default `true`).
+    pub fn keep_tokens(mut self, keep: bool) -> Self {
+        self.keep_tokens = keep;
+        self
+    }
+
+    /// Revokes the user's token at the provider on logout (default `false`).
+    pub fn revoke_on_logout(mut self, revoke: bool) -> Self {
+        self.revoke_on_logout = revoke;
+        self
+    }
+
+    /// Adds the callback and logout routes to `router`, wraps every route in the guard and the
+    /// session layer, and returns the result. Call it on the finished router: routes added later
+    /// are not guarded.
+    ///
+    /// # Panics
+    /// At start-up, when `router` already has a route at the callback or logout path.
+    pub fn install(self, router: Router) -> Router {
+        let config = A::CONFIG;
+        if config.provider != self.client.provider().name && self.client.provider().name != "dev" {
+            tracing::warn!(
+                expected = config.provider,
+                got = self.client.provider().name,
+                "#[oauth(provider)] and the client's provider differ; the client is used"
+            );
+        }
+        if self.public_url.is_none() {
+            tracing::warn!(
+                "no public URL configured: redirect URLs follow the Host header and cookies are not Secure (fine for localhost only)"
+            );
+        }
+        // `#[oauth]` validated the patterns at compile time.
+        let mut public = SkipSet::new(config.skip).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "invalid skip pattern; nothing of `skip` is public");
+            SkipSet::default()
+        });
+        for path in [config.redirect, config.error, config.login, config.logout] {
+            public.insert_exact(path);
+        }
+        let dev_routes = self.client.inner.routes.clone();
+        if dev_routes.is_some() {
+            public.insert_prefix(DEV_PREFIX);
+        }
+        let secure = self.public_url.as_ref().is_some_and(|u| u.scheme() == "https");
+        let core = Arc::new(Core {
+            client: self.client,
+            config,
+            public,
+            public_url: self.public_url,
+            keep_tokens: self.keep_tokens,
+            revoke_on_logout: self.revoke_on_logout,
+        });
+        let shared = Arc::new(Shared { auth: self.auth, hooks: A::hooks(), core });
+
+        let auth_routes = Router::new()
+            .route(config.redirect, get(callback::<A>))
+            .route(config.logout, get(logout::<A>).post(logout::<A>))
+            .with_state(shared.clone());
+        let mut router = router.merge(auth_routes);
+        if let Some(dev) = dev_routes {
+            router = router.merge(dev);
+        }
+        let router = router.layer(axum::middleware::from_fn_with_state(shared, guard::guard::<A>));
+
+        let layer = SessionManagerLayer::new(self.store)
+            .with_name(self.cookie_name)
+            .with_same_site(SameSite::Lax)
+            .with_http_only(true)
+            .with_secure(secure)
+            .with_expiry(self.expiry);
+        match self.cookie_key {
+            Some(key) => router.layer(layer.with_private(key)),
+            None => router.layer(layer),
+        }
+    }
+}
+
+async fn callback<A: GetAuth>(
+    State(shared): State<Arc<Shared<A>>>,
+    session: Session,
+    RawQuery(query): RawQuery,
+) -> Response {
+    flow::callback(shared, session, CallbackParams::parse(query.as_deref().unwrap_or(""))).await
+}
+
+async fn logout<A: OAuth>(State(shared): State<Arc<Shared<A>>>, session: Session) -> Response {
+    let core = &shared.core;
+    let auth: Option<String> = match session.get(AUTH_KEY).await {
+        Ok(auth) => auth,
+        Err(_) => return Error::SessionStore.into_response(),
+    };
+    if core.revoke_on_logout
+        && let Ok(Some(tokens)) = flow::tokens(&session).await
+        && let Err(error) = core.client.revoke(&tokens).await
+    {
+        tracing::warn!(code = error.code(), "token revocation at logout failed");
+    }
+    // Deleting the record server-side means a copied cookie stops working too.
+    if session.flush().await.is_err() {
+        return Error::SessionStore.into_response();
+    }
+    match shared.hooks.logout {
+        Some(hook) => hook(&shared.auth, &LogoutContext { session, auth }).await,
+        None => Redirect::to(core.config.login).into_response(),
+    }
+}

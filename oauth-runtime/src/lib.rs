@@ -1,0 +1,88 @@
+//! Log in with Google, GitHub, Hugging Face, Discord or any OpenID Connect provider in an Axum app.
+//!
+//! A port of FastHTML's OAuth helpers: `#[oauth]` on a struct generates the callback and logout
+//! routes, the guard and the session handling; `#[get_auth]` on a function decides who gets in.
+//! Tokens live in each user's session, `state` is verified, PKCE is always on.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod client;
+pub mod error;
+mod extract;
+mod flow;
+mod guard;
+pub mod hooks;
+mod install;
+pub mod provider;
+pub mod skip;
+pub mod store;
+mod url;
+mod userinfo;
+
+pub use client::Client;
+pub use error::Error;
+pub use extract::{Ident, Login};
+pub use flow::{AUTH_KEY, TOKENS_KEY, is_safe_next, tokens};
+pub use install::OAuthBuilder;
+pub use url::redir_url;
+pub use oauth_macros::{check_invalid, get_auth, logout, oauth};
+pub use tower_sessions::Session;
+pub use userinfo::{Tokens, UserInfo};
+
+/// Implemented by `#[oauth]` for the user's auth struct.
+pub trait OAuth: Sized + Send + Sync + 'static {
+    /// The paths and patterns given to `#[oauth]`.
+    #[doc(hidden)]
+    const CONFIG: hooks::Config;
+    /// The optional hooks of this struct.
+    #[doc(hidden)]
+    fn hooks() -> hooks::Hooks<Self>;
+
+    /// Installs this auth on `router` with `client` and the defaults: the seed's
+    /// `oauth = Auth(app, client)`. See [`OAuthBuilder`] for the settings.
+    ///
+    /// ```
+    /// use axum::{Router, response::Redirect, routing::get};
+    /// use oauth_runtime::{OAuth, UserInfo, dev::DevProvider, get_auth, oauth};
+    ///
+    /// #[oauth(provider = "dev")]
+    /// struct Auth;
+    ///
+    /// #[get_auth]
+    /// fn get_auth(info: &UserInfo) -> Option<Redirect> {
+    ///     info.email_verified.then(|| Redirect::to("/"))
+    /// }
+    ///
+    /// let client = DevProvider::new("http://localhost:8000").unwrap().client();
+    /// let app: Router = Auth.install(Router::new().route("/", get(|| async { "home" })), client);
+    /// ```
+    fn install(self, router: axum::Router, client: impl Into<Client>) -> axum::Router
+    where
+        Self: hooks::GetAuth,
+    {
+        OAuthBuilder::new(self, client).install(router)
+    }
+
+    /// Starts configuring the installation (session store, public URL, cookies).
+    fn builder(self, client: impl Into<Client>) -> OAuthBuilder<Self>
+    where
+        Self: hooks::GetAuth,
+    {
+        OAuthBuilder::new(self, client)
+    }
+}
+
+/// Items the macros' expansions name. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::OAuth;
+    pub use crate::hooks::{
+        AuthContext, BoxFuture, CheckInvalid, Config, Decision, GetAuth, GuardContext, HasCheckInvalid,
+        HasLogout, Hooks, IdentParam, InfoParam, IntoCheck, IntoDecision, Logout, LogoutContext,
+        NoCheckInvalid, NoLogout, OptionalIdentParam, Probe, RequestParam, SessionParam, StateParam,
+    };
+    pub use ::axum::response::{IntoResponse, Response};
+    pub use ::std::result::Result;
+    pub use ::std::boxed::Box;
+    pub use ::std::option::Option;
+}

@@ -1,0 +1,76 @@
+//! The redirect URL (the callback URL the provider sends the browser back to).
+
+use http::request::Parts;
+use http::uri::Authority;
+use url::Url;
+
+use crate::Error;
+
+/// The seed's `redir_url(request, path)`: the absolute URL of `path` on the host the request was
+/// sent to, `http` for `localhost`/`127.0.0.1`/`[::1]` and `https` elsewhere.
+///
+/// Prefer a configured public URL in production ([`OAuthBuilder::public_url`](crate::OAuthBuilder::public_url)):
+/// the `Host` header is chosen by the client. `X-Forwarded-*` headers are never trusted here.
+///
+/// # Errors
+/// [`Error::Config`] when the request has no valid `Host`.
+///
+/// ```
+/// use oauth_runtime::redir_url;
+/// let req = http::Request::get("/login").header("host", "localhost:8000").body(()).unwrap();
+/// let (parts, ()) = req.into_parts();
+/// assert_eq!(redir_url(&parts, "/redirect").unwrap(), "http://localhost:8000/redirect");
+/// ```
+pub fn redir_url(parts: &Parts, path: &str) -> Result<String, Error> {
+    Ok(format!("{}{path}", request_origin(parts)?))
+}
+
+/// `scheme://host[:port]` of the request, by the seed's rule.
+pub(crate) fn request_origin(parts: &Parts) -> Result<String, Error> {
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.authority().map(Authority::as_str))
+        .ok_or_else(|| Error::Config("the request has no Host header".into()))?;
+    // Parsing as an authority rejects paths, user info tricks and spaces.
+    let authority: Authority = host
+        .parse()
+        .map_err(|_| Error::Config("the request's Host header is not a host".into()))?;
+    if authority.as_str().contains('@') {
+        return Err(Error::Config("the request's Host header is not a host".into()));
+    }
+    let scheme = if is_loopback(authority.host()) { "http" } else { "https" };
+    Ok(format!("{scheme}://{authority}"))
+}
+
+pub(crate) fn is_loopback(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// The origin of a configured public URL, without a trailing slash (`https://example.com/app`).
+pub(crate) fn public_origin(url: &Url) -> String {
+    url.as_str().trim_end_matches('/').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(host: &str) -> Parts {
+        http::Request::get("/").header("host", host).body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn localhost_is_http_elsewhere_https() {
+        assert_eq!(redir_url(&parts("127.0.0.1:3000"), "/r").unwrap(), "http://127.0.0.1:3000/r");
+        assert_eq!(redir_url(&parts("example.com"), "/r").unwrap(), "https://example.com/r");
+    }
+
+    #[test]
+    fn hostile_hosts_are_refused() {
+        assert!(redir_url(&parts("evil.com/path"), "/r").is_err());
+        assert!(redir_url(&parts("user@evil.com"), "/r").is_err());
+        assert!(redir_url(&parts("a b"), "/r").is_err());
+    }
+}

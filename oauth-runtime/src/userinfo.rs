@@ -1,0 +1,194 @@
+//! What a provider says about the user, and the tokens of a login.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The user as the provider describes them: the seed's `info`.
+///
+/// The common fields are filled from each provider's own keys; `raw` keeps the whole answer for
+/// anything else (`info.raw["login"]` on GitHub).
+///
+/// ```
+/// use oauth_runtime::UserInfo;
+/// let info = UserInfo::from_claims("sub", serde_json::json!({
+///     "sub": "42", "email": "ada@example.com", "email_verified": true,
+/// })).unwrap();
+/// assert_eq!(info.ident, "42");
+/// assert_eq!(info.email.as_deref(), Some("ada@example.com"));
+/// assert!(info.email_verified);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserInfo {
+    /// The user's unique, stable id at the provider (`sub`, or GitHub's and Discord's `id`).
+    pub ident: String,
+    /// The user's email address, if the provider shared one.
+    pub email: Option<String>,
+    /// True only when the provider says the email address is verified.
+    pub email_verified: bool,
+    /// The display name.
+    pub name: Option<String>,
+    /// The user name (`login` on GitHub, `preferred_username` in OpenID Connect, `username` on Discord).
+    pub username: Option<String>,
+    /// A picture URL.
+    pub picture: Option<String>,
+    /// The provider's answer as it came.
+    pub raw: serde_json::Value,
+}
+
+impl UserInfo {
+    /// Builds user info from OpenID-style claims, taking the id from `id_key`. Integer ids (GitHub,
+    /// Discord snowflakes sent as numbers) become their decimal string. `None` when the id is
+    /// missing or empty.
+    #[must_use]
+    pub fn from_claims(id_key: &str, raw: serde_json::Value) -> Option<Self> {
+        let ident = match raw.get(id_key)? {
+            serde_json::Value::String(s) if !s.is_empty() => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        let text = |key: &str| raw.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let email_verified = match raw.get("email_verified") {
+            Some(serde_json::Value::Bool(b)) => *b,
+            // Some providers (older Google, Cognito) send the flag as a string.
+            Some(serde_json::Value::String(s)) => s == "true",
+            _ => false,
+        };
+        Some(Self {
+            ident,
+            email: text("email"),
+            email_verified,
+            name: text("name"),
+            username: text("preferred_username").or_else(|| text("login")).or_else(|| text("username")),
+            picture: text("picture").or_else(|| text("avatar_url")),
+            raw,
+        })
+    }
+
+    /// The domain of a verified email address, lower-cased; `None` when there is no verified email.
+    ///
+    /// ```
+    /// # use oauth_runtime::UserInfo;
+    /// let info = UserInfo::from_claims("sub", serde_json::json!({
+    ///     "sub": "1", "email": "ada@Answer.AI", "email_verified": true,
+    /// })).unwrap();
+    /// assert_eq!(info.verified_email_domain().as_deref(), Some("answer.ai"));
+    /// ```
+    #[must_use]
+    pub fn verified_email_domain(&self) -> Option<String> {
+        if !self.email_verified {
+            return None;
+        }
+        let (_, domain) = self.email.as_deref()?.rsplit_once('@')?;
+        Some(domain.to_ascii_lowercase())
+    }
+}
+
+/// The tokens of one login. They live in that user's session, never on the shared client.
+///
+/// `Debug` does not print the tokens.
+///
+/// ```
+/// use oauth_runtime::Tokens;
+/// let tokens = Tokens::new("secret-access-token");
+/// assert_eq!(tokens.access_token(), "secret-access-token");
+/// assert!(!format!("{tokens:?}").contains("secret"));
+/// ```
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tokens {
+    access_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+    /// Unix time (seconds) at which the access token expires, if the provider said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    scopes: Vec<String>,
+}
+
+impl Tokens {
+    /// Tokens with only an access token.
+    #[must_use]
+    pub fn new(access_token: impl Into<String>) -> Self {
+        Self {
+            access_token: access_token.into(),
+            refresh_token: None,
+            id_token: None,
+            expires_at: None,
+            scopes: Vec::new(),
+        }
+    }
+
+    /// Adds a refresh token.
+    #[must_use]
+    pub fn with_refresh_token(mut self, token: Option<String>) -> Self {
+        self.refresh_token = token;
+        self
+    }
+
+    /// Adds the raw ID token (kept for RP-initiated logout's `id_token_hint`).
+    #[must_use]
+    pub fn with_id_token(mut self, token: Option<String>) -> Self {
+        self.id_token = token;
+        self
+    }
+
+    /// Sets the expiry as a Unix time in seconds.
+    #[must_use]
+    pub fn with_expires_at(mut self, at: Option<i64>) -> Self {
+        self.expires_at = at;
+        self
+    }
+
+    /// Sets the granted scopes.
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: Vec<String>) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    /// The access token, for calling the provider's API on the user's behalf.
+    #[must_use]
+    pub fn access_token(&self) -> &str {
+        &self.access_token
+    }
+
+    /// The refresh token, if the provider issued one.
+    #[must_use]
+    pub fn refresh_token(&self) -> Option<&str> {
+        self.refresh_token.as_deref()
+    }
+
+    /// The raw ID token (OpenID Connect), if any.
+    #[must_use]
+    pub fn id_token(&self) -> Option<&str> {
+        self.id_token.as_deref()
+    }
+
+    /// When the access token expires (Unix seconds), if known.
+    #[must_use]
+    pub fn expires_at(&self) -> Option<i64> {
+        self.expires_at
+    }
+
+    /// The scopes the provider granted, if it said.
+    #[must_use]
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .field("expires_at", &self.expires_at)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
