@@ -91,6 +91,31 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
 }
 
 impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
+    /// Applies the deployment settings from the environment:
+    ///
+    /// - `PUBLIC_URL`: the site's URL (see [`public_url`](Self::public_url)); optional;
+    /// - `SESSION_STORE`: `memory` (default), `sqlite:///abs/path.db`, `redis://host:port`,
+    ///   `postgres://...` (see [`AnyStore`](crate::store::AnyStore));
+    /// - `SESSION_KEY`: 128 hex characters; the cookie is then encrypted and signed with it, and
+    ///   every instance and restart that shares the key accepts it. Optional.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a malformed value, [`Error::SessionStore`] for a store that cannot be
+    /// reached.
+    pub async fn configure_from_env(self) -> Result<OAuthBuilder<A, crate::store::AnyStore>, Error> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let store = crate::store::AnyStore::from_url(var("SESSION_STORE").as_deref().unwrap_or("memory")).await?;
+        let mut builder = self.session_store(store);
+        if let Some(url) = var("PUBLIC_URL") {
+            let url = Url::parse(&url).map_err(|_| Error::Config("PUBLIC_URL is not a URL".into()))?;
+            builder = builder.public_url(url);
+        }
+        if let Some(key) = var("SESSION_KEY") {
+            builder = builder.cookie_key(crate::store::key_from_hex(&key)?);
+        }
+        Ok(builder)
+    }
+
     /// Keeps sessions in `store` (Redis or PostgreSQL when several instances serve one site; see
     /// [`store`](crate::store)).
     pub fn session_store<T: SessionStore + Clone>(self, store: T) -> OAuthBuilder<A, T> {

@@ -22,3 +22,165 @@ pub fn key_from_hex(hex_key: &str) -> Result<Key, Error> {
     }
     Ok(Key::from(&bytes))
 }
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tower_sessions::MemoryStore;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+/// A session store picked at run time from a URL, as the examples' `SESSION_STORE`:
+///
+/// | URL | store | feature |
+/// |---|---|---|
+/// | `memory` | in process (one instance, lost on restart) | always |
+/// | `sqlite:///absolute/path.db` | SQLite file, created if missing | `sqlite` |
+/// | `redis://host:port` | Redis (several instances) | `redis` |
+/// | `postgres://...` | PostgreSQL (several instances) | `postgres` |
+///
+/// SQL stores create their table and purge expired sessions every minute in the background.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use oauth_runtime::store::AnyStore;
+/// let store = AnyStore::from_url("memory").await.unwrap();
+/// assert!(matches!(store, AnyStore::Memory(_)));
+/// assert!(AnyStore::from_url("ftp://nope").await.is_err());
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum AnyStore {
+    /// In process.
+    Memory(MemoryStore),
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(tower_sessions_sqlx_store::SqliteStore),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(tower_sessions_sqlx_store::PostgresStore),
+    /// Redis.
+    #[cfg(feature = "redis")]
+    Redis(tower_sessions_redis_store::RedisStore<tower_sessions_redis_store::fred::prelude::Pool>),
+}
+
+impl AnyStore {
+    /// Opens the store `url` names (see the table above).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unknown or malformed URL, or a feature not compiled in;
+    /// [`Error::SessionStore`] when the store cannot be reached or set up.
+    pub async fn from_url(url: &str) -> Result<Self, Error> {
+        if url == "memory" || url.is_empty() {
+            return Ok(Self::Memory(MemoryStore::default()));
+        }
+        let scheme = url.split_once("://").map_or("", |(s, _)| s);
+        match scheme {
+            #[cfg(feature = "sqlite")]
+            "sqlite" => sqlite(url).await,
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => postgres(url).await,
+            #[cfg(feature = "redis")]
+            "redis" | "rediss" => redis(url).await,
+            _ => Err(Error::Config(format!(
+                "SESSION_STORE `{scheme}` is not one of memory, sqlite://, postgres://, redis:// (or its feature is off)"
+            ))),
+        }
+    }
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn purge_expired<S: tower_sessions::ExpiredDeletion + Clone>(store: &S) {
+    let store = store.clone();
+    tokio::spawn(async move {
+        if let Err(error) = store.continuously_delete_expired(Duration::from_secs(60)).await {
+            tracing::warn!(%error, "expired-session purge stopped");
+        }
+    });
+}
+
+#[cfg(feature = "sqlite")]
+async fn sqlite(url: &str) -> Result<AnyStore, Error> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    let path = url.trim_start_matches("sqlite://");
+    if !path.starts_with('/') {
+        return Err(Error::Config("SESSION_STORE sqlite:// needs an absolute path (sqlite:///var/lib/app/sessions.db)".into()));
+    }
+    if let Some(dir) = std::path::Path::new(path).parent() {
+        std::fs::create_dir_all(dir).map_err(|_| Error::Config(format!("cannot create {}", dir.display())))?;
+    }
+    let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+    let pool = SqlitePoolOptions::new()
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_with(options)
+        .await
+        .map_err(|_| Error::SessionStore)?;
+    let store = tower_sessions_sqlx_store::SqliteStore::new(pool);
+    store.migrate().await.map_err(|_| Error::SessionStore)?;
+    purge_expired(&store);
+    Ok(AnyStore::Sqlite(store))
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres(url: &str) -> Result<AnyStore, Error> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(3))
+        .connect(url)
+        .await
+        .map_err(|_| Error::SessionStore)?;
+    let store = tower_sessions_sqlx_store::PostgresStore::new(pool);
+    store.migrate().await.map_err(|_| Error::SessionStore)?;
+    purge_expired(&store);
+    Ok(AnyStore::Postgres(store))
+}
+
+#[cfg(feature = "redis")]
+async fn redis(url: &str) -> Result<AnyStore, Error> {
+    use tower_sessions_redis_store::fred::prelude::{ClientLike as _, Config, ReconnectPolicy};
+    use tower_sessions_redis_store::fred::types::Builder;
+    let config = Config::from_url(url).map_err(|_| Error::Config("SESSION_STORE is not a valid redis:// URL".into()))?;
+    // Bounded waits so that a Redis outage turns into a 503 instead of a hung request.
+    let pool = Builder::from_config(config)
+        .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(2))
+        .with_connection_config(|c| {
+            c.connection_timeout = Duration::from_secs(2);
+            c.internal_command_timeout = Duration::from_secs(2);
+            c.max_command_attempts = 1;
+        })
+        .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+        .build_pool(4)
+        .map_err(|_| Error::SessionStore)?;
+    pool.init().await.map_err(|_| Error::SessionStore)?;
+    Ok(AnyStore::Redis(tower_sessions_redis_store::RedisStore::new(pool)))
+}
+
+macro_rules! delegate {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Self::Memory($store) => $call,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite($store) => $call,
+            #[cfg(feature = "postgres")]
+            Self::Postgres($store) => $call,
+            #[cfg(feature = "redis")]
+            Self::Redis($store) => $call,
+        }
+    };
+}
+
+#[async_trait]
+impl SessionStore for AnyStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        delegate!(self, s => s.create(record).await)
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        delegate!(self, s => s.save(record).await)
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        delegate!(self, s => s.load(id).await)
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        delegate!(self, s => s.delete(id).await)
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test suite: unit, UI (trybuild), flow and conformance tests, then doctests.
+# Needs only a Rust toolchain, Node 20 + npm (for the `oidc-provider` peer) and loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The real OpenID Connect peer, installed from the lock file.
+if [[ ! -d tests/oidc-provider/node_modules ]] || [[ tests/oidc-provider/package-lock.json -nt tests/oidc-provider/node_modules ]]; then
+  npm ci --prefix tests/oidc-provider --no-audit --no-fund
+fi
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install cargo-nextest --locked
+fi
+
+cargo nextest run --workspace --all-features --no-fail-fast
+cargo test --workspace --all-features --doc

@@ -1,0 +1,230 @@
+//! Test helpers: a real server on 127.0.0.1, a cookie-keeping client that does not follow
+//! redirects (so each hop is asserted), and a driver for the development provider's login page.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use axum::Router;
+use reqwest::{StatusCode, header};
+
+/// A running app: `base` is its origin, e.g. `http://127.0.0.1:41234`.
+pub struct Server {
+    pub base: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Binds a port first, so that `make` can build clients that know the app's origin.
+pub async fn serve<F, Fut>(make: F) -> Server
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Router>,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = make(base.clone()).await;
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    Server { base, task }
+}
+
+/// A browser without JavaScript: keeps cookies, never follows redirects by itself.
+#[derive(Clone)]
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap();
+        Self { http, jar }
+    }
+
+    /// The `Cookie` header this browser sends to `url`.
+    pub fn cookie_header(&self, url: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore as _;
+        self.jar.cookies(&url.parse().unwrap()).map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    pub async fn get(&self, url: &str) -> Page {
+        Page::from(self.http.get(url).send().await.unwrap()).await
+    }
+
+    pub async fn get_with(&self, url: &str, headers: &[(&str, &str)]) -> Page {
+        let mut req = self.http.get(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Page::from(req.send().await.unwrap()).await
+    }
+
+    pub async fn post_form(&self, url: &str, form: &[(String, String)]) -> Page {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let res = self
+            .http
+            .post(url)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        Page::from(res).await
+    }
+
+    pub async fn post(&self, url: &str) -> Page {
+        Page::from(self.http.post(url).send().await.unwrap()).await
+    }
+
+    /// From the app's `/login` page to the callback URL the development provider redirects to
+    /// (not yet followed): returns that URL.
+    pub async fn dev_authorize(&self, base: &str, login_path: &str, name: &str) -> String {
+        let login = self.get(&format!("{base}{login_path}")).await;
+        assert_eq!(login.status, StatusCode::OK, "login page: {}", login.body);
+        let link = first_href(&login.body).expect("login page has a link");
+        let page = self.get(&link).await;
+        assert_eq!(page.status, StatusCode::OK, "dev authorize page: {}", page.body);
+        let (action, mut fields) = parse_form(&page.body, &link);
+        fields.retain(|(k, _)| k != "login" && k != "action");
+        fields.push(("login".into(), name.into()));
+        fields.push(("action".into(), "allow".into()));
+        let back = self.post_form(&action, &fields).await;
+        assert_eq!(back.status, StatusCode::SEE_OTHER, "dev login: {}", back.body);
+        back.location.expect("redirect to the callback")
+    }
+
+    /// A whole login through the development provider; returns the app's final response to the
+    /// callback.
+    pub async fn dev_login(&self, base: &str, name: &str) -> Page {
+        let callback = self.dev_authorize(base, "/login", name).await;
+        self.get(&callback).await
+    }
+}
+
+impl Page {
+    async fn from(res: reqwest::Response) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        let body = res.text().await.unwrap();
+        Self { status, location, headers, body }
+    }
+}
+
+/// The first `href="..."` of a page, HTML-unescaped.
+pub fn first_href(html: &str) -> Option<String> {
+    let re = regex::Regex::new(r#"href="([^"]+)""#).unwrap();
+    re.captures(html).map(|c| html_escape::decode_html_entities(&c[1]).into_owned())
+}
+
+/// The action (absolute) and the named inputs of the first form of a page.
+pub fn parse_form(html: &str, page_url: &str) -> (String, Vec<(String, String)>) {
+    let form = regex::Regex::new(r#"(?s)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>"#).unwrap();
+    let caps = form.captures(html).expect("a form");
+    let action = html_escape::decode_html_entities(&caps[1]).into_owned();
+    let action = url::Url::parse(page_url).unwrap().join(&action).unwrap().to_string();
+    let input = regex::Regex::new(r#"<input([^>]*)>"#).unwrap();
+    let attr = |tag: &str, name: &str| {
+        let re = regex::Regex::new(&format!(r#"\b{name}="([^"]*)""#)).unwrap();
+        re.captures(tag).map(|c| html_escape::decode_html_entities(&c[1]).into_owned())
+    };
+    let mut fields = Vec::new();
+    for tag in input.captures_iter(&caps[2]) {
+        if let Some(name) = attr(&tag[1], "name") {
+            fields.push((name, attr(&tag[1], "value").unwrap_or_default()));
+        }
+    }
+    (action, fields)
+}
+
+/// The query of a URL as a map.
+pub fn query(url: &str) -> HashMap<String, String> {
+    url::Url::parse(url).unwrap().query_pairs().into_owned().collect()
+}
+
+/// An example binary running as a child process; killed on drop.
+pub struct Example {
+    pub base: String,
+    child: std::process::Child,
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The path of a built example (`cargo test` builds examples next to the test binaries' `deps/`),
+/// built on demand when it is missing.
+pub fn example_path(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let path = profile_dir.join("examples").join(name);
+    if !path.exists() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--all-features", "--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "building example {name}");
+    }
+    path
+}
+
+/// A free port on 127.0.0.1 (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts `examples/<name>` with `env` on a free port and waits (60 s at most) for its
+/// "listening on" line.
+pub fn start_example(name: &str, env: &[(&str, String)]) -> Example {
+    use std::io::BufRead as _;
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut cmd = std::process::Command::new(example_path(name));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BIND", &bind)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("listening on") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let example = Example { base: format!("http://{bind}"), child };
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("example {name} did not start"));
+    example
+}

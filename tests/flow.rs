@@ -1,0 +1,252 @@
+//! End-to-end login flows against the embedded development provider, over real HTTP on
+//! 127.0.0.1: login link -> provider -> callback -> protected page -> logout.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::response::{Html, IntoResponse, Redirect};
+use axum::routing::get;
+use common::{Browser, serve};
+use oauth_runtime::dev::DevProvider;
+use oauth_runtime::prelude::*;
+use reqwest::StatusCode;
+
+#[oauth(provider = "dev", skip = ["/public", r"/assets/.*"])]
+struct Auth {
+    /// Idents that `check_invalid` bans.
+    banned: Vec<String>,
+    /// How many times `get_auth` ran.
+    calls: Arc<AtomicUsize>,
+}
+
+#[get_auth]
+async fn get_auth(oauth: &Auth, info: &UserInfo, session: &Session, state: Option<&str>) -> Option<Redirect> {
+    oauth.calls.fetch_add(1, Ordering::SeqCst);
+    if info.username.as_deref() == Some("mallory") {
+        return None;
+    }
+    session.insert("email", info.email.clone()).await.ok()?;
+    session.insert("state", state).await.ok()?;
+    Some(Redirect::to("/"))
+}
+
+#[check_invalid]
+fn check_invalid(oauth: &Auth, auth: &str, req: &http::request::Parts) -> Option<impl IntoResponse> {
+    let _ = req;
+    oauth.banned.iter().any(|b| b == auth).then(|| (StatusCode::FORBIDDEN, "banned"))
+}
+
+async fn home(Ident(auth): Ident, session: Session) -> Html<String> {
+    let email: Option<String> = session.get("email").await.unwrap().flatten();
+    let state: Option<String> = session.get("state").await.unwrap().flatten();
+    Html(format!("Logged in as {auth} <{}> state={state:?}", email.unwrap_or_default()))
+}
+
+async fn login(login: Login) -> Result<Html<String>, Error> {
+    Ok(Html(format!(r#"<a href="{}">Log in</a>"#, html_escape::encode_double_quoted_attribute(&login.link().await?))))
+}
+
+async fn login_with_state(login: Login) -> Result<Html<String>, Error> {
+    let href = login.link_with_state("current_prompt: add a unicorn").await?;
+    Ok(Html(format!(r#"<a href="{}">Log in</a>"#, html_escape::encode_double_quoted_attribute(&href))))
+}
+
+async fn app(base: String, banned: Vec<String>, calls: Arc<AtomicUsize>) -> Router {
+    let dev = DevProvider::new(&base).unwrap();
+    let router = Router::new()
+        .route("/", get(home))
+        .route("/private", get(|Ident(a): Ident| async move { format!("private for {a}") }))
+        .route("/public", get(|| async { "public" }))
+        .route("/assets/app.css", get(|| async { "css" }))
+        .route("/login", get(login))
+        .route("/login-state", get(login_with_state))
+        .route("/error", get(|q: axum::extract::RawQuery| async move { format!("error {}", q.0.unwrap_or_default()) }));
+    Auth { banned, calls }.builder(dev.client()).public_url(base.parse().unwrap()).install(router)
+}
+
+async fn start() -> (common::Server, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    (serve(|base| app(base, vec!["dev-banned".into()], c)).await, calls)
+}
+
+#[tokio::test]
+async fn full_login_and_logout() {
+    let (server, calls) = start().await;
+    let b = Browser::new();
+    let base = &server.base;
+
+    let anon = b.get(&format!("{base}/")).await;
+    assert_eq!(anon.status, StatusCode::SEE_OTHER);
+    assert_eq!(anon.location.as_deref(), Some("/login"));
+
+    let done = b.dev_login(base, "ada").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location.as_deref(), Some("/"));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    let home = b.get(&format!("{base}/")).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.starts_with("Logged in as dev-"), "{}", home.body);
+    assert!(home.body.contains("<ada@example.com>"), "{}", home.body);
+    assert!(home.body.contains("state=None"), "{}", home.body);
+
+    let out = b.get(&format!("{base}/logout")).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    let after = b.get(&format!("{base}/")).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn copied_cookie_stops_working_after_logout() {
+    let (server, _) = start().await;
+    let base = &server.base;
+    let b = Browser::new();
+    b.dev_login(base, "ada").await;
+    let stolen = b.cookie_header(base).expect("a session cookie");
+    let thief = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let with_stolen = || thief.get(format!("{base}/private")).header("cookie", &stolen).send();
+    assert_eq!(with_stolen().await.unwrap().status(), StatusCode::OK);
+    b.post(&format!("{base}/logout")).await;
+    // The record is gone server-side: the copied cookie no longer logs anyone in.
+    assert_eq!(with_stolen().await.unwrap().status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn session_id_is_cycled_at_login() {
+    let (server, _) = start().await;
+    let base = &server.base;
+    let b = Browser::new();
+    b.get(&format!("{base}/login")).await;
+    let before = b.cookie_header(base).expect("the login link starts a session");
+    b.dev_login(base, "ada").await;
+    let after = b.cookie_header(base).unwrap();
+    assert_ne!(before, after, "session fixation: the id must change at login");
+    let thief = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let old = thief.get(format!("{base}/private")).header("cookie", &before).send().await.unwrap();
+    assert_eq!(old.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn replayed_and_forged_callbacks_are_refused() {
+    let (server, calls) = start().await;
+    let base = &server.base;
+    let b = Browser::new();
+    let callback = b.dev_authorize(base, "/login", "ada").await;
+    assert_eq!(b.get(&callback).await.location.as_deref(), Some("/"));
+
+    // The same callback again: the state was single-use.
+    let again = b.get(&callback).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(again.location.as_deref(), Some("/error?code=state_mismatch"));
+
+    // Another browser that never started a login (login CSRF): refused, not logged in.
+    let victim = Browser::new();
+    let forged = victim.get(&callback).await;
+    assert_eq!(forged.location.as_deref(), Some("/error?code=state_mismatch"));
+    assert_eq!(victim.get(&format!("{base}/")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    let garbage = victim.get(&format!("{base}/redirect?code=x&state=nope")).await;
+    assert_eq!(garbage.location.as_deref(), Some("/error?code=state_mismatch"));
+    let empty = victim.get(&format!("{base}/redirect")).await;
+    assert_eq!(empty.location.as_deref(), Some("/error?code=state_mismatch"));
+}
+
+#[tokio::test]
+async fn denied_by_get_auth_goes_back_to_login() {
+    let (server, calls) = start().await;
+    let b = Browser::new();
+    let res = b.dev_login(&server.base, "mallory").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location.as_deref(), Some("/login"));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(b.get(&format!("{}/", server.base)).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn state_payload_reaches_get_auth() {
+    let (server, _) = start().await;
+    let b = Browser::new();
+    let callback = b.dev_authorize(&server.base, "/login-state", "ada").await;
+    // The provider only ever sees a random state, never the payload.
+    assert!(!callback.contains("unicorn"));
+    b.get(&callback).await;
+    let home = b.get(&format!("{}/", server.base)).await;
+    assert!(home.body.contains(r#"state=Some("current_prompt: add a unicorn")"#), "{}", home.body);
+}
+
+#[tokio::test]
+async fn next_is_honoured_when_safe_only() {
+    let (server, _) = start().await;
+    let base = &server.base;
+    let b = Browser::new();
+    let callback = b.dev_authorize(base, "/login?next=/private%3Fx%3D1", "ada").await;
+    assert_eq!(b.get(&callback).await.location.as_deref(), Some("/private?x=1"));
+
+    let b = Browser::new();
+    let callback = b.dev_authorize(base, "/login?next=//evil.example", "ada").await;
+    assert_eq!(b.get(&callback).await.location.as_deref(), Some("/"));
+}
+
+#[tokio::test]
+async fn provider_error_lands_on_the_error_page_with_its_code() {
+    let (server, calls) = start().await;
+    let b = Browser::new();
+    let login = b.get(&format!("{}/login", server.base)).await;
+    let link = common::first_href(&login.body).unwrap();
+    let state = common::query(&link)["state"].clone();
+    let res = b.get(&format!("{}/redirect?error=access_denied&state={state}", server.base)).await;
+    assert_eq!(res.location.as_deref(), Some("/error?code=access_denied"));
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn guard_skip_anonymous_and_check_invalid() {
+    let (server, _) = start().await;
+    let base = &server.base;
+    let b = Browser::new();
+    for public in ["/public", "/assets/app.css", "/login", "/error"] {
+        let page = b.get(&format!("{base}{public}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{public}");
+    }
+    // Skipped paths do not touch the session: no cookie is set.
+    let public = b.get(&format!("{base}/public")).await;
+    assert!(public.headers.get("set-cookie").is_none());
+
+    for private in ["/", "/private", "/nope", "/public/x", "/assets"] {
+        let page = b.get(&format!("{base}{private}")).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{private}");
+        assert_eq!(page.location.as_deref(), Some("/login"), "{private}");
+    }
+
+    let htmx = b.get_with(&format!("{base}/private"), &[("HX-Request", "true")]).await;
+    assert_eq!(htmx.headers.get("hx-redirect").unwrap(), "/login");
+
+    // `check_invalid` answers for a banned user; others pass.
+    let banned = Browser::new();
+    banned.dev_login(base, "banned").await;
+    let page = banned.get(&format!("{base}/private")).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert_eq!(page.body, "banned");
+    let ok = Browser::new();
+    ok.dev_login(base, "ada").await;
+    assert_eq!(ok.get(&format!("{base}/private")).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sessions_are_per_user() {
+    let (server, _) = start().await;
+    let base = &server.base;
+    let (ada, bob) = (Browser::new(), Browser::new());
+    ada.dev_login(base, "ada").await;
+    bob.dev_login(base, "bob").await;
+    let a = ada.get(&format!("{base}/")).await.body;
+    let b = bob.get(&format!("{base}/")).await.body;
+    assert!(a.contains("<ada@example.com>") && b.contains("<bob@example.com>"));
+    assert_ne!(a.split(' ').nth(3), b.split(' ').nth(3));
+}
