@@ -23,6 +23,7 @@ pub fn key_from_hex(hex_key: &str) -> Result<Key, Error> {
     Ok(Key::from(&bytes))
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
 use std::time::Duration;
 
 use async_trait::async_trait;

@@ -1,0 +1,311 @@
+//! The authorization endpoint: the login page and its form.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use url::Url;
+
+use super::params::Params;
+use super::store::{Grant, PendingCode, User};
+use super::{CLIENT_ID, Fault, Inner, SCOPES, lock, page, random_token, unix_now};
+
+const MAX_STATE: usize = 1024;
+const MAX_NONCE: usize = 512;
+const MAX_REDIRECT_URI: usize = 2048;
+
+/// A checked authorization request.
+#[derive(Debug)]
+pub(super) struct AuthRequest {
+    client_id: String,
+    /// As sent: the token request must repeat it exactly.
+    redirect_uri_raw: String,
+    redirect_uri: Url,
+    state: String,
+    code_challenge: String,
+    nonce: Option<String>,
+    scope: Vec<&'static str>,
+    scope_text: String,
+}
+
+/// Why an authorization request is refused, and how the refusal travels (RFC 6749 §4.1.2.1).
+#[derive(Debug)]
+enum Refusal {
+    /// The client or the redirect URI cannot be trusted: tell the user, redirect nowhere.
+    Page(&'static str),
+    /// Anything else: back to the client with `error`.
+    Redirect {
+        to: Box<Url>,
+        error: &'static str,
+        description: &'static str,
+        state: Option<String>,
+    },
+}
+
+impl Refusal {
+    fn respond(self, issuer: &str) -> Response {
+        match self {
+            Self::Page(message) => page::error(message),
+            Self::Redirect {
+                to,
+                error,
+                description,
+                state,
+            } => {
+                let mut pairs = vec![("error", error), ("error_description", description)];
+                if let Some(state) = &state {
+                    pairs.push(("state", state));
+                }
+                redirect_back(issuer, &to, &pairs)
+            }
+        }
+    }
+}
+
+/// PKCE values (RFC 7636 §4.1): 43 to 128 unreserved characters.
+pub(super) fn is_pkce_value(value: &str) -> bool {
+    (43..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// Printable ASCII, the `VSCHAR` of RFC 6749 Appendix A.
+fn is_vschar(value: &str) -> bool {
+    value.bytes().all(|b| (0x20..=0x7e).contains(&b))
+}
+
+impl AuthRequest {
+    fn parse(params: &Params) -> Result<Self, Refusal> {
+        let client_id = params
+            .get("client_id")
+            .ok_or(Refusal::Page("the request has no client_id"))?;
+        if client_id != CLIENT_ID {
+            return Err(Refusal::Page(
+                "unknown client_id: the development provider knows only `dev-client`",
+            ));
+        }
+        let redirect_uri_raw = params
+            .get("redirect_uri")
+            .ok_or(Refusal::Page("the request has no redirect_uri"))?;
+        let redirect_uri = Url::parse(redirect_uri_raw)
+            .ok()
+            .filter(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.has_host()
+                    && u.fragment().is_none()
+                    && u.username().is_empty()
+                    && u.password().is_none()
+                    && redirect_uri_raw.len() <= MAX_REDIRECT_URI
+            })
+            .ok_or(Refusal::Page(
+                "the redirect_uri must be an absolute http or https URL without fragment or credentials",
+            ))?;
+
+        let refuse = |error, description, state: Option<&str>| Refusal::Redirect {
+            to: Box::new(redirect_uri.clone()),
+            error,
+            description,
+            state: state.map(str::to_owned),
+        };
+        let state = match params.get("state") {
+            None => return Err(refuse("invalid_request", "state is required", None)),
+            Some(s) if s.len() > MAX_STATE || !is_vschar(s) => {
+                return Err(refuse(
+                    "invalid_request",
+                    "state is too long or not printable ASCII",
+                    None,
+                ));
+            }
+            Some(s) => s,
+        };
+        let refuse = |error, description| refuse(error, description, Some(state));
+        match params.get("response_type") {
+            Some("code") => {}
+            None => return Err(refuse("invalid_request", "response_type is required")),
+            Some(_) => {
+                return Err(refuse(
+                    "unsupported_response_type",
+                    "only response_type=code is supported",
+                ));
+            }
+        }
+        let code_challenge = params.get("code_challenge").ok_or_else(|| {
+            refuse(
+                "invalid_request",
+                "PKCE is required: send code_challenge and code_challenge_method=S256",
+            )
+        })?;
+        if params.get("code_challenge_method") != Some("S256") {
+            return Err(refuse(
+                "invalid_request",
+                "code_challenge_method must be S256",
+            ));
+        }
+        if !is_pkce_value(code_challenge) {
+            return Err(refuse("invalid_request", "code_challenge is malformed"));
+        }
+        let nonce = params.get("nonce");
+        if nonce.is_some_and(|n| n.len() > MAX_NONCE || !is_vschar(n)) {
+            return Err(refuse(
+                "invalid_request",
+                "nonce is too long or not printable ASCII",
+            ));
+        }
+        // Unknown scopes are dropped (RFC 6749 §3.3 lets the server narrow the scope).
+        let scope: Vec<&'static str> = match params.get("scope") {
+            None => SCOPES.to_vec(),
+            Some(asked) => SCOPES
+                .into_iter()
+                .filter(|s| asked.split(' ').any(|a| a == *s))
+                .collect(),
+        };
+        if scope.is_empty() {
+            return Err(refuse(
+                "invalid_scope",
+                "none of the scopes is known: use openid, email, profile",
+            ));
+        }
+        Ok(Self {
+            client_id: client_id.to_owned(),
+            redirect_uri_raw: redirect_uri_raw.to_owned(),
+            redirect_uri,
+            state: state.to_owned(),
+            code_challenge: code_challenge.to_owned(),
+            nonce: nonce.map(str::to_owned),
+            scope_text: scope.join(" "),
+            scope,
+        })
+    }
+
+    /// The request again, as hidden form fields.
+    fn hidden(&self) -> Vec<(&str, &str)> {
+        let mut fields = vec![
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", self.redirect_uri_raw.as_str()),
+            ("state", self.state.as_str()),
+            ("code_challenge", self.code_challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("scope", self.scope_text.as_str()),
+        ];
+        if let Some(nonce) = &self.nonce {
+            fields.push(("nonce", nonce));
+        }
+        fields
+    }
+
+    fn login_page(&self, status: StatusCode, problem: Option<&str>) -> Response {
+        page::login(
+            status,
+            &self.client_id,
+            &self.redirect_uri_raw,
+            &self.hidden(),
+            problem,
+        )
+    }
+
+    /// Back to the client with `error=access_denied`.
+    fn deny(&self, issuer: &str) -> Response {
+        let pairs = [
+            ("error", "access_denied"),
+            ("error_description", "the user refused the login"),
+            ("state", self.state.as_str()),
+        ];
+        redirect_back(issuer, &self.redirect_uri, &pairs)
+    }
+}
+
+/// `303 See Other` to the client's redirect URI with `pairs` and `iss` (RFC 9207) added to its
+/// query (which is kept, RFC 6749 §3.1.2).
+fn redirect_back(issuer: &str, to: &Url, pairs: &[(&str, &str)]) -> Response {
+    let mut to = to.clone();
+    to.query_pairs_mut()
+        .extend_pairs(pairs)
+        .append_pair("iss", issuer);
+    match HeaderValue::try_from(to.as_str()) {
+        Ok(location) => (
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, location),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+        )
+            .into_response(),
+        Err(_) => page::error("the redirect_uri cannot be used in a redirect"),
+    }
+}
+
+/// `GET /authorize`: check the request, show the login page.
+#[tracing::instrument(skip_all)]
+pub(super) async fn page(State(dev): State<Arc<Inner>>, RawQuery(query): RawQuery) -> Response {
+    let params = match Params::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(params) => params,
+        Err(why) => return page::error(why),
+    };
+    let request = match AuthRequest::parse(&params) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.respond(&dev.issuer),
+    };
+    if dev.fault() == Some(Fault::AccessDenied) {
+        return request.deny(&dev.issuer);
+    }
+    // There is no provider session to log in silently with (OpenID Connect Core §3.1.2.6).
+    if params
+        .get("prompt")
+        .is_some_and(|p| p.split(' ').any(|p| p == "none"))
+    {
+        let pairs = [
+            ("error", "login_required"),
+            ("error_description", "the development provider always asks"),
+            ("state", request.state.as_str()),
+        ];
+        return redirect_back(&dev.issuer, &request.redirect_uri, &pairs);
+    }
+    request.login_page(StatusCode::OK, None)
+}
+
+/// `POST /authorize`: the login form. Issues a code and sends the browser back to the client.
+#[tracing::instrument(skip_all)]
+pub(super) async fn submit(State(dev): State<Arc<Inner>>, body: Bytes) -> Response {
+    let params = match Params::parse(&body) {
+        Ok(params) => params,
+        Err(why) => return page::error(why),
+    };
+    let request = match AuthRequest::parse(&params) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.respond(&dev.issuer),
+    };
+    if params.get("action") == Some("cancel") || dev.fault() == Some(Fault::AccessDenied) {
+        return request.deny(&dev.issuer);
+    }
+    let Some(user) = params.get("login").and_then(User::from_login) else {
+        return request.login_page(
+            StatusCode::BAD_REQUEST,
+            Some("Type a name or an email address (at most 254 characters)."),
+        );
+    };
+    tracing::debug!(sub = %user.sub, "development provider login");
+    let grant = Arc::new(Grant {
+        id: random_token(),
+        client_id: request.client_id.clone(),
+        user,
+        scope: request.scope.clone(),
+        auth_time: unix_now(),
+    });
+    let code = random_token();
+    let pending = PendingCode::new(
+        grant,
+        request.redirect_uri_raw.clone(),
+        request.code_challenge.clone(),
+        request.nonce.clone(),
+    );
+    lock(&dev.store).insert_code(code.clone(), pending);
+    redirect_back(
+        &dev.issuer,
+        &request.redirect_uri,
+        &[("code", &code), ("state", &request.state)],
+    )
+}

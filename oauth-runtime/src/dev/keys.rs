@@ -1,0 +1,154 @@
+//! The ES256 signing keys and the ID tokens they sign.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+use p256::pkcs8::EncodePrivateKey as _;
+use serde_json::{Map, Value, json};
+
+use super::Fault;
+use crate::Error;
+
+/// One P-256 key: the private half for signing, the public half as a JWK.
+pub(super) struct SigningKey {
+    pub(super) kid: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub(super) jwk: Value,
+}
+
+impl SigningKey {
+    /// A fresh key with a random `kid`.
+    pub(super) fn generate() -> Result<Self, Error> {
+        let failed =
+            || Error::Config("the development provider could not generate a signing key".into());
+        // Random bytes are a valid scalar unless zero or above the group order (odds ~2^-32).
+        let secret = (0..8)
+            .find_map(|_| p256::SecretKey::from_slice(&rand::random::<[u8; 32]>()).ok())
+            .ok_or_else(failed)?;
+        let der = secret.to_pkcs8_der().map_err(|_| failed())?;
+        let point = secret.public_key().to_encoded_point(false);
+        let (Some(x), Some(y)) = (point.x(), point.y()) else {
+            return Err(failed());
+        };
+        let kid = super::random_token()[..16].to_owned();
+        let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
+        let decoding = DecodingKey::from_ec_components(&x, &y).map_err(|_| failed())?;
+        let jwk = json!({
+            "kty": "EC",
+            "crv": "P-256",
+            "x": x,
+            "y": y,
+            "kid": kid,
+            "alg": "ES256",
+            "use": "sig",
+        });
+        Ok(Self {
+            kid,
+            encoding: EncodingKey::from_ec_der(der.as_bytes()),
+            decoding,
+            jwk,
+        })
+    }
+
+    fn sign(&self, kid: &str, claims: &Map<String, Value>) -> Option<String> {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(kid.to_owned());
+        jsonwebtoken::encode(&header, claims, &self.encoding).ok()
+    }
+}
+
+/// The key that signs now, and the one before the last rotation (still published).
+pub(super) struct KeyRing {
+    current: Arc<SigningKey>,
+    previous: Option<Arc<SigningKey>>,
+}
+
+impl KeyRing {
+    pub(super) fn generate() -> Result<Self, Error> {
+        Ok(Self {
+            current: Arc::new(SigningKey::generate()?),
+            previous: None,
+        })
+    }
+
+    pub(super) fn rotate(&mut self, fresh: SigningKey) {
+        self.previous = Some(std::mem::replace(&mut self.current, Arc::new(fresh)));
+    }
+
+    pub(super) fn current(&self) -> Arc<SigningKey> {
+        self.current.clone()
+    }
+
+    /// The published keys, newest first.
+    pub(super) fn all(&self) -> Vec<Arc<SigningKey>> {
+        std::iter::once(self.current.clone())
+            .chain(self.previous.clone())
+            .collect()
+    }
+
+    /// True when `token` is an ID token this provider signed for `audience`, expired or not
+    /// (an `id_token_hint` may be expired).
+    pub(super) fn issued_here(&self, token: &str, issuer: &str, audience: &str) -> bool {
+        let Ok(header) = jsonwebtoken::decode_header(token) else {
+            return false;
+        };
+        let Some(key) = self
+            .all()
+            .into_iter()
+            .find(|k| header.kid.as_deref() == Some(k.kid.as_str()))
+        else {
+            return false;
+        };
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.validate_exp = false;
+        jsonwebtoken::decode::<Value>(token, &key.decoding, &validation).is_ok()
+    }
+
+    /// The JWK set of the published keys.
+    pub(super) fn jwks(&self) -> Value {
+        json!({ "keys": self.all().iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
+    }
+}
+
+/// Signs `claims` as an ID token with `key`, bent as `fault` says. `None` only if signing fails.
+pub(super) fn sign_id_token(
+    key: &SigningKey,
+    mut claims: Map<String, Value>,
+    fault: Option<Fault>,
+) -> Option<String> {
+    let now = super::unix_now();
+    let mut set = |name: &str, value: Value| claims.insert(name.to_owned(), value);
+    match fault {
+        Some(Fault::WrongAudience) => set("aud", json!("someone-elses-client")),
+        Some(Fault::WrongIssuer) => set("iss", json!("https://attacker.example/_dev/oauth")),
+        Some(Fault::ExpiredIdToken) => {
+            set("iat", json!(now.saturating_sub(7200)));
+            set("exp", json!(now.saturating_sub(3600)))
+        }
+        Some(Fault::WrongNonce) => set(
+            "nonce",
+            json!(format!("not-your-nonce-{}", super::random_token())),
+        ),
+        _ => None,
+    };
+    match fault {
+        Some(Fault::AlgNone) => {
+            let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+            let payload = URL_SAFE_NO_PAD.encode(Value::Object(claims).to_string());
+            Some(format!("{header}.{payload}."))
+        }
+        Some(Fault::BadSignature) => SigningKey::generate().ok()?.sign(&key.kid, &claims),
+        Some(Fault::UnknownKid) => {
+            let rogue = SigningKey::generate().ok()?;
+            let kid = format!("unknown-{}", rogue.kid);
+            rogue.sign(&kid, &claims)
+        }
+        _ => key.sign(&key.kid, &claims),
+    }
+}
