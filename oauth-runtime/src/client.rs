@@ -1,48 +1,291 @@
 //! The provider client: login links, code exchange, user info, refresh, revocation.
 //!
-//! INTERFACE (used by `flow.rs`, `install.rs`, `dev/`): keep these signatures; the bodies are
-//! being written.
+//! The OAuth 2 requests (authorization URL, code and refresh-token grants) go through the
+//! `oauth2` crate; user info, revocation and the ID token's keys are plain requests on the same
+//! HTTP client (see `http.rs`: no redirects, timeouts, a `User-Agent`, a 1 MiB body cap).
 
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::provider::ProviderConfig;
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse as _,
+    TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::http::{HttpClient, HttpError};
+use crate::jwks::{self, Expected, Jwks};
+use crate::provider::{AuthMethod, ProviderConfig};
 use crate::{Error, Tokens, UserInfo};
+
+/// The token response: the standard fields plus OpenID Connect's `id_token`.
+type TokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
+
+/// oauth2's client with an authorization and a token endpoint (its typestates, named once).
+type OAuth2Client = oauth2::Client<
+    BasicErrorResponse,
+    TokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// `id_token` of a token response (OpenID Connect Core 3.1.3.3).
+#[derive(Clone, Deserialize, Serialize)]
+struct IdTokenField {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+}
+
+impl ExtraTokenFields for IdTokenField {}
+
+impl fmt::Debug for IdTokenField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdTokenField")
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// Parameters of the authorization request that `extra_auth_params` may not override.
+const RESERVED_AUTH_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+];
+
+/// Google's ID tokens carry either spelling of its issuer (Google's OpenID Connect docs).
+const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 
 /// A client of one OAuth 2 / OpenID Connect provider. Cheap to clone; shared by all users.
 ///
 /// It holds no user's token: tokens are returned to the caller and kept in that user's session.
-#[derive(Clone, Debug)]
+/// It does hold the provider's signing keys once fetched (OpenID Connect), and one HTTP client
+/// shared by the whole process.
+///
+/// ```
+/// use oauth_runtime::{Client, GitHubAppClient};
+/// let client: Client = GitHubAppClient::new("client-id", "client-secret").into();
+/// assert_eq!(client.id_key(), "id");
+/// ```
+#[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<ClientInner>,
 }
 
-#[derive(Debug)]
 pub(crate) struct ClientInner {
     pub(crate) config: ProviderConfig,
     pub(crate) client_id: String,
     pub(crate) client_secret: Option<String>,
     /// Routes the client brings along (the development provider mounts itself this way).
     pub(crate) routes: Option<axum::Router>,
+    pub(crate) http: HttpClient,
+    /// The provider's signing keys, when ID tokens are verified.
+    pub(crate) jwks: Option<Jwks>,
+    jwks_cooldown: Duration,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Client")
+            .field("provider", &inner.config.name)
+            .field("client_id", &inner.client_id)
+            .field(
+                "client_secret",
+                &inner.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("config", &inner.config)
+            .field("routes", &inner.routes.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ClientInner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientInner")
+            .field("config", &self.config)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
-    /// A client of the provider described by `config`.
+    /// A client of the provider described by `config`. The provider clients
+    /// ([`GoogleAppClient`](crate::GoogleAppClient), ...) call this with their own configuration;
+    /// call it yourself for a provider this crate does not know.
+    ///
+    /// ```
+    /// use oauth_runtime::Client;
+    /// use oauth_runtime::provider::{AuthMethod, ProviderConfig};
+    /// let config = ProviderConfig {
+    ///     name: "gitlab",
+    ///     auth_url: "https://gitlab.com/oauth/authorize".parse().unwrap(),
+    ///     token_url: "https://gitlab.com/oauth/token".parse().unwrap(),
+    ///     userinfo_url: Some("https://gitlab.com/api/v4/user".parse().unwrap()),
+    ///     revocation_url: Some("https://gitlab.com/oauth/revoke".parse().unwrap()),
+    ///     end_session_url: None,
+    ///     oidc: None,
+    ///     scopes: vec!["read_user".into()],
+    ///     id_key: "id".into(),
+    ///     auth_method: AuthMethod::Post,
+    ///     iss_parameter: false,
+    ///     extra_auth_params: vec![],
+    /// };
+    /// let client = Client::new(config, "client-id", Some("client-secret".into()));
+    /// assert_eq!(client.provider().name, "gitlab");
+    /// ```
     #[must_use]
-    pub fn new(config: ProviderConfig, client_id: impl Into<String>, client_secret: Option<String>) -> Self {
+    pub fn new(
+        config: ProviderConfig,
+        client_id: impl Into<String>,
+        client_secret: Option<String>,
+    ) -> Self {
+        Self::build(
+            config,
+            client_id.into(),
+            client_secret,
+            HttpClient::shared(),
+            jwks::DEFAULT_COOLDOWN,
+        )
+    }
+
+    pub(crate) fn build(
+        config: ProviderConfig,
+        client_id: String,
+        client_secret: Option<String>,
+        http: HttpClient,
+        jwks_cooldown: Duration,
+    ) -> Self {
+        let jwks = config
+            .oidc
+            .as_ref()
+            .map(|oidc| Jwks::new(oidc.jwks_url.clone(), jwks_cooldown));
         Self {
             inner: Arc::new(ClientInner {
                 config,
-                client_id: client_id.into(),
+                client_id,
                 client_secret,
                 routes: None,
+                http,
+                jwks,
+                jwks_cooldown,
             }),
         }
     }
 
     /// The provider's description (endpoints, scopes, id key).
+    ///
+    /// ```
+    /// let client = oauth_runtime::GoogleAppClient::new("id", "secret");
+    /// assert_eq!(client.provider().token_url.as_str(), "https://oauth2.googleapis.com/token");
+    /// ```
     #[must_use]
     pub fn provider(&self) -> &ProviderConfig {
         &self.inner.config
+    }
+
+    /// The key of the user's id in the provider's user info: the seed's `client.id_key`
+    /// (`sub`, or `id` on GitHub and Discord).
+    ///
+    /// ```
+    /// let client = oauth_runtime::DiscordAppClient::new("id", "secret");
+    /// assert_eq!(client.id_key(), "id");
+    /// ```
+    #[must_use]
+    pub fn id_key(&self) -> &str {
+        &self.inner.config.id_key
+    }
+
+    /// The client id registered at the provider.
+    ///
+    /// ```
+    /// let client = oauth_runtime::HuggingFaceClient::new("my-app", "secret");
+    /// assert_eq!(client.client_id(), "my-app");
+    /// ```
+    #[must_use]
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// The same client with its provider description changed by `edit` (endpoints, scopes,
+    /// extra authorization parameters). The signing keys are fetched anew.
+    ///
+    /// ```
+    /// let client = oauth_runtime::GoogleAppClient::new("id", "secret");
+    /// let client = client.with_provider(|p| p.extra_auth_params.push(("hd".into(), "example.com".into())));
+    /// assert_eq!(client.provider().extra_auth_params.len(), 1);
+    /// ```
+    #[must_use]
+    pub fn with_provider(self, edit: impl FnOnce(&mut ProviderConfig)) -> Self {
+        let inner = &self.inner;
+        let mut config = inner.config.clone();
+        edit(&mut config);
+        let mut client = Self::build(
+            config,
+            inner.client_id.clone(),
+            inner.client_secret.clone(),
+            inner.http.clone(),
+            inner.jwks_cooldown,
+        );
+        if let Some(fresh) = Arc::get_mut(&mut client.inner) {
+            fresh.routes = inner.routes.clone();
+        }
+        client
+    }
+
+    /// The same client asking for `scopes` instead of the provider's defaults.
+    ///
+    /// ```
+    /// let client = oauth_runtime::GitHubAppClient::new("id", "secret").with_scopes(["read:user"]);
+    /// assert_eq!(client.provider().scopes, ["read:user"]);
+    /// ```
+    #[must_use]
+    pub fn with_scopes<I, S>(self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let scopes = scopes.into_iter().map(Into::into).collect();
+        self.with_provider(|config| config.scopes = scopes)
+    }
+
+    fn oauth2(&self) -> OAuth2Client {
+        let inner = &self.inner;
+        let client = oauth2::Client::new(ClientId::new(inner.client_id.clone()))
+            .set_auth_uri(AuthUrl::from_url(inner.config.auth_url.clone()))
+            .set_token_uri(TokenUrl::from_url(inner.config.token_url.clone()))
+            .set_auth_type(match inner.config.auth_method {
+                AuthMethod::Basic => AuthType::BasicAuth,
+                AuthMethod::Post => AuthType::RequestBody,
+            });
+        match &inner.client_secret {
+            Some(secret) => client.set_client_secret(ClientSecret::new(secret.clone())),
+            None => client,
+        }
     }
 
     /// The authorization URL for one pending login: `state`, PKCE S256 challenge of
@@ -54,12 +297,34 @@ impl Client {
         pkce_verifier: &str,
         nonce: Option<&str>,
     ) -> Result<url::Url, Error> {
-        let _ = (redirect_uri, state, pkce_verifier, nonce);
-        Err(Error::Unsupported("authorize_url"))
+        let config = &self.inner.config;
+        let redirect = redirect_url(redirect_uri)?;
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+            pkce_verifier.to_owned(),
+        ));
+        let client = self.oauth2();
+        let state = state.to_owned();
+        let mut request = client
+            .authorize_url(move || CsrfToken::new(state))
+            .add_scopes(config.scopes.iter().cloned().map(Scope::new))
+            .set_pkce_challenge(challenge)
+            .set_redirect_uri(Cow::Owned(redirect));
+        if let Some(nonce) = nonce {
+            request = request.add_extra_param("nonce", nonce.to_owned());
+        }
+        for (name, value) in &config.extra_auth_params {
+            if RESERVED_AUTH_PARAMS.contains(&name.as_str()) {
+                tracing::warn!(param = %name, "extra authorization parameter ignored: the login sets it itself");
+                continue;
+            }
+            request = request.add_extra_param(name.clone(), value.clone());
+        }
+        Ok(request.url().0)
     }
 
     /// Exchanges the code (with the PKCE verifier and the same redirect URI), verifies the ID
     /// token against `nonce` when the provider is OpenID Connect, fetches user info.
+    #[tracing::instrument(skip_all, fields(provider = self.inner.config.name))]
     pub(crate) async fn exchange_code(
         &self,
         code: &str,
@@ -67,13 +332,477 @@ impl Client {
         pkce_verifier: &str,
         nonce: Option<&str>,
     ) -> Result<(UserInfo, Tokens), Error> {
-        let _ = (code, redirect_uri, pkce_verifier, nonce);
-        Err(Error::Unsupported("exchange_code"))
+        let redirect = redirect_url(redirect_uri)?;
+        let client = self.oauth2();
+        let response = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
+            .set_redirect_uri(Cow::Owned(redirect))
+            .request_async(&self.inner.http)
+            .await
+            .map_err(token_error)?;
+        let id_token = response.extra_fields().id_token.as_deref();
+        let id_claims = match (&self.inner.jwks, id_token) {
+            (Some(_), Some(token)) => Some(self.verify_id_token(token, nonce).await?),
+            (Some(_), None) if self.inner.config.scopes.iter().any(|s| s == "openid") => {
+                return Err(Error::IdToken("the token response has no ID token".into()));
+            }
+            _ => None,
+        };
+        let tokens = self.tokens_from(&response, None);
+        let info = self.user_info(tokens.access_token(), id_claims).await?;
+        Ok((info, tokens))
     }
 
-    /// Revokes the tokens at the provider (being written by the client module's owner).
+    /// Gets a new access token with the refresh token of `tokens`.
+    ///
+    /// The result keeps the old refresh token (and ID token) when the provider sends no new one.
+    /// A new ID token is verified and must name the same user.
+    ///
+    /// # Errors
+    /// [`Error::InvalidGrant`] when the provider refuses the refresh token (the user has to log in
+    /// again), [`Error::Unsupported`] when `tokens` has no refresh token, [`Error::TokenExchange`]
+    /// for other refusals, [`Error::Network`] when the provider cannot be reached.
+    ///
+    /// ```no_run
+    /// # async fn handler(session: oauth_runtime::Session) -> Result<(), oauth_runtime::Error> {
+    /// use oauth_runtime::{Error, GoogleAppClient, tokens};
+    /// let client = GoogleAppClient::new("id", "secret");
+    /// if let Some(old) = tokens(&session).await? {
+    ///     match client.refresh(&old).await {
+    ///         Ok(fresh) => println!("valid until {:?}", fresh.expires_at()),
+    ///         Err(Error::InvalidGrant) => println!("log in again"),
+    ///         Err(other) => return Err(other),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[tracing::instrument(skip_all, fields(provider = self.inner.config.name))]
+    pub async fn refresh(&self, tokens: &Tokens) -> Result<Tokens, Error> {
+        let refresh_token = tokens
+            .refresh_token()
+            .ok_or(Error::Unsupported("refresh"))?;
+        let refresh_token = RefreshToken::new(refresh_token.to_owned());
+        let client = self.oauth2();
+        let response = client
+            .exchange_refresh_token(&refresh_token)
+            .request_async(&self.inner.http)
+            .await
+            .map_err(|e| match token_error(e) {
+                Error::TokenExchange(code) if code == "invalid_grant" => Error::InvalidGrant,
+                other => other,
+            })?;
+        if let Some(new_id_token) = response.extra_fields().id_token.as_deref()
+            && self.inner.jwks.is_some()
+        {
+            // OpenID Connect Core 12.2: same issuer, audience and user; no nonce.
+            let claims = self.verify_id_token(new_id_token, None).await?;
+            let old_sub = tokens.id_token().and_then(jwks::unverified_sub);
+            if old_sub.is_some() && claims.get("sub").and_then(Value::as_str) != old_sub.as_deref()
+            {
+                return Err(Error::IdToken(
+                    "the refreshed ID token names another user".into(),
+                ));
+            }
+        }
+        Ok(self.tokens_from(&response, Some(tokens)))
+    }
+
+    /// Revokes the tokens at the provider (RFC 7009): the refresh token when there is one (which
+    /// revokes the whole grant at providers that follow RFC 7009 §2.1), else the access token.
+    ///
+    /// A token the provider already considers invalid counts as revoked.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when the provider has no revocation endpoint (GitHub, Hugging
+    /// Face), [`Error::TokenExchange`] with the OAuth error code when the provider refuses,
+    /// [`Error::Network`] when it cannot be reached.
+    ///
+    /// ```no_run
+    /// # async fn handler(session: oauth_runtime::Session) -> Result<(), oauth_runtime::Error> {
+    /// use oauth_runtime::{DiscordAppClient, tokens};
+    /// let client = DiscordAppClient::new("id", "secret");
+    /// if let Some(tokens) = tokens(&session).await? {
+    ///     client.revoke(&tokens).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[tracing::instrument(skip_all, fields(provider = self.inner.config.name))]
     pub async fn revoke(&self, tokens: &Tokens) -> Result<(), Error> {
-        let _ = tokens;
-        Err(Error::Unsupported("revocation"))
+        let inner = &self.inner;
+        let url = inner
+            .config
+            .revocation_url
+            .clone()
+            .ok_or(Error::Unsupported("revocation"))?;
+        let (token, hint) = match tokens.refresh_token() {
+            Some(refresh) => (refresh, "refresh_token"),
+            None => (tokens.access_token(), "access_token"),
+        };
+        let mut form = vec![("token", token), ("token_type_hint", hint)];
+        let mut request = inner
+            .http
+            .request(http::Method::POST, url)
+            .header(http::header::ACCEPT, "application/json");
+        // Google's revocation endpoint takes the token alone; the others authenticate the client
+        // as at the token endpoint.
+        if inner.config.name != "google" {
+            match (inner.config.auth_method, &inner.client_secret) {
+                (AuthMethod::Basic, Some(secret)) => {
+                    // RFC 6749 §2.3.1: form-encoded before Basic encoding, as oauth2 does.
+                    let id: String =
+                        url::form_urlencoded::byte_serialize(inner.client_id.as_bytes()).collect();
+                    let secret: String =
+                        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+                    request = request.basic_auth(id, Some(secret));
+                }
+                (_, secret) => {
+                    form.push(("client_id", &inner.client_id));
+                    if let Some(secret) = secret {
+                        form.push(("client_secret", secret));
+                    }
+                }
+            }
+        }
+        let response = inner.http.send(request.form(&form)).await?;
+        if response.status.is_success() {
+            return Ok(());
+        }
+        let code = response
+            .json()
+            .and_then(|json| json.get("error")?.as_str().map(safe_code));
+        match code.as_deref() {
+            Some("invalid_token") => Ok(()),
+            Some(code) => Err(Error::TokenExchange(code.to_owned())),
+            None => Err(Error::TokenExchange(format!(
+                "the revocation endpoint answered HTTP {}",
+                response.status.as_u16()
+            ))),
+        }
+    }
+
+    async fn verify_id_token(
+        &self,
+        token: &str,
+        nonce: Option<&str>,
+    ) -> Result<Map<String, Value>, Error> {
+        let inner = &self.inner;
+        let (Some(jwks), Some(oidc)) = (&inner.jwks, &inner.config.oidc) else {
+            return Err(Error::Config(
+                "ID tokens are verified for OpenID Connect providers only".into(),
+            ));
+        };
+        let mut issuers = vec![oidc.issuer.as_str()];
+        if inner.config.name == "google" && oidc.issuer == GOOGLE_ISSUER {
+            issuers.push("accounts.google.com");
+        }
+        let expected = Expected {
+            issuers: &issuers,
+            client_id: &inner.client_id,
+            nonce,
+        };
+        jwks.verify(&inner.http, token, &expected).await
+    }
+
+    fn tokens_from(&self, response: &TokenResponse, old: Option<&Tokens>) -> Tokens {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let expires_at = response
+            .expires_in()
+            .and_then(|d| i64::try_from(now.saturating_add(d.as_secs())).ok());
+        let github = self.inner.config.name == "github";
+        let scopes: Vec<String> = response
+            .scopes()
+            .map(|scopes| {
+                scopes
+                    .iter()
+                    // GitHub separates granted scopes with commas.
+                    .flat_map(|s| {
+                        if github {
+                            s.split(',').collect()
+                        } else {
+                            vec![s.as_str()]
+                        }
+                    })
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let refresh = response.refresh_token().map(|t| t.secret().clone());
+        let id_token = response.extra_fields().id_token.clone();
+        Tokens::new(response.access_token().secret().clone())
+            .with_refresh_token(
+                refresh.or_else(|| old.and_then(|o| o.refresh_token().map(str::to_owned))),
+            )
+            .with_id_token(id_token.or_else(|| old.and_then(|o| o.id_token().map(str::to_owned))))
+            .with_expires_at(expires_at)
+            .with_scopes(match old {
+                Some(old) if scopes.is_empty() => old.scopes().to_vec(),
+                _ => scopes,
+            })
+    }
+
+    /// User info from the user info endpoint, else from the ID token's claims.
+    async fn user_info(
+        &self,
+        access_token: &str,
+        id_claims: Option<Map<String, Value>>,
+    ) -> Result<UserInfo, Error> {
+        let config = &self.inner.config;
+        let raw = match (&config.userinfo_url, id_claims) {
+            (Some(url), id_claims) => {
+                let raw = self.get_json(url, access_token).await?;
+                if let Some(claims) = id_claims {
+                    // OpenID Connect Core 5.3.4: a different `sub` means the answer is not about
+                    // the user who logged in.
+                    if raw
+                        .get("sub")
+                        .is_none_or(|sub| Some(sub) != claims.get("sub"))
+                    {
+                        return Err(Error::UserInfo(
+                            "the user info's `sub` differs from the ID token's".into(),
+                        ));
+                    }
+                }
+                raw
+            }
+            (None, Some(claims)) => Value::Object(claims),
+            (None, None) => {
+                return Err(Error::Config(
+                    "the provider has neither a user info endpoint nor verified ID tokens".into(),
+                ));
+            }
+        };
+        let mut info = UserInfo::from_claims(&config.id_key, raw)
+            .ok_or_else(|| Error::UserInfo(format!("the answer has no `{}`", config.id_key)))?;
+        match config.name {
+            "github" => {
+                if let Some(url) = &config.userinfo_url {
+                    self.github_email(url, access_token, &mut info).await;
+                }
+            }
+            "discord" => discord_fixups(&mut info),
+            _ => {}
+        }
+        Ok(info)
+    }
+
+    /// GET `url` with the access token; the answer must be a JSON object.
+    async fn get_json(&self, url: &url::Url, access_token: &str) -> Result<Value, Error> {
+        let http = &self.inner.http;
+        let request = http
+            .request(http::Method::GET, url.clone())
+            .bearer_auth(access_token)
+            .header(http::header::ACCEPT, "application/json");
+        let response = http.send(request).await?;
+        if !response.status.is_success() {
+            return Err(Error::UserInfo(format!(
+                "HTTP {}",
+                response.status.as_u16()
+            )));
+        }
+        match response.json() {
+            Some(value @ (Value::Object(_) | Value::Array(_))) => Ok(value),
+            _ => Err(Error::UserInfo("the answer is not a JSON object".into())),
+        }
+    }
+
+    /// GitHub's `/user` says nothing about verification; `/user/emails` (scope `user:email`)
+    /// does. The public email is kept when it is verified, else the primary verified one is
+    /// used. Without the scope, the email stays unverified.
+    async fn github_email(&self, user_url: &url::Url, access_token: &str, info: &mut UserInfo) {
+        info.email_verified = false;
+        let mut url = user_url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("emails");
+        }
+        let emails = match self.get_json(&url, access_token).await {
+            Ok(Value::Array(emails)) => emails,
+            Ok(_) => return,
+            Err(error) => {
+                tracing::debug!(error = %error, "GitHub's email list is unavailable; the email stays unverified");
+                return;
+            }
+        };
+        let verified = |e: &&Value| e.get("verified") == Some(&Value::Bool(true));
+        let address = |e: &Value| e.get("email").and_then(Value::as_str).map(str::to_owned);
+        if let Some(public) = &info.email
+            && emails
+                .iter()
+                .filter(verified)
+                .any(|e| address(e).as_ref() == Some(public))
+        {
+            info.email_verified = true;
+        } else if let Some(primary) = emails
+            .iter()
+            .filter(verified)
+            .find(|e| e.get("primary") == Some(&Value::Bool(true)))
+            && let Some(email) = address(primary)
+        {
+            info.email = Some(email);
+            info.email_verified = true;
+        }
+    }
+}
+
+/// Discord calls the email-verified flag `verified`, the display name `global_name`, and sends
+/// an avatar hash rather than a URL.
+fn discord_fixups(info: &mut UserInfo) {
+    let raw = &info.raw;
+    info.email_verified = info.email.is_some() && raw.get("verified") == Some(&Value::Bool(true));
+    if let Some(name) = raw.get("global_name").and_then(Value::as_str) {
+        info.name = Some(name.to_owned());
+    }
+    if info.picture.is_none()
+        && let Some(hash) = raw.get("avatar").and_then(Value::as_str)
+    {
+        info.picture = Some(format!(
+            "https://cdn.discordapp.com/avatars/{}/{hash}.png",
+            info.ident
+        ));
+    }
+}
+
+fn redirect_url(redirect_uri: &str) -> Result<RedirectUrl, Error> {
+    RedirectUrl::new(redirect_uri.to_owned())
+        .map_err(|_| Error::Config("the redirect URI is not a URL".into()))
+}
+
+/// Maps oauth2's error to ours: the OAuth error code only, never the body.
+fn token_error(error: RequestTokenError<HttpError, BasicErrorResponse>) -> Error {
+    match error {
+        RequestTokenError::ServerResponse(response) => {
+            Error::TokenExchange(safe_code(response.error().as_ref()))
+        }
+        RequestTokenError::Request(error) => error.into(),
+        RequestTokenError::Parse(..) => {
+            Error::TokenExchange("the answer is not a token response".into())
+        }
+        RequestTokenError::Other(_) => {
+            Error::TokenExchange("unexpected answer from the token endpoint".into())
+        }
+    }
+}
+
+/// An OAuth error code as the provider sent it if it looks like one (RFC 6749 §5.2 allows
+/// printable ASCII; codes in use are `snake_case`), else a fixed word.
+fn safe_code(code: &str) -> String {
+    let plausible = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if plausible {
+        code.to_owned()
+    } else {
+        "provider_error".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn google() -> Client {
+        crate::GoogleAppClient::new("my-client", "my-secret").into()
+    }
+
+    #[test]
+    fn authorize_url_has_pkce_state_nonce_scopes_and_exact_redirect() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let url = google()
+            .authorize_url(
+                "http://localhost:8000/redirect",
+                "the-state",
+                verifier,
+                Some("the-nonce"),
+            )
+            .unwrap();
+        assert!(
+            url.as_str()
+                .starts_with("https://accounts.google.com/o/oauth2/v2/auth?")
+        );
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["client_id"], "my-client");
+        assert_eq!(q["state"], "the-state");
+        assert_eq!(q["nonce"], "the-nonce");
+        assert_eq!(q["redirect_uri"], "http://localhost:8000/redirect");
+        assert_eq!(q["scope"], "openid email profile");
+        assert_eq!(q["code_challenge_method"], "S256");
+        // RFC 7636 appendix B.
+        assert_eq!(
+            q["code_challenge"],
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert!(!url.as_str().contains("my-secret"));
+    }
+
+    #[test]
+    fn extra_params_cannot_override_the_login_parameters() {
+        let client = google().with_provider(|p| {
+            p.extra_auth_params
+                .push(("prompt".into(), "consent".into()));
+            p.extra_auth_params.push(("state".into(), "evil".into()));
+        });
+        let url = client
+            .authorize_url("http://localhost/cb", "s", "v".repeat(43).as_str(), None)
+            .unwrap();
+        let states: Vec<_> = url.query_pairs().filter(|(k, _)| k == "state").collect();
+        assert_eq!(states.len(), 1);
+        assert_eq!(states[0].1, "s");
+        assert!(
+            url.query_pairs()
+                .any(|(k, v)| k == "prompt" && v == "consent")
+        );
+        assert!(!url.query_pairs().any(|(k, _)| k == "nonce"));
+    }
+
+    #[test]
+    fn debug_never_prints_the_secret() {
+        let text = format!("{:?}", google());
+        assert!(text.contains("my-client"));
+        assert!(!text.contains("my-secret"));
+    }
+
+    #[test]
+    fn error_codes_are_sanitised() {
+        assert_eq!(safe_code("invalid_grant"), "invalid_grant");
+        assert_eq!(safe_code("bad_verification_code"), "bad_verification_code");
+        assert_eq!(safe_code("<script>alert(1)</script>"), "provider_error");
+        assert_eq!(safe_code(&"a".repeat(65)), "provider_error");
+    }
+
+    #[test]
+    fn discord_verified_flag_is_the_email_verified_flag() {
+        let raw = serde_json::json!({"id": "80351110224678912", "email": "nelly@discord.com", "verified": true,
+            "username": "nelly", "global_name": "Nelly", "avatar": "8342729096ea3675442027381ff50dfe"});
+        let mut info = UserInfo::from_claims("id", raw).unwrap();
+        discord_fixups(&mut info);
+        assert!(info.email_verified);
+        assert_eq!(info.name.as_deref(), Some("Nelly"));
+        assert_eq!(info.username.as_deref(), Some("nelly"));
+        assert!(
+            info.picture
+                .unwrap()
+                .ends_with("/80351110224678912/8342729096ea3675442027381ff50dfe.png")
+        );
+
+        for verified in [
+            serde_json::json!(false),
+            serde_json::json!("true"),
+            serde_json::Value::Null,
+        ] {
+            let raw = serde_json::json!({"id": "1", "email": "a@b.c", "verified": verified});
+            let mut info = UserInfo::from_claims("id", raw).unwrap();
+            discord_fixups(&mut info);
+            assert!(!info.email_verified);
+        }
+        let mut info =
+            UserInfo::from_claims("id", serde_json::json!({"id": "1", "verified": true})).unwrap();
+        discord_fixups(&mut info);
+        assert!(!info.email_verified, "no email, nothing verified");
     }
 }

@@ -95,7 +95,14 @@ impl Login {
     }
 
     async fn start(&self, state: Option<String>) -> Result<String, Error> {
-        flow::start_login(&self.core, &self.session, self.redirect_uri.clone(), state, self.next.clone()).await
+        flow::start_login(
+            &self.core,
+            &self.session,
+            self.redirect_uri.clone(),
+            state,
+            self.next.clone(),
+        )
+        .await
     }
 }
 
@@ -107,8 +114,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Login {
             Error::Config("the OAuth layer is not installed: call `Auth.install(router, client)` on the finished router".into())
                 .into_response()
         };
-        let core = parts.extensions.get::<Arc<Core>>().cloned().ok_or_else(missing)?;
-        let session = parts.extensions.get::<Session>().cloned().ok_or_else(missing)?;
+        let core = parts
+            .extensions
+            .get::<Arc<Core>>()
+            .cloned()
+            .ok_or_else(missing)?;
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(missing)?;
         let origin = match &core.public_url {
             Some(public) => url::public_origin(public),
             None => url::request_origin(parts).map_err(IntoResponse::into_response)?,
@@ -120,6 +135,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Login {
                 .map(|(_, v)| v.into_owned())
                 .filter(|n| flow::is_safe_next(n))
         });
-        Ok(Self { core, session, redirect_uri, next })
+        Ok(Self {
+            core,
+            session,
+            redirect_uri,
+            next,
+        })
     }
 }

@@ -93,7 +93,9 @@ pub(crate) async fn start_login(
 async fn take_pending(session: &Session, state: &str) -> Result<Pending, Error> {
     let mut list: Vec<Pending> = session.get(PENDING_KEY).await?.unwrap_or_default();
     let now = now();
-    let found = list.iter().position(|p| constant_time_eq(p.state.as_bytes(), state.as_bytes()));
+    let found = list
+        .iter()
+        .position(|p| constant_time_eq(p.state.as_bytes(), state.as_bytes()));
     let pending = found.map(|i| list.swap_remove(i));
     list.retain(|p| now - p.created_at < PENDING_TTL_SECS);
     if list.is_empty() {
@@ -205,7 +207,9 @@ async fn finish_login<A: GetAuth>(
     // same state is always refused.
     let pending = take_pending(session, state).await?;
     if let Some(error) = params.error.as_deref() {
-        return Err(Error::Provider(crate::error::ProviderErrorCode::parse(error)));
+        return Err(Error::Provider(crate::error::ProviderErrorCode::parse(
+            error,
+        )));
     }
     if let Some(oidc) = &core.client.provider().oidc {
         match params.iss.as_deref() {
@@ -214,10 +218,19 @@ async fn finish_login<A: GetAuth>(
             _ => {}
         }
     }
-    let code = params.code.as_deref().filter(|c| !c.is_empty()).ok_or(Error::MissingCode)?;
+    let code = params
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or(Error::MissingCode)?;
     let (info, tokens) = core
         .client
-        .exchange_code(code, &pending.redirect_uri, &pending.verifier, pending.nonce.as_deref())
+        .exchange_code(
+            code,
+            &pending.redirect_uri,
+            &pending.verifier,
+            pending.nonce.as_deref(),
+        )
         .await?;
     let cx = AuthContext {
         ident: info.ident.clone(),

@@ -37,7 +37,11 @@ pub(crate) async fn guard<A: OAuth>(
     if let Some(check) = shared.hooks.check_invalid {
         let (parts, body) = req.into_parts();
         let verdict = {
-            let cx = GuardContext { req: &parts, session: &session, auth: &ident };
+            let cx = GuardContext {
+                req: &parts,
+                session: &session,
+                auth: &ident,
+            };
             check(&shared.auth, &cx).await
         };
         req = Request::from_parts(parts, body);

@@ -102,12 +102,17 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # Errors
     /// [`Error::Config`] for a malformed value, [`Error::SessionStore`] for a store that cannot be
     /// reached.
-    pub async fn configure_from_env(self) -> Result<OAuthBuilder<A, crate::store::AnyStore>, Error> {
+    pub async fn configure_from_env(
+        self,
+    ) -> Result<OAuthBuilder<A, crate::store::AnyStore>, Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let store = crate::store::AnyStore::from_url(var("SESSION_STORE").as_deref().unwrap_or("memory")).await?;
+        let store =
+            crate::store::AnyStore::from_url(var("SESSION_STORE").as_deref().unwrap_or("memory"))
+                .await?;
         let mut builder = self.session_store(store);
         if let Some(url) = var("PUBLIC_URL") {
-            let url = Url::parse(&url).map_err(|_| Error::Config("PUBLIC_URL is not a URL".into()))?;
+            let url =
+                Url::parse(&url).map_err(|_| Error::Config("PUBLIC_URL is not a URL".into()))?;
             builder = builder.public_url(url);
         }
         if let Some(key) = var("SESSION_KEY") {
@@ -206,7 +211,10 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         if dev_routes.is_some() {
             public.insert_prefix(DEV_PREFIX);
         }
-        let secure = self.public_url.as_ref().is_some_and(|u| u.scheme() == "https");
+        let secure = self
+            .public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https");
         let core = Arc::new(Core {
             client: self.client,
             config,
@@ -215,7 +223,11 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             keep_tokens: self.keep_tokens,
             revoke_on_logout: self.revoke_on_logout,
         });
-        let shared = Arc::new(Shared { auth: self.auth, hooks: A::hooks(), core });
+        let shared = Arc::new(Shared {
+            auth: self.auth,
+            hooks: A::hooks(),
+            core,
+        });
 
         let auth_routes = Router::new()
             .route(config.redirect, get(callback::<A>))
@@ -225,7 +237,10 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         if let Some(dev) = dev_routes {
             router = router.merge(dev);
         }
-        let router = router.layer(axum::middleware::from_fn_with_state(shared, guard::guard::<A>));
+        let router = router.layer(axum::middleware::from_fn_with_state(
+            shared,
+            guard::guard::<A>,
+        ));
 
         let layer = SessionManagerLayer::new(self.store)
             .with_name(self.cookie_name)
@@ -245,7 +260,12 @@ async fn callback<A: GetAuth>(
     session: Session,
     RawQuery(query): RawQuery,
 ) -> Response {
-    flow::callback(shared, session, CallbackParams::parse(query.as_deref().unwrap_or(""))).await
+    flow::callback(
+        shared,
+        session,
+        CallbackParams::parse(query.as_deref().unwrap_or("")),
+    )
+    .await
 }
 
 async fn logout<A: OAuth>(State(shared): State<Arc<Shared<A>>>, session: Session) -> Response {

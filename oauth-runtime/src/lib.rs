@@ -7,12 +7,16 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+#[cfg(feature = "dev-provider")]
+pub mod dev;
 pub mod error;
 mod extract;
 mod flow;
 mod guard;
 pub mod hooks;
+mod http;
 mod install;
+mod jwks;
 pub mod provider;
 pub mod skip;
 pub mod store;
@@ -24,9 +28,12 @@ pub use error::Error;
 pub use extract::{Ident, Login};
 pub use flow::{AUTH_KEY, TOKENS_KEY, is_safe_next, tokens};
 pub use install::OAuthBuilder;
-pub use url::redir_url;
 pub use oauth_macros::{check_invalid, get_auth, logout, oauth};
+pub use provider::{
+    DiscordAppClient, GitHubAppClient, GoogleAppClient, HuggingFaceClient, OidcClient,
+};
 pub use tower_sessions::Session;
+pub use url::redir_url;
 pub use userinfo::{Tokens, UserInfo};
 
 /// Implemented by `#[oauth]` for the user's auth struct.
@@ -72,17 +79,26 @@ pub trait OAuth: Sized + Send + Sync + 'static {
     }
 }
 
+/// The names most apps need: `use oauth_runtime::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Error, Ident, Login, OAuth, OAuthBuilder, Session, Tokens, UserInfo, check_invalid,
+        get_auth, logout, oauth,
+    };
+}
+
 /// Items the macros' expansions name. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::OAuth;
     pub use crate::hooks::{
-        AuthContext, BoxFuture, CheckInvalid, Config, Decision, GetAuth, GuardContext, HasCheckInvalid,
-        HasLogout, Hooks, IdentParam, InfoParam, IntoCheck, IntoDecision, Logout, LogoutContext,
-        NoCheckInvalid, NoLogout, OptionalIdentParam, Probe, RequestParam, SessionParam, StateParam,
+        AuthContext, BoxFuture, CheckInvalid, Config, Decision, GetAuth, GuardContext,
+        HasCheckInvalid, HasLogout, Hooks, IdentParam, InfoParam, IntoCheck, IntoDecision, Logout,
+        LogoutContext, NoCheckInvalid, NoLogout, OptionalIdentParam, Probe, RequestParam,
+        SessionParam, StateParam,
     };
     pub use ::axum::response::{IntoResponse, Response};
-    pub use ::std::result::Result;
     pub use ::std::boxed::Box;
     pub use ::std::option::Option;
+    pub use ::std::result::Result;
 }

@@ -18,7 +18,9 @@ pub fn key_from_hex(hex_key: &str) -> Result<Key, Error> {
     let bytes = hex::decode(hex_key.trim())
         .map_err(|_| Error::Config("SESSION_KEY must be 128 hex characters".into()))?;
     if bytes.len() != 64 {
-        return Err(Error::Config("SESSION_KEY must be 128 hex characters".into()));
+        return Err(Error::Config(
+            "SESSION_KEY must be 128 hex characters".into(),
+        ));
     }
     Ok(Key::from(&bytes))
 }
@@ -95,7 +97,10 @@ impl AnyStore {
 fn purge_expired<S: tower_sessions::ExpiredDeletion + Clone>(store: &S) {
     let store = store.clone();
     tokio::spawn(async move {
-        if let Err(error) = store.continuously_delete_expired(Duration::from_secs(60)).await {
+        if let Err(error) = store
+            .continuously_delete_expired(Duration::from_secs(60))
+            .await
+        {
             tracing::warn!(%error, "expired-session purge stopped");
         }
     });
@@ -106,12 +111,18 @@ async fn sqlite(url: &str) -> Result<AnyStore, Error> {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     let path = url.trim_start_matches("sqlite://");
     if !path.starts_with('/') {
-        return Err(Error::Config("SESSION_STORE sqlite:// needs an absolute path (sqlite:///var/lib/app/sessions.db)".into()));
+        return Err(Error::Config(
+            "SESSION_STORE sqlite:// needs an absolute path (sqlite:///var/lib/app/sessions.db)"
+                .into(),
+        ));
     }
     if let Some(dir) = std::path::Path::new(path).parent() {
-        std::fs::create_dir_all(dir).map_err(|_| Error::Config(format!("cannot create {}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|_| Error::Config(format!("cannot create {}", dir.display())))?;
     }
-    let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true);
     let pool = SqlitePoolOptions::new()
         .acquire_timeout(Duration::from_secs(3))
         .connect_with(options)
@@ -140,7 +151,8 @@ async fn postgres(url: &str) -> Result<AnyStore, Error> {
 async fn redis(url: &str) -> Result<AnyStore, Error> {
     use tower_sessions_redis_store::fred::prelude::{ClientLike as _, Config, ReconnectPolicy};
     use tower_sessions_redis_store::fred::types::Builder;
-    let config = Config::from_url(url).map_err(|_| Error::Config("SESSION_STORE is not a valid redis:// URL".into()))?;
+    let config = Config::from_url(url)
+        .map_err(|_| Error::Config("SESSION_STORE is not a valid redis:// URL".into()))?;
     // Bounded waits so that a Redis outage turns into a 503 instead of a hung request.
     let pool = Builder::from_config(config)
         .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(2))
@@ -153,7 +165,9 @@ async fn redis(url: &str) -> Result<AnyStore, Error> {
         .build_pool(4)
         .map_err(|_| Error::SessionStore)?;
     pool.init().await.map_err(|_| Error::SessionStore)?;
-    Ok(AnyStore::Redis(tower_sessions_redis_store::RedisStore::new(pool)))
+    Ok(AnyStore::Redis(
+        tower_sessions_redis_store::RedisStore::new(pool),
+    ))
 }
 
 macro_rules! delegate {

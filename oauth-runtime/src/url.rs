@@ -38,9 +38,15 @@ pub(crate) fn request_origin(parts: &Parts) -> Result<String, Error> {
         .parse()
         .map_err(|_| Error::Config("the request's Host header is not a host".into()))?;
     if authority.as_str().contains('@') {
-        return Err(Error::Config("the request's Host header is not a host".into()));
+        return Err(Error::Config(
+            "the request's Host header is not a host".into(),
+        ));
     }
-    let scheme = if is_loopback(authority.host()) { "http" } else { "https" };
+    let scheme = if is_loopback(authority.host()) {
+        "http"
+    } else {
+        "https"
+    };
     Ok(format!("{scheme}://{authority}"))
 }
 
@@ -58,13 +64,24 @@ mod tests {
     use super::*;
 
     fn parts(host: &str) -> Parts {
-        http::Request::get("/").header("host", host).body(()).unwrap().into_parts().0
+        http::Request::get("/")
+            .header("host", host)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0
     }
 
     #[test]
     fn localhost_is_http_elsewhere_https() {
-        assert_eq!(redir_url(&parts("127.0.0.1:3000"), "/r").unwrap(), "http://127.0.0.1:3000/r");
-        assert_eq!(redir_url(&parts("example.com"), "/r").unwrap(), "https://example.com/r");
+        assert_eq!(
+            redir_url(&parts("127.0.0.1:3000"), "/r").unwrap(),
+            "http://127.0.0.1:3000/r"
+        );
+        assert_eq!(
+            redir_url(&parts("example.com"), "/r").unwrap(),
+            "https://example.com/r"
+        );
     }
 
     #[test]

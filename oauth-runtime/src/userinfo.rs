@@ -60,7 +60,9 @@ impl UserInfo {
             email: text("email"),
             email_verified,
             name: text("name"),
-            username: text("preferred_username").or_else(|| text("login")).or_else(|| text("username")),
+            username: text("preferred_username")
+                .or_else(|| text("login"))
+                .or_else(|| text("username")),
             picture: text("picture").or_else(|| text("avatar_url")),
             raw,
         })
@@ -185,7 +187,10 @@ impl fmt::Debug for Tokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tokens")
             .field("access_token", &"[redacted]")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)

@@ -1,8 +1,31 @@
 //! Providers: endpoints, scopes and quirks of each.
+//!
+//! One client type per provider of the seed ([`GoogleAppClient`], [`GitHubAppClient`],
+//! [`HuggingFaceClient`], [`DiscordAppClient`]) and [`OidcClient`] for any OpenID Connect
+//! provider found by discovery. The four provider types deref to a [`Client`](crate::Client) and
+//! convert into one; [`OidcClient`] builds a `Client` directly. A [`ProviderConfig`] passed to
+//! [`Client::new`](crate::Client::new) covers any other provider.
+//!
+//! The quirks live in `client.rs`, keyed by [`ProviderConfig::name`]: GitHub's errors with HTTP
+//! 200, its comma-separated scopes and its email list; Discord's `verified`; Google's two issuer
+//! spellings and its unauthenticated revocation.
+//!
+//! ```
+//! use oauth_runtime::{Client, GitHubAppClient};
+//! let client: Client = GitHubAppClient::new("client-id", "client-secret").into();
+//! assert_eq!(client.provider().name, "github");
+//! ```
 
 use url::Url;
 
 /// How the client authenticates at the token endpoint.
+///
+/// ```
+/// use oauth_runtime::provider::AuthMethod;
+/// assert_eq!(AuthMethod::default(), AuthMethod::Basic);
+/// let client = oauth_runtime::GitHubAppClient::new("id", "secret");
+/// assert_eq!(client.provider().auth_method, AuthMethod::Post);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AuthMethod {
     /// `client_secret_basic`: HTTP Basic (the default of RFC 6749).
@@ -13,6 +36,13 @@ pub enum AuthMethod {
 }
 
 /// OpenID Connect specifics: ID tokens are verified when this is set.
+///
+/// ```
+/// let client = oauth_runtime::GoogleAppClient::new("id", "secret");
+/// let oidc = client.provider().oidc.as_ref().unwrap();
+/// assert_eq!(oidc.issuer, "https://accounts.google.com");
+/// assert_eq!(oidc.jwks_url.as_str(), "https://www.googleapis.com/oauth2/v3/certs");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OidcConfig {
     /// The issuer (`iss`) the ID tokens must carry, exactly.
@@ -24,7 +54,16 @@ pub struct OidcConfig {
 /// How a provider is reached and what it answers.
 ///
 /// The provider clients (`GitHubAppClient`, ...) fill this in; build one yourself for a provider
-/// this crate does not know.
+/// this crate does not know (see [`Client::new`](crate::Client::new)), or change one with
+/// [`Client::with_provider`](crate::Client::with_provider).
+///
+/// ```
+/// let client = oauth_runtime::DiscordAppClient::new("id", "secret");
+/// let config = client.provider();
+/// assert_eq!(config.token_url.as_str(), "https://discord.com/api/oauth2/token");
+/// assert_eq!(config.scopes, ["identify", "email"]);
+/// assert_eq!(config.id_key, "id");
+/// ```
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
     /// The provider key (`"github"`, `"google"`, `"oidc"`, `"dev"`), used in logs and errors.
@@ -51,4 +90,212 @@ pub struct ProviderConfig {
     pub iss_parameter: bool,
     /// Extra query parameters for the authorization request.
     pub extra_auth_params: Vec<(String, String)>,
+}
+
+// The provider clients share their shape; the macro writes it once.
+macro_rules! provider_client {
+    (
+        $(#[$doc:meta])*
+        $name:ident
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $name(crate::Client);
+
+        impl $name {
+            /// A client with these credentials and the provider's real endpoints and default scopes.
+            ///
+            /// ```
+            #[doc = concat!("let client = oauth_runtime::", stringify!($name), "::new(\"client-id\", \"client-secret\");")]
+            /// assert_eq!(client.client_id(), "client-id");
+            /// ```
+            #[must_use]
+            pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+                Self(crate::Client::new(config(), client_id, Some(client_secret.into())))
+            }
+
+            /// A client with the credentials in `AUTH_CLIENT_ID` and `AUTH_CLIENT_SECRET`, as in the
+            /// seed's `GoogleAppClient(os.getenv("AUTH_CLIENT_ID"), os.getenv("AUTH_CLIENT_SECRET"))`.
+            ///
+            /// # Errors
+            /// [`Error::Config`](crate::Error::Config) naming the variable that is missing or empty.
+            ///
+            /// ```
+            #[doc = concat!("match oauth_runtime::", stringify!($name), "::from_env() {")]
+            ///     Ok(client) => println!("logging in with {}", client.provider().name),
+            ///     Err(error) => assert_eq!(error.code(), "config"),
+            /// }
+            /// ```
+            pub fn from_env() -> Result<Self, crate::Error> {
+                let (id, secret) = super::credentials_from_env("AUTH_CLIENT_ID", "AUTH_CLIENT_SECRET")?;
+                Ok(Self::new(id, secret))
+            }
+
+            /// The same client talking to the provider's endpoints under `base` instead of the real
+            /// ones (same paths; see the type's docs), for a self-hosted instance or a test server.
+            /// Scopes and other settings are kept.
+            ///
+            /// # Errors
+            /// [`Error::Config`](crate::Error::Config) when `base` is not an absolute URL.
+            ///
+            /// ```
+            #[doc = concat!("let client = oauth_runtime::", stringify!($name), "::new(\"id\", \"secret\")")]
+            ///     .with_endpoints("http://127.0.0.1:9000")
+            ///     .unwrap();
+            /// assert!(client.provider().token_url.as_str().starts_with("http://127.0.0.1:9000/"));
+            /// ```
+            pub fn with_endpoints(self, base: &str) -> Result<Self, crate::Error> {
+                let at = config_at(&super::Base::parse(base)?);
+                Ok(Self(self.0.with_provider(|config| config.replace_endpoints(at))))
+            }
+
+            /// The same client asking for `scopes` instead of the defaults.
+            ///
+            /// ```
+            #[doc = concat!("let client = oauth_runtime::", stringify!($name), "::new(\"id\", \"secret\")")]
+            ///     .with_scopes(["openid", "email"]);
+            /// assert_eq!(client.provider().scopes, ["openid", "email"]);
+            /// ```
+            #[must_use]
+            pub fn with_scopes<I, S>(self, scopes: I) -> Self
+            where
+                I: IntoIterator<Item = S>,
+                S: Into<String>,
+            {
+                Self(self.0.with_scopes(scopes))
+            }
+
+            /// The same client with its provider description changed by `edit` (see
+            /// [`Client::with_provider`](crate::Client::with_provider)).
+            ///
+            /// ```
+            #[doc = concat!("let client = oauth_runtime::", stringify!($name), "::new(\"id\", \"secret\")")]
+            ///     .with_provider(|p| p.extra_auth_params.push(("prompt".into(), "consent".into())));
+            /// assert_eq!(client.provider().extra_auth_params[0].0, "prompt");
+            /// ```
+            #[must_use]
+            pub fn with_provider(self, edit: impl FnOnce(&mut ProviderConfig)) -> Self {
+                Self(self.0.with_provider(edit))
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = crate::Client;
+            fn deref(&self) -> &crate::Client {
+                &self.0
+            }
+        }
+
+        impl From<$name> for crate::Client {
+            fn from(client: $name) -> Self {
+                client.0
+            }
+        }
+    };
+}
+
+mod discord;
+mod github;
+mod google;
+mod huggingface;
+mod oidc;
+
+pub use discord::DiscordAppClient;
+pub use github::GitHubAppClient;
+pub use google::GoogleAppClient;
+pub use huggingface::HuggingFaceClient;
+pub use oidc::OidcClient;
+
+#[cfg(test)]
+mod tests;
+
+impl ProviderConfig {
+    /// Takes the endpoints (not the scopes, id key or quirks) of `other`.
+    fn replace_endpoints(&mut self, other: ProviderConfig) {
+        self.auth_url = other.auth_url;
+        self.token_url = other.token_url;
+        self.userinfo_url = other.userinfo_url;
+        self.revocation_url = other.revocation_url;
+        self.end_session_url = other.end_session_url;
+        self.oidc = other.oidc;
+    }
+}
+
+/// A base URL for `with_endpoints`, without its trailing slash.
+struct Base(String);
+
+impl Base {
+    fn parse(base: &str) -> Result<Self, crate::Error> {
+        let url = Url::parse(base)
+            .map_err(|_| crate::Error::Config("the endpoint base is not a URL".into()))?;
+        if url.cannot_be_a_base() || url.query().is_some() {
+            return Err(crate::Error::Config(
+                "the endpoint base is not a base URL".into(),
+            ));
+        }
+        Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
+    }
+
+    /// `path` (starting with `/`) under the base.
+    fn join(&self, path: &str) -> Url {
+        Url::parse(&format!("{}{path}", self.0)).expect("a base URL followed by a path is a URL")
+    }
+
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A constant URL of a provider.
+fn url(s: &str) -> Url {
+    Url::parse(s).expect("provider URLs are valid")
+}
+
+fn scopes(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Reads a required, non-empty environment variable.
+fn env_var(name: &str) -> Result<String, crate::Error> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Ok(value.trim().to_owned()),
+        _ => Err(crate::Error::Config(format!(
+            "the environment variable {name} is not set"
+        ))),
+    }
+}
+
+fn credentials_from_env(id: &str, secret: &str) -> Result<(String, String), crate::Error> {
+    Ok((env_var(id)?, env_var(secret)?))
+}
+
+/// The client of the provider named `provider` (`"google"`, `"github"`, `"huggingface"`,
+/// `"discord"`, `"oidc"`), with its credentials from the environment: `AUTH_CLIENT_ID` and
+/// `AUTH_CLIENT_SECRET`, or for `"oidc"` `OIDC_ISSUER`, `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET`
+/// (discovery is fetched).
+///
+/// # Errors
+/// [`Error::Config`](crate::Error::Config) for an unknown provider or a missing variable;
+/// discovery errors for `"oidc"` (see [`OidcClient::discover`]).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use oauth_runtime::provider::client_from_env;
+/// let error = client_from_env("myspace").await.unwrap_err();
+/// assert_eq!(error.code(), "config");
+/// # });
+/// ```
+pub async fn client_from_env(provider: &str) -> Result<crate::Client, crate::Error> {
+    Ok(match provider {
+        "google" => GoogleAppClient::from_env()?.into(),
+        "github" => GitHubAppClient::from_env()?.into(),
+        "huggingface" => HuggingFaceClient::from_env()?.into(),
+        "discord" => DiscordAppClient::from_env()?.into(),
+        "oidc" => OidcClient::from_env().await?,
+        other => {
+            return Err(crate::Error::Config(format!(
+                "unknown provider `{other}`; expected one of google, github, huggingface, discord, oidc"
+            )));
+        }
+    })
 }

@@ -1,0 +1,326 @@
+//! ID token verification against the provider's published keys (JWKS).
+//!
+//! The key set is fetched lazily, at the first login, and kept in the [`Client`](crate::Client).
+//! A token signed with a key the cache does not know (the provider rotated its keys) triggers one
+//! refetch, but at most one per cooldown: a stream of tokens with made-up `kid`s must not turn into
+//! a stream of requests to the provider. Keys older than an hour are refetched on the next login;
+//! if that fails, the old keys keep working and the failure is logged.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::Error;
+use crate::http::HttpClient;
+
+/// The signature algorithms accepted in ID tokens. Never `none` (jsonwebtoken cannot even parse
+/// it), never HS* (the "key" would be the client secret, or worse, a public key).
+const ALLOWED: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// Clock skew tolerated on `exp` and `iat`, in seconds.
+const LEEWAY: u64 = 60;
+
+/// Default minimum time between two fetches of the key set.
+pub(crate) const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30);
+
+/// After this long the cached keys are refetched at the next verification.
+const MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// The provider's keys, fetched on demand.
+pub(crate) struct Jwks {
+    url: Url,
+    cooldown: Duration,
+    cache: Mutex<Option<Fetched>>,
+    /// Serialises fetches, so that concurrent logins after a rotation cause one request.
+    fetching: tokio::sync::Mutex<()>,
+}
+
+#[derive(Clone)]
+struct Fetched {
+    keys: Arc<Vec<Jwk>>,
+    at: Instant,
+}
+
+impl std::fmt::Debug for Jwks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jwks")
+            .field("url", &self.url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an ID token must say.
+pub(crate) struct Expected<'a> {
+    /// Accepted `iss` values (one, except for Google's two spellings).
+    pub(crate) issuers: &'a [&'a str],
+    pub(crate) client_id: &'a str,
+    /// The nonce of the authorization request; `None` skips the check (refresh responses).
+    pub(crate) nonce: Option<&'a str>,
+}
+
+impl Jwks {
+    pub(crate) fn new(url: Url, cooldown: Duration) -> Self {
+        Self {
+            url,
+            cooldown,
+            cache: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn cached(&self) -> Option<Fetched> {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Verifies `token` (signature, `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`) and returns its
+    /// claims.
+    pub(crate) async fn verify(
+        &self,
+        http: &HttpClient,
+        token: &str,
+        expected: &Expected<'_>,
+    ) -> Result<Map<String, Value>, Error> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| Error::IdToken("malformed token or unsupported algorithm".into()))?;
+        if !ALLOWED.contains(&header.alg) {
+            return Err(Error::IdToken(format!(
+                "algorithm {:?} is not allowed",
+                header.alg
+            )));
+        }
+        let keys = self
+            .keys_for(http, header.kid.as_deref(), header.alg)
+            .await?;
+
+        let mut validation = Validation::new(header.alg);
+        validation.leeway = LEEWAY;
+        validation.set_issuer(expected.issuers);
+        validation.set_audience(&[expected.client_id]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+
+        let mut claims = None;
+        for key in &keys {
+            match jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation) {
+                Ok(data) => {
+                    claims = Some(data.claims);
+                    break;
+                }
+                // Without a `kid` several keys may fit: try the next one.
+                Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => {}
+                Err(e) => return Err(Error::IdToken(describe(e.kind()))),
+            }
+        }
+        let claims = claims.ok_or_else(|| Error::IdToken("bad signature".into()))?;
+        check_claims(&claims, expected)?;
+        Ok(claims)
+    }
+
+    /// The keys that may have signed a token with this `kid` and `alg`, refetching once when none
+    /// fits and the cooldown allows.
+    async fn keys_for(
+        &self,
+        http: &HttpClient,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Vec<DecodingKey>, Error> {
+        if let Some(fetched) = self.cached()
+            && fetched.at.elapsed() < MAX_AGE
+        {
+            let keys = select(&fetched.keys, kid, alg);
+            if !keys.is_empty() {
+                return Ok(keys);
+            }
+        }
+        let _fetching = self.fetching.lock().await;
+        // Another login may have refetched while this one waited.
+        let stale = self.cached();
+        if let Some(fetched) = &stale {
+            let keys = select(&fetched.keys, kid, alg);
+            let fresh = fetched.at.elapsed() < MAX_AGE;
+            if !keys.is_empty() && fresh {
+                return Ok(keys);
+            }
+            if fetched.at.elapsed() < self.cooldown {
+                return Err(Error::IdToken("no published key matches the token".into()));
+            }
+        }
+        match self.fetch(http).await {
+            Ok(keys) => {
+                let keys = Arc::new(keys);
+                *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(Fetched {
+                    keys: keys.clone(),
+                    at: Instant::now(),
+                });
+                let found = select(&keys, kid, alg);
+                if found.is_empty() {
+                    return Err(Error::IdToken("no published key matches the token".into()));
+                }
+                Ok(found)
+            }
+            // Expired keys beat no keys when the provider is briefly unreachable.
+            Err(error) => match stale.map(|f| select(&f.keys, kid, alg)) {
+                Some(keys) if !keys.is_empty() => {
+                    tracing::warn!(error = %error, "refreshing the provider's keys failed; using the cached ones");
+                    Ok(keys)
+                }
+                _ => Err(error),
+            },
+        }
+    }
+
+    async fn fetch(&self, http: &HttpClient) -> Result<Vec<Jwk>, Error> {
+        tracing::debug!(url = %self.url, "fetching the provider's signing keys");
+        let response = http
+            .send(
+                http.request(http::Method::GET, self.url.clone())
+                    .header(http::header::ACCEPT, "application/json"),
+            )
+            .await?;
+        if !response.status.is_success() {
+            return Err(Error::IdToken(format!(
+                "the provider's key set answered HTTP {}",
+                response.status.as_u16()
+            )));
+        }
+        let set = response
+            .json()
+            .ok_or_else(|| Error::IdToken("the provider's key set is not JSON".into()))?;
+        let Some(Value::Array(entries)) = set.get("keys") else {
+            return Err(Error::IdToken(
+                "the provider's key set has no `keys`".into(),
+            ));
+        };
+        // Key by key: one key of a type jsonwebtoken does not know must not hide the others.
+        Ok(entries
+            .iter()
+            .filter_map(|entry| serde_json::from_value(entry.clone()).ok())
+            .collect())
+    }
+}
+
+/// The keys fit for verifying a token with `kid` and `alg`.
+fn select(keys: &[Jwk], kid: Option<&str>, alg: Algorithm) -> Vec<DecodingKey> {
+    keys.iter()
+        .filter(|jwk| kid.is_none_or(|kid| jwk.common.key_id.as_deref() == Some(kid)))
+        .filter(|jwk| {
+            !matches!(
+                jwk.common.public_key_use,
+                Some(PublicKeyUse::Encryption | PublicKeyUse::Other(_))
+            )
+        })
+        .filter(|jwk| {
+            // A key that names its algorithm is used with that algorithm only.
+            jwk.common
+                .key_algorithm
+                .is_none_or(|ka| ka.to_string().parse::<Algorithm>().ok() == Some(alg))
+        })
+        .filter(|jwk| fits(&jwk.algorithm, alg))
+        .filter_map(|jwk| DecodingKey::from_jwk(jwk).ok())
+        .collect()
+}
+
+/// Whether the key type can verify `alg` (never a symmetric key).
+fn fits(params: &AlgorithmParameters, alg: Algorithm) -> bool {
+    use Algorithm::{ES256, ES384, EdDSA, PS256, PS384, PS512, RS256, RS384, RS512};
+    match params {
+        AlgorithmParameters::RSA(_) => matches!(alg, RS256 | RS384 | RS512 | PS256 | PS384 | PS512),
+        AlgorithmParameters::EllipticCurve(ec) => matches!(
+            (alg, &ec.curve),
+            (ES256, EllipticCurve::P256) | (ES384, EllipticCurve::P384)
+        ),
+        AlgorithmParameters::OctetKeyPair(okp) => {
+            alg == EdDSA && okp.curve == EllipticCurve::Ed25519
+        }
+        AlgorithmParameters::OctetKey(_) => false,
+    }
+}
+
+/// What jsonwebtoken's validation found, as a fixed sentence.
+fn describe(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::InvalidSignature => "bad signature",
+        ErrorKind::ExpiredSignature => "expired",
+        ErrorKind::ImmatureSignature => "not yet valid",
+        ErrorKind::InvalidIssuer => "wrong issuer",
+        ErrorKind::InvalidAudience => "wrong audience",
+        ErrorKind::InvalidAlgorithm => "algorithm does not match the key",
+        ErrorKind::MissingRequiredClaim(claim) => return format!("missing claim `{claim}`"),
+        _ => "malformed token",
+    }
+    .to_owned()
+}
+
+/// The checks jsonwebtoken does not make: `azp`, `iat`, `nonce`, a non-empty `sub`.
+fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<(), Error> {
+    let fail = |why: &str| Err(Error::IdToken(why.to_owned()));
+    if claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return fail("missing claim `sub`");
+    }
+    // OpenID Connect Core 3.1.3.7, steps 4 and 5.
+    let several_audiences = claims
+        .get("aud")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.len() > 1);
+    match claims.get("azp") {
+        Some(Value::String(azp)) if azp == expected.client_id => {}
+        Some(_) => return fail("wrong authorized party (azp)"),
+        None if several_audiences => {
+            return fail("several audiences and no authorized party (azp)");
+        }
+        None => {}
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    match claims.get("iat").and_then(Value::as_f64) {
+        #[allow(clippy::cast_precision_loss)] // Unix seconds are far below 2^52.
+        Some(iat) if iat <= (now + LEEWAY) as f64 => {}
+        Some(_) => return fail("issued in the future"),
+        None => return fail("missing claim `iat`"),
+    }
+    if let Some(nonce) = expected.nonce {
+        match claims.get("nonce").and_then(Value::as_str) {
+            Some(got) if constant_time_eq(got.as_bytes(), nonce.as_bytes()) => {}
+            Some(_) => return fail("nonce mismatch"),
+            None => return fail("missing claim `nonce`"),
+        }
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The claims of a token without any verification: only for comparing the `sub` of an ID token
+/// this client verified earlier with the one of a refresh response.
+pub(crate) fn unverified_sub(token: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("sub")?.as_str().map(str::to_owned)
+}

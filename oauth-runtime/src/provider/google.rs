@@ -1,0 +1,59 @@
+//! Google (OpenID Connect: ID tokens are verified).
+
+use super::{AuthMethod, Base, OidcConfig, ProviderConfig, scopes, url};
+
+const ISSUER: &str = "https://accounts.google.com";
+
+fn config() -> ProviderConfig {
+    ProviderConfig {
+        name: "google",
+        auth_url: url("https://accounts.google.com/o/oauth2/v2/auth"),
+        token_url: url("https://oauth2.googleapis.com/token"),
+        userinfo_url: Some(url("https://openidconnect.googleapis.com/v1/userinfo")),
+        revocation_url: Some(url("https://oauth2.googleapis.com/revoke")),
+        end_session_url: None,
+        oidc: Some(OidcConfig {
+            issuer: ISSUER.to_owned(),
+            jwks_url: url("https://www.googleapis.com/oauth2/v3/certs"),
+        }),
+        scopes: scopes(&["openid", "email", "profile"]),
+        id_key: "sub".to_owned(),
+        auth_method: AuthMethod::Post,
+        iss_parameter: false,
+        extra_auth_params: Vec::new(),
+    }
+}
+
+fn config_at(base: &Base) -> ProviderConfig {
+    ProviderConfig {
+        auth_url: base.join("/o/oauth2/v2/auth"),
+        token_url: base.join("/token"),
+        userinfo_url: Some(base.join("/v1/userinfo")),
+        revocation_url: Some(base.join("/revoke")),
+        oidc: Some(OidcConfig {
+            issuer: base.as_str().to_owned(),
+            jwks_url: base.join("/oauth2/v3/certs"),
+        }),
+        ..config()
+    }
+}
+
+provider_client! {
+    /// "Sign in with Google": the seed's `GoogleAppClient`.
+    ///
+    /// Scopes `openid email profile`; the user's id is `sub`. The ID token is verified (Google's
+    /// keys, issuer `https://accounts.google.com`, this client id, the login's nonce) and the user
+    /// info comes from `https://openidconnect.googleapis.com/v1/userinfo`. Tokens can be revoked.
+    ///
+    /// `with_endpoints(base)` puts every endpoint under `base` with Google's paths:
+    /// `/o/oauth2/v2/auth`, `/token`, `/v1/userinfo`, `/revoke`, keys at `/oauth2/v3/certs`, and
+    /// `base` as the issuer.
+    ///
+    /// ```
+    /// use oauth_runtime::GoogleAppClient;
+    /// let client = GoogleAppClient::new("client-id.apps.googleusercontent.com", "client-secret");
+    /// assert_eq!(client.id_key(), "sub");
+    /// assert_eq!(client.provider().scopes, ["openid", "email", "profile"]);
+    /// ```
+    GoogleAppClient
+}

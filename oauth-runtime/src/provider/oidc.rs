@@ -1,0 +1,183 @@
+//! Any OpenID Connect provider, configured by discovery.
+
+use serde::Deserialize;
+use url::Url;
+
+use super::{AuthMethod, OidcConfig, ProviderConfig, env_var, scopes};
+use crate::http::HttpClient;
+use crate::{Client, Error};
+
+/// "Sign in with" any OpenID Connect provider (Keycloak, Auth0, Okta, Entra ID, GitLab,
+/// `oidc-provider`, ...), configured from its discovery document.
+///
+/// Unlike the other provider types this one only builds: [`discover`](Self::discover) and
+/// [`from_env`](Self::from_env) return a plain [`Client`], so that an app can pick between it and
+/// another client at run time.
+///
+/// Scopes `openid email profile`; the user's id is `sub`. ID tokens are verified against the
+/// provider's published keys; the user info comes from its user info endpoint when it has one.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), oauth_runtime::Error> {
+/// use oauth_runtime::OidcClient;
+/// let client = OidcClient::discover("https://id.example.com", "client-id", "client-secret").await?;
+/// assert_eq!(client.id_key(), "sub");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct OidcClient;
+
+/// The parts of the discovery document (OpenID Connect Discovery 1.0 §3) used here.
+#[derive(Deserialize)]
+struct Metadata {
+    issuer: String,
+    authorization_endpoint: Url,
+    token_endpoint: Url,
+    #[serde(default)]
+    userinfo_endpoint: Option<Url>,
+    jwks_uri: Url,
+    #[serde(default)]
+    revocation_endpoint: Option<Url>,
+    #[serde(default)]
+    end_session_endpoint: Option<Url>,
+    #[serde(default)]
+    token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: bool,
+}
+
+impl OidcClient {
+    /// Fetches `{issuer}/.well-known/openid-configuration` and builds a client from it.
+    ///
+    /// The document must name exactly `issuer` as its issuer. The client authenticates with
+    /// HTTP Basic unless the provider supports only `client_secret_post`, and expects `iss` in
+    /// the authorization response when the provider announces it (RFC 9207). `issuer` must be
+    /// `https`, except on a loopback host (`localhost`, `127.0.0.1`, `::1`).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unusable issuer URL, [`Error::Network`] when the document
+    /// cannot be fetched, [`Error::Discovery`] when it is not a usable discovery document or names
+    /// another issuer.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), oauth_runtime::Error> {
+    /// let client = oauth_runtime::OidcClient::discover("https://accounts.google.com", "id", "secret").await?;
+    /// assert_eq!(client.provider().name, "oidc");
+    /// # Ok(()) }
+    /// ```
+    #[tracing::instrument(skip_all, fields(issuer = %issuer))]
+    pub async fn discover(
+        issuer: &str,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Result<Client, Error> {
+        let config = discover_config(&HttpClient::shared(), issuer).await?;
+        Ok(Client::new(config, client_id, Some(client_secret.into())))
+    }
+
+    /// [`discover`](Self::discover) with `OIDC_ISSUER`, `OIDC_CLIENT_ID` and
+    /// `OIDC_CLIENT_SECRET` from the environment.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming a missing variable, and the errors of
+    /// [`discover`](Self::discover).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # if std::env::var_os("OIDC_ISSUER").is_none() {
+    /// let error = oauth_runtime::OidcClient::from_env().await.unwrap_err();
+    /// assert_eq!(error.code(), "config");
+    /// # }
+    /// # });
+    /// ```
+    pub async fn from_env() -> Result<Client, Error> {
+        let issuer = env_var("OIDC_ISSUER")?;
+        let client_id = env_var("OIDC_CLIENT_ID")?;
+        let client_secret = env_var("OIDC_CLIENT_SECRET")?;
+        Self::discover(&issuer, client_id, client_secret).await
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+pub(crate) async fn discover_config(
+    http: &HttpClient,
+    issuer: &str,
+) -> Result<ProviderConfig, Error> {
+    let issuer_url = Url::parse(issuer)
+        .map_err(|_| Error::Config("the OpenID Connect issuer is not a URL".into()))?;
+    if issuer_url.scheme() != "https"
+        && !(issuer_url.scheme() == "http" && is_loopback(&issuer_url))
+    {
+        return Err(Error::Config(
+            "the OpenID Connect issuer must be an https URL".into(),
+        ));
+    }
+    if issuer_url.query().is_some() || issuer_url.fragment().is_some() {
+        return Err(Error::Config(
+            "the OpenID Connect issuer has a query or a fragment".into(),
+        ));
+    }
+    // Discovery §4: the issuer without its trailing slash, then the well-known path.
+    let document = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    let document = Url::parse(&document)
+        .map_err(|_| Error::Config("the OpenID Connect issuer is not a URL".into()))?;
+    let response = http
+        .send(
+            http.request(http::Method::GET, document)
+                .header(http::header::ACCEPT, "application/json"),
+        )
+        .await?;
+    if !response.status.is_success() {
+        return Err(Error::Discovery(format!(
+            "HTTP {}",
+            response.status.as_u16()
+        )));
+    }
+    let metadata: Metadata = serde_json::from_slice(&response.body).map_err(|_| {
+        Error::Discovery(
+            "not a discovery document (a required endpoint is missing or malformed)".into(),
+        )
+    })?;
+    // Discovery §4.3: a document naming another issuer is not this issuer's.
+    if metadata.issuer != issuer {
+        return Err(Error::Discovery("the document names another issuer".into()));
+    }
+    let auth_method = match &metadata.token_endpoint_auth_methods_supported {
+        Some(methods)
+            if !methods.iter().any(|m| m == "client_secret_basic")
+                && methods.iter().any(|m| m == "client_secret_post") =>
+        {
+            AuthMethod::Post
+        }
+        _ => AuthMethod::Basic,
+    };
+    Ok(ProviderConfig {
+        name: "oidc",
+        auth_url: metadata.authorization_endpoint,
+        token_url: metadata.token_endpoint,
+        userinfo_url: metadata.userinfo_endpoint,
+        revocation_url: metadata.revocation_endpoint,
+        end_session_url: metadata.end_session_endpoint,
+        oidc: Some(OidcConfig {
+            issuer: metadata.issuer,
+            jwks_url: metadata.jwks_uri,
+        }),
+        scopes: scopes(&["openid", "email", "profile"]),
+        id_key: "sub".to_owned(),
+        auth_method,
+        iss_parameter: metadata.authorization_response_iss_parameter_supported,
+        extra_auth_params: Vec::new(),
+    })
+}

@@ -1,0 +1,1173 @@
+//! Each provider against a fake of itself on 127.0.0.1, answering as the provider's docs say.
+//! Only loopback traffic.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use p256::ecdsa::{Signature, SigningKey, signature::Signer as _};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::http::HttpClient;
+use crate::{Client, Error, Tokens};
+
+const ID: &str = "the-client-id";
+const SECRET: &str = "the-client-secret";
+const REDIRECT: &str = "http://localhost:8000/redirect?x=1";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const NONCE: &str = "the-nonce";
+
+// ---------------------------------------------------------------------------------------------
+// The fake server
+
+/// A request the fake received.
+#[derive(Clone, Debug)]
+struct Seen {
+    path: String,
+    headers: HeaderMap,
+    form: HashMap<String, String>,
+}
+
+#[derive(Default)]
+struct Fake {
+    seen: Mutex<Vec<Seen>>,
+    /// The JWKS served (a key set can be rotated by a test).
+    keys: Mutex<Vec<Value>>,
+    jwks_hits: AtomicUsize,
+    /// The ID token the token endpoint returns next.
+    id_token: Mutex<Option<String>>,
+}
+
+impl Fake {
+    fn requests_to(&self, path: &str) -> Vec<Seen> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.path == path)
+            .cloned()
+            .collect()
+    }
+
+    fn set_id_token(&self, token: String) {
+        *self.id_token.lock().unwrap() = Some(token);
+    }
+}
+
+/// Records every request (path, headers, form body) before the route answers.
+async fn record(State(fake): State<Arc<Fake>>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let form = url::form_urlencoded::parse(&bytes).into_owned().collect();
+    fake.seen.lock().unwrap().push(Seen {
+        path: parts.uri.path().to_owned(),
+        headers: parts.headers.clone(),
+        form,
+    });
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// Starts a fake on 127.0.0.1 with the routes `build` makes (given the base URL).
+async fn start(build: impl FnOnce(String, Arc<Fake>) -> Router) -> (String, Arc<Fake>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let fake = Arc::new(Fake::default());
+    let router = build(base.clone(), fake.clone()).layer(from_fn_with_state(fake.clone(), record));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (base, fake)
+}
+
+fn jwks_route(fake: &Arc<Fake>) -> axum::routing::MethodRouter {
+    let fake = fake.clone();
+    get(move || async move {
+        fake.jwks_hits.fetch_add(1, Ordering::SeqCst);
+        Json(json!({ "keys": fake.keys.lock().unwrap().clone() }))
+    })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+fn basic(seen: &Seen) -> Option<String> {
+    let value = seen
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Basic ")?;
+    String::from_utf8(STANDARD.decode(value).ok()?).ok()
+}
+
+fn now() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+fn oauth_error(status: StatusCode, code: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": code, "error_description": "SECRET-DESCRIPTION" })),
+    )
+        .into_response()
+}
+
+/// The checks every token request must pass, whatever the provider.
+fn assert_token_request(seen: &Seen) {
+    assert_eq!(seen.form["grant_type"], "authorization_code");
+    assert_eq!(seen.form["code"], "good-code");
+    assert_eq!(seen.form["code_verifier"], VERIFIER);
+    assert_eq!(
+        seen.form["redirect_uri"], REDIRECT,
+        "the exact redirect URI of the authorization request"
+    );
+    assert!(
+        seen.headers[header::ACCEPT]
+            .to_str()
+            .unwrap()
+            .contains("application/json")
+    );
+    assert!(
+        seen.headers[header::USER_AGENT]
+            .to_str()
+            .unwrap()
+            .starts_with("oauth-runtime/")
+    );
+}
+
+fn assert_secret_in_body(seen: &Seen) {
+    assert_eq!(seen.form["client_id"], ID);
+    assert_eq!(seen.form["client_secret"], SECRET);
+    assert!(seen.headers.get(header::AUTHORIZATION).is_none());
+}
+
+fn assert_secret_in_basic(seen: &Seen) {
+    assert_eq!(basic(seen).as_deref(), Some(&*format!("{ID}:{SECRET}")));
+    assert!(!seen.form.contains_key("client_secret"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// ID token signing
+
+struct Key {
+    signing: SigningKey,
+    kid: String,
+}
+
+impl Key {
+    /// A fresh P-256 key.
+    fn new(kid: &str) -> Self {
+        loop {
+            if let Ok(signing) = SigningKey::from_slice(&rand::random::<[u8; 32]>()) {
+                return Self {
+                    signing,
+                    kid: kid.to_owned(),
+                };
+            }
+        }
+    }
+
+    fn jwk(&self) -> Value {
+        let mut jwk =
+            serde_json::to_value(p256::PublicKey::from(self.signing.verifying_key()).to_jwk())
+                .unwrap();
+        jwk["kid"] = json!(self.kid);
+        jwk["alg"] = json!("ES256");
+        jwk["use"] = json!("sig");
+        jwk
+    }
+
+    fn sign(&self, claims: &Value) -> String {
+        self.sign_with_header(
+            &json!({ "alg": "ES256", "typ": "JWT", "kid": self.kid }),
+            claims,
+        )
+    }
+
+    fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
+        let message = format!("{}.{}", b64(header), b64(claims));
+        let signature: Signature = self.signing.sign(message.as_bytes());
+        format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+    }
+}
+
+fn b64(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+}
+
+fn claims(issuer: &str, sub: &str) -> Value {
+    json!({
+        "iss": issuer, "aud": ID, "sub": sub, "nonce": NONCE, "iat": now(), "exp": now() + 300,
+        "email": "ada@example.com", "email_verified": true, "name": "Ada",
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Google
+
+/// Google's token endpoint (code and refresh grants), OpenID user info, JWKS and revocation.
+fn google_routes(base: String, fake: Arc<Fake>, key: Arc<Key>) -> Router {
+    let token = {
+        let (fake, key) = (fake.clone(), key.clone());
+        post(
+            move |axum::Form(form): axum::Form<HashMap<String, String>>| async move {
+                match (form["grant_type"].as_str(), form.get("code"), form.get("refresh_token")) {
+                ("authorization_code", Some(code), _) if code == "good-code" => {
+                    let id_token = fake.id_token.lock().unwrap().clone();
+                    let id_token = id_token.unwrap_or_else(|| key.sign(&claims(&base, "108204268033311")));
+                    Json(json!({
+                        "access_token": "ya29.access", "expires_in": 3599, "refresh_token": "1//refresh",
+                        "scope": "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile",
+                        "token_type": "Bearer", "id_token": id_token,
+                    }))
+                    .into_response()
+                }
+                ("refresh_token", _, Some(rt)) if rt == "1//refresh" => {
+                    Json(json!({ "access_token": "ya29.fresh", "expires_in": 3599, "token_type": "Bearer",
+                        "scope": "openid" }))
+                    .into_response()
+                }
+                _ => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant"),
+            }
+            },
+        )
+    };
+    let userinfo = get(|headers: HeaderMap| async move {
+        if bearer(&headers) != Some("ya29.access") {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        Json(json!({
+            "sub": "108204268033311", "name": "Ada Lovelace", "given_name": "Ada", "picture": "https://lh3.example/a.png",
+            "email": "ada@example.com", "email_verified": true, "hd": "example.com",
+        }))
+        .into_response()
+    });
+    let revoke = post(
+        |axum::Form(form): axum::Form<HashMap<String, String>>| async move {
+            if form.get("token").is_some_and(|t| t == "1//refresh") {
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_REQUEST
+            }
+        },
+    );
+    Router::new()
+        .route("/token", token)
+        .route("/v1/userinfo", userinfo)
+        .route("/oauth2/v3/certs", jwks_route(&fake))
+        .route("/revoke", revoke)
+}
+
+async fn google() -> (Client, Arc<Fake>, Arc<Key>, String) {
+    let key = Arc::new(Key::new("google-1"));
+    let (base, fake) = start({
+        let key = key.clone();
+        move |base, fake| google_routes(base, fake, key)
+    })
+    .await;
+    fake.keys.lock().unwrap().push(key.jwk());
+    let client = GoogleAppClient::new(ID, SECRET)
+        .with_endpoints(&base)
+        .unwrap()
+        .into();
+    (client, fake, key, base)
+}
+
+#[tokio::test]
+async fn google_exchange_verifies_the_id_token_and_reads_user_info() {
+    let (client, fake, _, _) = google().await;
+    let (info, tokens) = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap();
+    assert_eq!(info.ident, "108204268033311");
+    assert_eq!(info.email.as_deref(), Some("ada@example.com"));
+    assert!(info.email_verified);
+    assert_eq!(info.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(info.raw["hd"], "example.com");
+    assert_eq!(tokens.access_token(), "ya29.access");
+    assert_eq!(tokens.refresh_token(), Some("1//refresh"));
+    assert!(tokens.id_token().is_some());
+    let expires_at = tokens.expires_at().unwrap();
+    assert!((now() + 3590..=now() + 3600).contains(&expires_at));
+    assert_eq!(tokens.scopes().len(), 3);
+
+    let token_requests = fake.requests_to("/token");
+    assert_eq!(token_requests.len(), 1);
+    assert_token_request(&token_requests[0]);
+    assert_secret_in_body(&token_requests[0]);
+    assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 1);
+
+    // The keys are cached: a second login fetches none.
+    client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap();
+    assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn google_refused_code_is_a_token_exchange_error_without_the_body() {
+    let (client, _, _, _) = google().await;
+    let error = client
+        .exchange_code("stale-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::TokenExchange(code) if code == "invalid_grant"),
+        "{error:?}"
+    );
+    assert!(!error.to_string().contains("SECRET-DESCRIPTION"));
+    assert!(!error.to_string().contains("stale-code"));
+}
+
+#[tokio::test]
+async fn userinfo_for_another_user_than_the_id_token_is_refused() {
+    let (client, fake, key, base) = google().await;
+    fake.set_id_token(key.sign(&claims(&base, "someone-else")));
+    let error = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::UserInfo(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn google_refresh_keeps_the_refresh_token_and_maps_invalid_grant() {
+    let (client, _, _, _) = google().await;
+    let old = Tokens::new("ya29.old")
+        .with_refresh_token(Some("1//refresh".into()))
+        .with_id_token(Some("old.id.token".into()))
+        .with_scopes(vec!["openid".into(), "email".into()]);
+    let fresh = client.refresh(&old).await.unwrap();
+    assert_eq!(fresh.access_token(), "ya29.fresh");
+    assert_eq!(
+        fresh.refresh_token(),
+        Some("1//refresh"),
+        "kept: no new refresh token was sent"
+    );
+    assert_eq!(fresh.id_token(), Some("old.id.token"));
+    assert_eq!(fresh.scopes(), ["openid"]);
+    assert!(fresh.expires_at().is_some());
+
+    let revoked = Tokens::new("ya29.old").with_refresh_token(Some("revoked".into()));
+    assert!(matches!(
+        client.refresh(&revoked).await,
+        Err(Error::InvalidGrant)
+    ));
+    assert!(matches!(
+        client.refresh(&Tokens::new("a")).await,
+        Err(Error::Unsupported("refresh"))
+    ));
+}
+
+#[tokio::test]
+async fn google_revocation_sends_the_token_without_client_credentials() {
+    let (client, fake, _, _) = google().await;
+    let tokens = Tokens::new("ya29.access").with_refresh_token(Some("1//refresh".into()));
+    client.revoke(&tokens).await.unwrap();
+    let seen = &fake.requests_to("/revoke")[0];
+    assert_eq!(seen.form["token"], "1//refresh");
+    assert_eq!(seen.form["token_type_hint"], "refresh_token");
+    assert!(seen.headers.get(header::AUTHORIZATION).is_none());
+    assert!(!seen.form.contains_key("client_secret"));
+    // An unknown token: Google answers 400 without a body the client understands.
+    let error = client.revoke(&Tokens::new("unknown")).await.unwrap_err();
+    assert!(matches!(error, Error::TokenExchange(_)), "{error:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitHub
+
+/// `emails`: whether `/user/emails` answers (it needs the `user:email` scope).
+fn github_routes(emails: bool) -> Router {
+    let token = post(
+        |axum::Form(form): axum::Form<HashMap<String, String>>| async move {
+            if form.get("code").is_some_and(|c| c == "good-code") {
+                Json(
+                    json!({ "access_token": "gho_16C7e42F292c6912E7710c838347Ae178B4a", "scope": "read:user,user:email",
+                "token_type": "bearer" }),
+                )
+            } else {
+                // GitHub's documented quirk: errors come with HTTP 200.
+                Json(
+                    json!({ "error": "bad_verification_code", "error_description": "SECRET-DESCRIPTION",
+                "error_uri": "https://docs.github.com/apps/troubleshooting" }),
+                )
+            }
+        },
+    );
+    let user = get(|headers: HeaderMap| async move {
+        if bearer(&headers) != Some("gho_16C7e42F292c6912E7710c838347Ae178B4a") {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        Json(json!({ "login": "octocat", "id": 583_231, "node_id": "MDQ6VXNlcjE=", "name": "The Octocat",
+            "email": null, "avatar_url": "https://github.com/images/error/octocat_happy.gif", "type": "User" }))
+        .into_response()
+    });
+    let emails = get(move || async move {
+        if !emails {
+            return StatusCode::NOT_FOUND.into_response();
+        }
+        Json(json!([
+            { "email": "octocat@old.example", "primary": false, "verified": false, "visibility": null },
+            { "email": "octocat@github.com", "primary": true, "verified": true, "visibility": "public" },
+        ]))
+        .into_response()
+    });
+    Router::new()
+        .route("/login/oauth/access_token", token)
+        .route("/api/v3/user", user)
+        .route("/api/v3/user/emails", emails)
+}
+
+async fn github() -> (Client, Arc<Fake>) {
+    let (base, fake) = start(|_, _| github_routes(true)).await;
+    (
+        GitHubAppClient::new(ID, SECRET)
+            .with_endpoints(&base)
+            .unwrap()
+            .into(),
+        fake,
+    )
+}
+
+#[tokio::test]
+async fn github_exchange_reads_the_integer_id_and_the_verified_primary_email() {
+    let (client, fake) = github().await;
+    let (info, tokens) = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, None)
+        .await
+        .unwrap();
+    assert_eq!(info.ident, "583231");
+    assert_eq!(info.username.as_deref(), Some("octocat"));
+    assert_eq!(info.email.as_deref(), Some("octocat@github.com"));
+    assert!(info.email_verified);
+    assert_eq!(
+        info.picture.as_deref(),
+        Some("https://github.com/images/error/octocat_happy.gif")
+    );
+    assert_eq!(tokens.scopes(), ["read:user", "user:email"]);
+    assert_eq!(tokens.refresh_token(), None);
+    assert_eq!(tokens.expires_at(), None);
+
+    let token_request = &fake.requests_to("/login/oauth/access_token")[0];
+    assert_token_request(token_request);
+    assert_secret_in_body(token_request);
+    let user_request = &fake.requests_to("/api/v3/user")[0];
+    assert!(
+        user_request.headers[header::USER_AGENT]
+            .to_str()
+            .unwrap()
+            .starts_with("oauth-runtime/")
+    );
+}
+
+#[tokio::test]
+async fn github_error_with_http_200_is_a_token_exchange_error() {
+    let (client, fake) = github().await;
+    let error = client
+        .exchange_code("expired", REDIRECT, VERIFIER, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::TokenExchange(code) if code == "bad_verification_code"),
+        "{error:?}"
+    );
+    assert!(!error.to_string().contains("SECRET-DESCRIPTION"));
+    assert!(fake.requests_to("/api/v3/user").is_empty());
+}
+
+#[tokio::test]
+async fn github_has_no_revocation_and_no_refresh_without_a_refresh_token() {
+    let (client, _) = github().await;
+    assert!(matches!(
+        client.revoke(&Tokens::new("t")).await,
+        Err(Error::Unsupported("revocation"))
+    ));
+    assert!(matches!(
+        client.refresh(&Tokens::new("t")).await,
+        Err(Error::Unsupported("refresh"))
+    ));
+}
+
+#[tokio::test]
+async fn github_email_stays_unverified_without_the_email_list() {
+    let (base, _) = start(|_, _| github_routes(false)).await;
+    let client = GitHubAppClient::new(ID, SECRET)
+        .with_endpoints(&base)
+        .unwrap();
+    let (info, _) = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, None)
+        .await
+        .unwrap();
+    assert_eq!(info.email, None);
+    assert!(!info.email_verified);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hugging Face
+
+#[tokio::test]
+async fn huggingface_exchange_uses_basic_auth_and_verifies_the_id_token() {
+    let key = Arc::new(Key::new("hf-2024"));
+    let (base, fake) = start({
+        let key = key.clone();
+        move |base, fake| {
+            let token = post(move || async move {
+                Json(json!({ "access_token": "hf_oauth_access", "token_type": "bearer", "expires_in": 28800,
+                    "scope": "openid profile", "id_token": key.sign(&claims(&base, "62f1b8a1e3b5c8a3d1e4f5a6")) }))
+            });
+            let userinfo = get(|headers: HeaderMap| async move {
+                if bearer(&headers) != Some("hf_oauth_access") {
+                    return StatusCode::UNAUTHORIZED.into_response();
+                }
+                Json(json!({ "sub": "62f1b8a1e3b5c8a3d1e4f5a6", "name": "Ada Lovelace", "preferred_username": "ada",
+                    "profile": "https://huggingface.co/ada", "picture": "https://cdn-avatars.huggingface.co/ada.png",
+                    "email": "ada@example.com", "email_verified": true, "isPro": false }))
+                .into_response()
+            });
+            Router::new()
+                .route("/oauth/token", token)
+                .route("/oauth/userinfo", userinfo)
+                .route("/oauth/jwks", jwks_route(&fake))
+        }
+    })
+    .await;
+    fake.keys.lock().unwrap().push(key.jwk());
+    let client = HuggingFaceClient::new(ID, SECRET)
+        .with_endpoints(&base)
+        .unwrap();
+    let (info, tokens) = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap();
+    assert_eq!(info.ident, "62f1b8a1e3b5c8a3d1e4f5a6");
+    assert_eq!(info.username.as_deref(), Some("ada"));
+    assert!(info.email_verified);
+    assert_eq!(tokens.access_token(), "hf_oauth_access");
+    let token_request = &fake.requests_to("/oauth/token")[0];
+    assert_token_request(token_request);
+    assert_secret_in_basic(token_request);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discord
+
+fn discord_routes(verified: bool) -> Router {
+    let token = post(|| async {
+        Json(
+            json!({ "access_token": "6qrZcUqja7812RVdnEKjpzOL4CvHBFG", "token_type": "Bearer", "expires_in": 604_800,
+            "refresh_token": "D43f5y0ahjqew82jZ4NViEr2YafMKhue", "scope": "identify email" }),
+        )
+    });
+    let me = get(move |headers: HeaderMap| async move {
+        if bearer(&headers) != Some("6qrZcUqja7812RVdnEKjpzOL4CvHBFG") {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        Json(json!({ "id": "80351110224678912", "username": "nelly", "discriminator": "0", "global_name": "Nelly",
+            "avatar": "8342729096ea3675442027381ff50dfe", "verified": verified, "email": "nelly@discord.com",
+            "flags": 64, "mfa_enabled": true }))
+        .into_response()
+    });
+    let revoke = post(|| async { StatusCode::OK });
+    Router::new()
+        .route("/api/oauth2/token", token)
+        .route("/api/users/@me", me)
+        .route("/api/oauth2/token/revoke", revoke)
+}
+
+#[tokio::test]
+async fn discord_exchange_maps_verified_to_email_verified() {
+    for verified in [true, false] {
+        let (base, fake) = start(move |_, _| discord_routes(verified)).await;
+        let client = DiscordAppClient::new(ID, SECRET)
+            .with_endpoints(&base)
+            .unwrap();
+        let (info, tokens) = client
+            .exchange_code("good-code", REDIRECT, VERIFIER, None)
+            .await
+            .unwrap();
+        assert_eq!(info.ident, "80351110224678912");
+        assert_eq!(info.username.as_deref(), Some("nelly"));
+        assert_eq!(info.name.as_deref(), Some("Nelly"));
+        assert_eq!(info.email.as_deref(), Some("nelly@discord.com"));
+        assert_eq!(info.email_verified, verified);
+        assert_eq!(
+            tokens.refresh_token(),
+            Some("D43f5y0ahjqew82jZ4NViEr2YafMKhue")
+        );
+        assert_eq!(tokens.scopes(), ["identify", "email"]);
+        let token_request = &fake.requests_to("/api/oauth2/token")[0];
+        assert_token_request(token_request);
+        assert_secret_in_basic(token_request);
+    }
+}
+
+#[tokio::test]
+async fn discord_revocation_authenticates_the_client() {
+    let (base, fake) = start(|_, _| discord_routes(true)).await;
+    let client = DiscordAppClient::new(ID, SECRET)
+        .with_endpoints(&base)
+        .unwrap();
+    client
+        .revoke(&Tokens::new("6qrZcUqja7812RVdnEKjpzOL4CvHBFG"))
+        .await
+        .unwrap();
+    let seen = &fake.requests_to("/api/oauth2/token/revoke")[0];
+    assert_eq!(seen.form["token"], "6qrZcUqja7812RVdnEKjpzOL4CvHBFG");
+    assert_eq!(seen.form["token_type_hint"], "access_token");
+    assert_secret_in_basic(seen);
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenID Connect: discovery and ID token verification
+
+/// A discovery document, token endpoint (returning the ID token the test set), user info-less
+/// provider (claims come from the ID token) and JWKS.
+fn oidc_routes(base: String, fake: Arc<Fake>, document: Value) -> Router {
+    let document = {
+        let mut document = document;
+        for (key, path) in [
+            ("authorization_endpoint", "/auth"),
+            ("token_endpoint", "/token"),
+            ("jwks_uri", "/jwks"),
+            ("revocation_endpoint", "/revoke"),
+            ("end_session_endpoint", "/logout"),
+        ] {
+            document[key] = json!(format!("{base}{path}"));
+        }
+        if document.get("issuer").is_none() {
+            document["issuer"] = json!(base);
+        }
+        document
+    };
+    let token = {
+        let fake = fake.clone();
+        post(move || async move {
+            let id_token = fake.id_token.lock().unwrap().clone();
+            Json(
+                json!({ "access_token": "at", "token_type": "Bearer", "expires_in": 3600, "id_token": id_token }),
+            )
+        })
+    };
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(move || async move { Json(document) }),
+        )
+        .route("/token", token)
+        .route("/jwks", jwks_route(&fake))
+}
+
+async fn oidc(document: Value) -> (String, Arc<Fake>) {
+    start(move |base, fake| oidc_routes(base, fake, document)).await
+}
+
+#[tokio::test]
+async fn discovery_reads_the_endpoints_and_options() {
+    let (base, _) = oidc(json!({
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+        "authorization_response_iss_parameter_supported": true,
+    }))
+    .await;
+    let client = OidcClient::discover(&base, ID, SECRET).await.unwrap();
+    let config = client.provider();
+    assert_eq!(config.name, "oidc");
+    assert_eq!(config.token_url.as_str(), format!("{base}/token"));
+    assert_eq!(
+        config.revocation_url.as_ref().unwrap().as_str(),
+        format!("{base}/revoke")
+    );
+    assert_eq!(
+        config.end_session_url.as_ref().unwrap().as_str(),
+        format!("{base}/logout")
+    );
+    assert_eq!(config.userinfo_url, None);
+    assert_eq!(config.oidc.as_ref().unwrap().issuer, base);
+    assert_eq!(config.auth_method, AuthMethod::Post);
+    assert!(config.iss_parameter);
+    assert_eq!(config.scopes, ["openid", "email", "profile"]);
+    assert_eq!(client.id_key(), "sub");
+
+    let (base, _) = oidc(json!({ "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"] })).await;
+    let client = OidcClient::discover(&base, ID, SECRET).await.unwrap();
+    assert_eq!(client.provider().auth_method, AuthMethod::Basic);
+    assert!(!client.provider().iss_parameter);
+}
+
+#[tokio::test]
+async fn discovery_refuses_a_document_of_another_issuer() {
+    let (base, _) = oidc(json!({ "issuer": "https://evil.example" })).await;
+    let error = OidcClient::discover(&base, ID, SECRET).await.unwrap_err();
+    assert!(matches!(error, Error::Discovery(_)), "{error:?}");
+    // A trailing slash is another issuer, too.
+    let (base, _) = oidc(json!({})).await;
+    let error = OidcClient::discover(&format!("{base}/"), ID, SECRET)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Discovery(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn discovery_needs_https_off_loopback() {
+    let error = OidcClient::discover("http://id.example.com", ID, SECRET)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Config(_)), "{error:?}");
+}
+
+/// A discovered client and its fake, with `key` published.
+async fn oidc_with_key(key: &Key) -> (Client, Arc<Fake>, String) {
+    let (base, fake) = oidc(json!({})).await;
+    fake.keys.lock().unwrap().push(key.jwk());
+    (
+        OidcClient::discover(&base, ID, SECRET).await.unwrap(),
+        fake,
+        base,
+    )
+}
+
+#[tokio::test]
+async fn oidc_good_id_token_passes_and_gives_the_claims() {
+    let key = Key::new("k1");
+    let (client, fake, base) = oidc_with_key(&key).await;
+    fake.set_id_token(key.sign(&claims(&base, "user-1")));
+    let (info, tokens) = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap();
+    assert_eq!(info.ident, "user-1");
+    assert_eq!(info.email.as_deref(), Some("ada@example.com"));
+    assert!(info.email_verified);
+    assert!(tokens.id_token().is_some());
+    assert_token_request(&fake.requests_to("/token")[0]);
+}
+
+#[tokio::test]
+async fn oidc_bad_id_tokens_fail_with_id_token_errors() {
+    let key = Key::new("k1");
+    let other = Key::new("k1"); // same kid, another key: a forged signature
+    let (client, fake, base) = oidc_with_key(&key).await;
+    let good = claims(&base, "user-1");
+    let with = |name: &str, value: Value| {
+        let mut claims = good.clone();
+        claims[name] = value;
+        claims
+    };
+    let without = |name: &str| {
+        let mut claims = good.clone();
+        claims.as_object_mut().unwrap().remove(name);
+        claims
+    };
+    let cases = [
+        (
+            "wrong issuer",
+            key.sign(&with("iss", json!("https://evil.example"))),
+        ),
+        (
+            "wrong audience",
+            key.sign(&with("aud", json!("another-client"))),
+        ),
+        (
+            "nonce mismatch",
+            key.sign(&with("nonce", json!("replayed"))),
+        ),
+        ("missing claim `nonce`", key.sign(&without("nonce"))),
+        ("expired", key.sign(&with("exp", json!(now() - 120)))),
+        (
+            "issued in the future",
+            key.sign(&with("iat", json!(now() + 600))),
+        ),
+        ("missing claim `iat`", key.sign(&without("iat"))),
+        ("missing claim `sub`", key.sign(&without("sub"))),
+        (
+            "several audiences",
+            key.sign(&with("aud", json!([ID, "another-client"]))),
+        ),
+        (
+            "authorized party",
+            key.sign(&with("azp", json!("another-client"))),
+        ),
+        ("bad signature", other.sign(&good)),
+        // jsonwebtoken cannot even parse `none`.
+        (
+            "unsupported algorithm",
+            format!(
+                "{}.{}.",
+                b64(&json!({ "alg": "none", "typ": "JWT" })),
+                b64(&good)
+            ),
+        ),
+        (
+            "not allowed",
+            other.sign_with_header(&json!({ "alg": "HS256", "kid": "k1" }), &good),
+        ),
+        // The published key is ES256: no key fits an RS256 header.
+        (
+            "no published key",
+            other.sign_with_header(&json!({ "alg": "RS256", "kid": "k1" }), &good),
+        ),
+        ("malformed", "garbage".to_owned()),
+    ];
+    for (expected, token) in cases {
+        fake.set_id_token(token);
+        let result = client
+            .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+            .await;
+        assert!(
+            matches!(&result, Err(Error::IdToken(why)) if why.contains(expected)),
+            "{expected}: {result:?}"
+        );
+    }
+    // Within the leeway, and with several audiences and our azp: fine.
+    fake.set_id_token(key.sign(&with("exp", json!(now() - 30))));
+    client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap();
+    let mut several = with("aud", json!([ID, "another-client"]));
+    several["azp"] = json!(ID);
+    fake.set_id_token(key.sign(&several));
+    client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap();
+    // A token response without an ID token, when `openid` was asked for.
+    *fake.id_token.lock().unwrap() = None;
+    let result = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await;
+    assert!(matches!(result, Err(Error::IdToken(_))), "{result:?}");
+}
+
+#[tokio::test]
+async fn unknown_kid_refetches_the_keys_once_after_the_cooldown() {
+    let old = Key::new("old");
+    let new = Key::new("new");
+    let (base, fake) = oidc(json!({})).await;
+    fake.keys.lock().unwrap().push(old.jwk());
+    let config = oidc::discover_config(&HttpClient::shared(), &base)
+        .await
+        .unwrap();
+    let client = Client::build(
+        config,
+        ID.into(),
+        Some(SECRET.into()),
+        HttpClient::shared(),
+        Duration::ZERO,
+    );
+
+    fake.set_id_token(old.sign(&claims(&base, "user-1")));
+    client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap();
+    assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 1);
+
+    // The provider rotates its keys: one refetch, then the new key is cached.
+    *fake.keys.lock().unwrap() = vec![new.jwk()];
+    fake.set_id_token(new.sign(&claims(&base, "user-1")));
+    client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap();
+    assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 2);
+    client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap();
+    assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 2);
+
+    // A kid nobody publishes: one refetch, then refused.
+    fake.set_id_token(Key::new("made-up").sign(&claims(&base, "user-1")));
+    let result = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await;
+    assert!(matches!(result, Err(Error::IdToken(_))), "{result:?}");
+    assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn unknown_kid_within_the_cooldown_fetches_nothing() {
+    let key = Key::new("k1");
+    let (client, fake, base) = oidc_with_key(&key).await;
+    fake.set_id_token(key.sign(&claims(&base, "user-1")));
+    client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap();
+    for kid in ["x1", "x2", "x3"] {
+        fake.set_id_token(Key::new(kid).sign(&claims(&base, "user-1")));
+        let result = client
+            .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+            .await;
+        assert!(matches!(result, Err(Error::IdToken(_))), "{result:?}");
+    }
+    assert_eq!(
+        fake.jwks_hits.load(Ordering::SeqCst),
+        1,
+        "the default 30 s cooldown holds"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The HTTP policy: body cap, no redirects
+
+#[tokio::test]
+async fn oversized_bodies_are_network_errors() {
+    // Token endpoint, with a Content-Length over the cap.
+    let (base, _) = start(|_, _| {
+        let big = "x".repeat(crate::http::MAX_BODY + 1);
+        Router::new().route(
+            "/login/oauth/access_token",
+            post(move || async move { big }),
+        )
+    })
+    .await;
+    let client = GitHubAppClient::new(ID, SECRET)
+        .with_endpoints(&base)
+        .unwrap();
+    let error = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Network(m) if m.contains("larger than")),
+        "{error:?}"
+    );
+
+    // User info, chunked without Content-Length: the cap holds while reading.
+    let (base, _) = start(|_, _| github_routes(true)).await;
+    let chunked = chunked_server(17, 64 * 1024).await;
+    let client = GitHubAppClient::new(ID, SECRET)
+        .with_endpoints(&base)
+        .unwrap()
+        .with_provider(|p| p.userinfo_url = Some(chunked.parse().unwrap()));
+    let error = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Network(m) if m.contains("larger than")),
+        "{error:?}"
+    );
+
+    // Discovery document.
+    let (base, _) = oidc(json!({ "padding": "x".repeat(crate::http::MAX_BODY) })).await;
+    let error = OidcClient::discover(&base, ID, SECRET).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Network(m) if m.contains("larger than")),
+        "{error:?}"
+    );
+
+    // Key set.
+    let key = Key::new("k1");
+    let (client, fake, base) = oidc_with_key(&key).await;
+    fake.keys
+        .lock()
+        .unwrap()
+        .push(json!({ "padding": "x".repeat(crate::http::MAX_BODY) }));
+    fake.set_id_token(key.sign(&claims(&base, "user-1")));
+    let error = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Network(m) if m.contains("larger than")),
+        "{error:?}"
+    );
+}
+
+/// A bare HTTP/1.1 server answering every connection with `chunks` chunks of `size` bytes and no
+/// Content-Length. Returns its URL.
+async fn chunked_server(chunks: usize, size: usize) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/user", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for _ in 0..chunks {
+                    let chunk = format!("{size:x}\r\n{}\r\n", " ".repeat(size));
+                    if socket.write_all(chunk.as_bytes()).await.is_err() {
+                        return; // the client hung up: the cap worked
+                    }
+                }
+                let _ = socket.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let (base, fake) = start(|_, _| {
+        Router::new()
+            .route(
+                "/login/oauth/access_token",
+                post(|| async { Redirect::temporary("/elsewhere") }),
+            )
+            .route(
+                "/elsewhere",
+                post(|| async { "followed" }).get(|| async { "followed" }),
+            )
+    })
+    .await;
+    let client = GitHubAppClient::new(ID, SECRET)
+        .with_endpoints(&base)
+        .unwrap();
+    let error = client
+        .exchange_code("good-code", REDIRECT, VERIFIER, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::TokenExchange(_)), "{error:?}");
+    assert!(fake.requests_to("/elsewhere").is_empty());
+}
+
+#[test]
+fn from_env_names_the_missing_variable() {
+    let error = credentials_from_env(
+        "OAUTH_RUNTIME_TEST_UNSET_ID",
+        "OAUTH_RUNTIME_TEST_UNSET_SECRET",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, Error::Config(m) if m.contains("OAUTH_RUNTIME_TEST_UNSET_ID")),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn with_endpoints_keeps_the_scopes_and_refuses_a_non_url() {
+    let client = GitHubAppClient::new(ID, SECRET)
+        .with_scopes(["repo"])
+        .with_endpoints("https://ghe.example/")
+        .unwrap();
+    assert_eq!(client.provider().scopes, ["repo"]);
+    assert_eq!(
+        client.provider().auth_url.as_str(),
+        "https://ghe.example/login/oauth/authorize"
+    );
+    assert!(matches!(
+        GoogleAppClient::new(ID, SECRET).with_endpoints("not a url"),
+        Err(Error::Config(_))
+    ));
+}
+
+#[test]
+fn real_endpoints() {
+    let google = GoogleAppClient::new(ID, SECRET);
+    assert_eq!(
+        google.provider().auth_url.as_str(),
+        "https://accounts.google.com/o/oauth2/v2/auth"
+    );
+    assert_eq!(
+        google.provider().revocation_url.as_ref().unwrap().as_str(),
+        "https://oauth2.googleapis.com/revoke"
+    );
+    let discord = DiscordAppClient::new(ID, SECRET);
+    assert_eq!(
+        discord.provider().auth_url.as_str(),
+        "https://discord.com/oauth2/authorize"
+    );
+    assert_eq!(
+        discord.provider().userinfo_url.as_ref().unwrap().as_str(),
+        "https://discord.com/api/users/@me"
+    );
+    assert_eq!(
+        discord.provider().revocation_url.as_ref().unwrap().as_str(),
+        "https://discord.com/api/oauth2/token/revoke"
+    );
+    let hf = HuggingFaceClient::new(ID, SECRET);
+    assert_eq!(
+        hf.provider().token_url.as_str(),
+        "https://huggingface.co/oauth/token"
+    );
+    assert_eq!(
+        hf.provider().oidc.as_ref().unwrap().jwks_url.as_str(),
+        "https://huggingface.co/oauth/jwks"
+    );
+    let github = GitHubAppClient::new(ID, SECRET);
+    assert_eq!(
+        github.provider().token_url.as_str(),
+        "https://github.com/login/oauth/access_token"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The development provider, over real loopback HTTP: its ID tokens verify with this client.
+
+#[cfg(feature = "dev-provider")]
+#[tokio::test]
+async fn the_development_provider_logs_in_through_this_client() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let dev = crate::dev::DevProvider::new(&base).unwrap();
+    let router = dev.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let client = dev.client();
+    let redirect = format!("{base}/redirect");
+
+    // The browser's part: the login form, posted with the authorization URL's parameters.
+    let url = client
+        .authorize_url(&redirect, "the-state", VERIFIER, Some(NONCE))
+        .unwrap();
+    let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    form.push(("login".into(), "ada".into()));
+    form.push(("action".into(), "login".into()));
+    let response = HttpClient::shared()
+        .send(
+            HttpClient::shared()
+                .request(http::Method::POST, url.clone())
+                .form(&form),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+    let location = url::Url::parse(response.headers[header::LOCATION].to_str().unwrap()).unwrap();
+    let params: HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(params["state"], "the-state");
+
+    let (info, tokens) = client
+        .exchange_code(&params["code"], &redirect, VERIFIER, Some(NONCE))
+        .await
+        .unwrap();
+    assert!(!info.ident.is_empty());
+    assert!(tokens.id_token().is_some());
+}
