@@ -124,10 +124,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Login {
             .get::<Session>()
             .cloned()
             .ok_or_else(missing)?;
-        let origin = match &core.public_url {
-            Some(public) => url::public_origin(public),
-            None => url::request_origin(parts).map_err(IntoResponse::into_response)?,
-        };
+        let origin = url::origin(parts, core.public_url.as_ref(), &core.trusted_proxies)
+            .map_err(IntoResponse::into_response)?;
         let redirect_uri = format!("{origin}{}", core.config.redirect);
         let next = parts.uri.query().and_then(|q| {
             ::url::form_urlencoded::parse(q.as_bytes())

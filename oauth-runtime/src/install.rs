@@ -1,5 +1,6 @@
 //! Installing the auth on a router: routes, guard, session layer.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -26,6 +27,7 @@ pub(crate) struct Core {
     /// The user's `skip` plus the callback, error, login and logout paths.
     pub(crate) public: SkipSet,
     pub(crate) public_url: Option<Url>,
+    pub(crate) trusted_proxies: Vec<IpAddr>,
     pub(crate) keep_tokens: bool,
     pub(crate) revoke_on_logout: bool,
 }
@@ -66,6 +68,7 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
     client: Client,
     store: S,
     public_url: Option<Url>,
+    trusted_proxies: Vec<IpAddr>,
     cookie_name: String,
     cookie_key: Option<Key>,
     expiry: Expiry,
@@ -81,6 +84,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
             client: client.into(),
             store: MemoryStore::default(),
             public_url: None,
+            trusted_proxies: Vec::new(),
             cookie_name: "oauth_session".to_owned(),
             cookie_key: None,
             expiry: Expiry::OnInactivity(time::Duration::days(14)),
@@ -129,6 +133,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             client: self.client,
             store,
             public_url: self.public_url,
+            trusted_proxies: self.trusted_proxies,
             cookie_name: self.cookie_name,
             cookie_key: self.cookie_key,
             expiry: self.expiry,
@@ -145,6 +150,18 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// and cookies are not marked `Secure`: fine on localhost, not for production.
     pub fn public_url(mut self, url: Url) -> Self {
         self.public_url = Some(url);
+        self
+    }
+
+    /// Proxies whose `X-Forwarded-Host` and `X-Forwarded-Proto` are believed when there is no
+    /// public URL. Needs the peer address: serve with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`.
+    ///
+    /// # Warning
+    /// Forwarding headers from any other peer are ignored; never list a proxy that passes on
+    /// its clients' own forwarding headers.
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpAddr>) -> Self {
+        self.trusted_proxies = proxies.into_iter().collect();
         self
     }
 
@@ -220,6 +237,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             config,
             public,
             public_url: self.public_url,
+            trusted_proxies: self.trusted_proxies,
             keep_tokens: self.keep_tokens,
             revoke_on_logout: self.revoke_on_logout,
         });
