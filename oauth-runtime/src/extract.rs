@@ -96,7 +96,7 @@ impl Login {
 
     async fn start(&self, state: Option<String>) -> Result<String, Error> {
         flow::start_login(
-            &self.core,
+            &self.core.client,
             &self.session,
             self.redirect_uri.clone(),
             state,

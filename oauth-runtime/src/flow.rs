@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use crate::hooks::{AuthContext, Decision, GetAuth};
 use crate::install::{Core, Shared};
-use crate::{Error, Tokens};
+use crate::{Client, Error, Tokens, UserInfo};
 
 /// The session key of the logged-in user's ident (the seed's `session['auth']`).
 pub const AUTH_KEY: &str = "auth";
@@ -57,7 +57,7 @@ fn random_token() -> String {
 
 /// Starts a login: stores a pending login in the session and returns the provider's URL.
 pub(crate) async fn start_login(
-    core: &Core,
+    client: &Client,
     session: &Session,
     redirect_uri: String,
     user_state: Option<String>,
@@ -66,13 +66,13 @@ pub(crate) async fn start_login(
     let pending = Pending {
         state: random_token(),
         verifier: random_token(),
-        nonce: core.client.provider().oidc.is_some().then(random_token),
+        nonce: client.provider().oidc.is_some().then(random_token),
         redirect_uri,
         next: next.filter(|n| is_safe_next(n)),
         user_state,
         created_at: now(),
     };
-    let url = core.client.authorize_url(
+    let url = client.authorize_url(
         &pending.redirect_uri,
         &pending.state,
         &pending.verifier,
@@ -202,6 +202,53 @@ async fn finish_login<A: GetAuth>(
     params: CallbackParams,
 ) -> Result<Option<Response>, Error> {
     let core = &shared.core;
+    let (retrieved, next) = retrieve(&core.client, session, &params).await?;
+    let Retrieved {
+        info,
+        tokens,
+        state,
+    } = retrieved;
+    let cx = AuthContext {
+        ident: info.ident.clone(),
+        info,
+        session: session.clone(),
+        state,
+    };
+    let Decision::Allow(mut response) = shared.auth.get_auth(&cx).await else {
+        tracing::info!("get_auth denied the login");
+        return Ok(None);
+    };
+    log_in(core, session, &cx.ident, tokens).await?;
+    if let Some(next) = next
+        && response.status().is_redirection()
+        && let Ok(value) = http::HeaderValue::from_str(&next)
+    {
+        response.headers_mut().insert(http::header::LOCATION, value);
+    }
+    tracing::info!("login succeeded");
+    Ok(Some(response))
+}
+
+/// What a finished login gives: the seed's `retr_info` result, plus the tokens and the state
+/// payload given to the login link.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Retrieved {
+    /// What the provider says about the user.
+    pub info: UserInfo,
+    /// The user's tokens: keep them in the user's session, nowhere shared.
+    pub tokens: Tokens,
+    /// The state payload given to the login link, if any.
+    pub state: Option<String>,
+}
+
+/// The protocol half of the callback: the pending login of `state` (single use), the provider's
+/// error, `iss`, then the code exchange with the verifier and the exact redirect URI.
+async fn retrieve(
+    client: &Client,
+    session: &Session,
+    params: &CallbackParams,
+) -> Result<(Retrieved, Option<String>), Error> {
     let state = params.state.as_deref().ok_or(Error::StateMismatch)?;
     // The pending login is consumed first, whatever the provider answered: a second use of the
     // same state is always refused.
@@ -211,10 +258,10 @@ async fn finish_login<A: GetAuth>(
             error,
         )));
     }
-    if let Some(oidc) = &core.client.provider().oidc {
+    if let Some(oidc) = &client.provider().oidc {
         match params.iss.as_deref() {
             Some(iss) if iss != oidc.issuer => return Err(Error::IssuerMismatch),
-            None if core.client.provider().iss_parameter => return Err(Error::IssuerMismatch),
+            None if client.provider().iss_parameter => return Err(Error::IssuerMismatch),
             _ => {}
         }
     }
@@ -223,8 +270,7 @@ async fn finish_login<A: GetAuth>(
         .as_deref()
         .filter(|c| !c.is_empty())
         .ok_or(Error::MissingCode)?;
-    let (info, tokens) = core
-        .client
+    let (info, tokens) = client
         .exchange_code(
             code,
             &pending.redirect_uri,
@@ -232,25 +278,71 @@ async fn finish_login<A: GetAuth>(
             pending.nonce.as_deref(),
         )
         .await?;
-    let cx = AuthContext {
-        ident: info.ident.clone(),
+    let retrieved = Retrieved {
         info,
-        session: session.clone(),
+        tokens,
         state: pending.user_state,
     };
-    let Decision::Allow(mut response) = shared.auth.get_auth(&cx).await else {
-        tracing::info!("get_auth denied the login");
-        return Ok(None);
-    };
-    log_in(core, session, &cx.ident, tokens).await?;
-    if let Some(next) = pending.next
-        && response.status().is_redirection()
-        && let Ok(value) = http::HeaderValue::from_str(&next)
-    {
-        response.headers_mut().insert(http::header::LOCATION, value);
+    Ok((retrieved, pending.next))
+}
+
+/// The seed's from-scratch API, on [`Client`]: for apps that write their own callback route and
+/// guard instead of using `#[oauth]` (see `examples/from_scratch.rs`). PKCE and `state` checks
+/// stay on: the pending login lives in the user's session.
+impl Client {
+    /// The seed's `client.login_link(redirect_uri, state)`: stores a pending login in `session`
+    /// and returns the provider's authorization URL. `state` is your own payload; the provider
+    /// only sees a random value.
+    ///
+    /// # Errors
+    /// [`Error::SessionStore`] when the session cannot be written.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use oauth_runtime::{GitHubAppClient, Session};
+    /// use std::sync::Arc;
+    /// let client = GitHubAppClient::new("id", "secret");
+    /// let session = Session::new(None, Arc::new(tower_sessions::MemoryStore::default()), None);
+    /// let link = client.login_link(&session, "http://localhost:8000/auth_redirect", None).await.unwrap();
+    /// assert!(link.starts_with("https://github.com/login/oauth/authorize?"));
+    /// assert!(link.contains("code_challenge_method=S256"));
+    /// # }
+    /// ```
+    pub async fn login_link(
+        &self,
+        session: &Session,
+        redirect_uri: &str,
+        state: Option<&str>,
+    ) -> Result<String, Error> {
+        start_login(
+            self,
+            session,
+            redirect_uri.to_owned(),
+            state.map(str::to_owned),
+            None,
+        )
+        .await
     }
-    tracing::info!("login succeeded");
-    Ok(Some(response))
+
+    /// The seed's `client.retr_info(code, redirect_uri)`: finishes the login whose callback query
+    /// string is `query` (`code=..&state=..`), checking `state` against the session.
+    ///
+    /// # Errors
+    /// [`Error::StateMismatch`] for an unknown, used or expired state; the provider's error;
+    /// the code exchange's errors.
+    pub async fn retr_info(&self, session: &Session, query: &str) -> Result<Retrieved, Error> {
+        Ok(retrieve(self, session, &CallbackParams::parse(query))
+            .await?
+            .0)
+    }
+
+    /// The seed's `client.retr_id(code, redirect_uri)`: the user's ident only.
+    ///
+    /// # Errors
+    /// As [`retr_info`](Self::retr_info).
+    pub async fn retr_id(&self, session: &Session, query: &str) -> Result<String, Error> {
+        Ok(self.retr_info(session, query).await?.info.ident)
+    }
 }
 
 /// Stores the identity (and the tokens, unless turned off) under a fresh session id.

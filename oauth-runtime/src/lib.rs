@@ -26,7 +26,7 @@ mod userinfo;
 pub use client::Client;
 pub use error::Error;
 pub use extract::{Ident, Login};
-pub use flow::{AUTH_KEY, TOKENS_KEY, is_safe_next, tokens};
+pub use flow::{AUTH_KEY, Retrieved, TOKENS_KEY, is_safe_next, tokens};
 pub use install::OAuthBuilder;
 pub use oauth_macros::{check_invalid, get_auth, logout, oauth};
 pub use provider::{

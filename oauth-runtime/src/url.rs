@@ -34,7 +34,11 @@ pub(crate) fn request_origin(parts: &Parts) -> Result<String, Error> {
         .or_else(|| parts.uri.authority().map(Authority::as_str))
         .ok_or_else(|| Error::Config("the request has no Host header".into()))?;
     let authority = parse_authority(host)?;
-    let scheme = if is_loopback(authority.host()) { "http" } else { "https" };
+    let scheme = if is_loopback(authority.host()) {
+        "http"
+    } else {
+        "https"
+    };
     Ok(format!("{scheme}://{authority}"))
 }
 
@@ -75,7 +79,11 @@ pub(crate) fn origin(
         };
         if let Some(host) = header("x-forwarded-host") {
             let authority = parse_authority(host)?;
-            let scheme = if header("x-forwarded-proto") == Some("http") { "http" } else { "https" };
+            let scheme = if header("x-forwarded-proto") == Some("http") {
+                "http"
+            } else {
+                "https"
+            };
             return Ok(format!("{scheme}://{authority}"));
         }
     }
@@ -128,14 +136,34 @@ mod tests {
             .0;
         let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
         // No peer address known, or an untrusted one: the headers are ignored.
-        assert_eq!(origin(&req, None, &[proxy]).unwrap(), "https://internal:8080");
-        req.extensions.insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([10, 0, 0, 9], 1))));
-        assert_eq!(origin(&req, None, &[proxy]).unwrap(), "https://internal:8080");
-        req.extensions.insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([10, 0, 0, 2], 1))));
-        assert_eq!(origin(&req, None, &[proxy]).unwrap(), "https://app.example.com");
+        assert_eq!(
+            origin(&req, None, &[proxy]).unwrap(),
+            "https://internal:8080"
+        );
+        req.extensions
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [10, 0, 0, 9],
+                1,
+            ))));
+        assert_eq!(
+            origin(&req, None, &[proxy]).unwrap(),
+            "https://internal:8080"
+        );
+        req.extensions
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [10, 0, 0, 2],
+                1,
+            ))));
+        assert_eq!(
+            origin(&req, None, &[proxy]).unwrap(),
+            "https://app.example.com"
+        );
         // A configured public URL wins over everything.
         let public = Url::parse("https://public.example/").unwrap();
-        assert_eq!(origin(&req, Some(&public), &[proxy]).unwrap(), "https://public.example");
+        assert_eq!(
+            origin(&req, Some(&public), &[proxy]).unwrap(),
+            "https://public.example"
+        );
     }
 
     #[test]
