@@ -14,9 +14,9 @@ use oauth_runtime::dev::DevProvider;
 use oauth_runtime::prelude::*;
 use reqwest::StatusCode;
 
-#[oauth(provider = "dev", skip = ["/public", r"/assets/.*"])]
+#[oauth(provider = "dev", skip = ["/public", r"/assets/.*", "/login-state"])]
 struct Auth {
-    /// Idents that `check_invalid` bans.
+    /// User names that `check_invalid` bans.
     banned: Vec<String>,
     /// How many times `get_auth` ran.
     calls: Arc<AtomicUsize>,
@@ -29,14 +29,16 @@ async fn get_auth(oauth: &Auth, info: &UserInfo, session: &Session, state: Optio
         return None;
     }
     session.insert("email", info.email.clone()).await.ok()?;
+    session.insert("username", info.username.clone()).await.ok()?;
     session.insert("state", state).await.ok()?;
     Some(Redirect::to("/"))
 }
 
 #[check_invalid]
-fn check_invalid(oauth: &Auth, auth: &str, req: &http::request::Parts) -> Option<impl IntoResponse> {
-    let _ = req;
-    oauth.banned.iter().any(|b| b == auth).then(|| (StatusCode::FORBIDDEN, "banned"))
+async fn check_invalid(oauth: &Auth, session: &Session, auth: &str, req: &http::request::Parts) -> Option<impl IntoResponse> {
+    assert!(auth.starts_with("dev-") && req.uri.path() != "/public");
+    let username: Option<String> = session.get("username").await.ok().flatten();
+    oauth.banned.iter().any(|b| Some(b) == username.as_ref()).then(|| (StatusCode::FORBIDDEN, "banned"))
 }
 
 async fn home(Ident(auth): Ident, session: Session) -> Html<String> {
@@ -70,7 +72,7 @@ async fn app(base: String, banned: Vec<String>, calls: Arc<AtomicUsize>) -> Rout
 async fn start() -> (common::Server, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
-    (serve(|base| app(base, vec!["dev-banned".into()], c)).await, calls)
+    (serve(|base| app(base, vec!["banned".into()], c)).await, calls)
 }
 
 #[tokio::test]

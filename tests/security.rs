@@ -1,0 +1,132 @@
+//! Security properties that need a whole app: fail-closed session stores, and no secret in logs.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::response::{Html, Redirect};
+use axum::routing::get;
+use common::{Browser, serve};
+use oauth_runtime::dev::DevProvider;
+use oauth_runtime::prelude::*;
+use reqwest::StatusCode;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+#[oauth(provider = "dev", skip = ["/public"])]
+struct Auth;
+
+#[get_auth]
+fn get_auth(info: &UserInfo) -> Option<Redirect> {
+    info.email_verified.then(|| Redirect::to("/"))
+}
+
+async fn login(login: Login) -> Result<Html<String>, Error> {
+    Ok(Html(format!(r#"<a href="{}">Log in</a>"#, html_escape::encode_double_quoted_attribute(&login.link().await?))))
+}
+
+async fn show_tokens(session: Session) -> String {
+    let tokens = oauth_runtime::tokens(&session).await.unwrap().unwrap();
+    format!("{}\n{}\n{}", tokens.access_token(), tokens.refresh_token().unwrap_or(""), tokens.id_token().unwrap_or(""))
+}
+
+fn routes() -> Router {
+    Router::new()
+        .route("/", get(|Ident(a): Ident| async move { format!("hello {a}") }))
+        .route("/public", get(|| async { "public" }))
+        .route("/login", get(login))
+        .route("/tokens", get(show_tokens))
+}
+
+/// A store whose backend is down.
+#[derive(Debug, Clone)]
+struct DownStore;
+
+#[async_trait]
+impl SessionStore for DownStore {
+    async fn save(&self, _: &Record) -> session_store::Result<()> {
+        Err(session_store::Error::Backend("down".into()))
+    }
+    async fn load(&self, _: &Id) -> session_store::Result<Option<Record>> {
+        Err(session_store::Error::Backend("down".into()))
+    }
+    async fn delete(&self, _: &Id) -> session_store::Result<()> {
+        Err(session_store::Error::Backend("down".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_is_down_fails_closed() {
+    let server = serve(|base| async move {
+        let dev = DevProvider::new(&base).unwrap();
+        Auth.builder(dev.client()).session_store(DownStore).install(routes())
+    })
+    .await;
+    let base = &server.base;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // A request carrying a session cookie makes the guard load the record: the store fails.
+    let cookie = "oauth_session=AAAAAAAAAAAAAAAAAAAAAA";
+    let res = http.get(format!("{base}/")).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.text().await.unwrap().contains("session_store"));
+    // Public paths do not need the store.
+    let public = http.get(format!("{base}/public")).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(public.status(), StatusCode::OK);
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_token_code_or_secret_in_the_logs_of_a_full_login() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = serve(|base| async move {
+        let dev = DevProvider::new(&base).unwrap();
+        Auth.builder(dev.client()).public_url(base.parse().unwrap()).install(routes())
+    })
+    .await;
+    let base = &server.base;
+    let b = Browser::new();
+    let callback = b.dev_authorize(base, "/login", "ada").await;
+    let params = common::query(&callback);
+    assert_eq!(b.get(&callback).await.location.as_deref(), Some("/"));
+    // A failed login too: the replayed code and state.
+    b.get(&callback).await;
+    let tokens = b.get(&format!("{base}/tokens")).await.body;
+    let cookie = b.cookie_header(base).unwrap();
+    b.get(&format!("{base}/logout")).await;
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("login succeeded"), "the capture works: {logs}");
+    let mut secrets: Vec<&str> = tokens.lines().filter(|s| !s.is_empty()).collect();
+    secrets.push(&params["code"]);
+    secrets.push(&params["state"]);
+    secrets.push("dev-secret");
+    let session_id = cookie.split_once('=').unwrap().1;
+    secrets.push(session_id);
+    assert!(secrets.len() >= 6);
+    for secret in secrets {
+        assert!(!logs.contains(secret), "a secret reached the logs: {secret}\n{logs}");
+    }
+}
