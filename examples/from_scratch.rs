@@ -29,7 +29,11 @@ async fn before(session: Session, mut req: Request, next: Next) -> Response {
             next.run(req).await
         }
         Ok(None) => Redirect::to("/login").into_response(),
-        Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "session store unavailable").into_response(),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "session store unavailable",
+        )
+            .into_response(),
     }
 }
 
@@ -54,7 +58,9 @@ async fn auth_redirect(
     session: Session,
     RawQuery(query): RawQuery,
 ) -> Result<Redirect, oauth_runtime::Error> {
-    let user_info = client.retr_info(&session, query.as_deref().unwrap_or("")).await?;
+    let user_info = client
+        .retr_info(&session, query.as_deref().unwrap_or(""))
+        .await?;
     session.cycle_id().await?;
     session.insert("user_id", &user_info.info.ident).await?;
     Ok(Redirect::to("/"))

@@ -27,7 +27,9 @@ async fn home(Ident(_auth): Ident) -> Html<&'static str> {
 
 async fn login(login: Login) -> Result<Html<String>, Error> {
     let href = html_escape::encode_double_quoted_attribute(&login.link().await?).into_owned();
-    Ok(Html(format!("<p>Not logged in</p><a href=\"{href}\">Log in</a>")))
+    Ok(Html(format!(
+        "<p>Not logged in</p><a href=\"{href}\">Log in</a>"
+    )))
 }
 
 #[tokio::main]
@@ -38,7 +40,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(google) => google.into(),
         Err(_) => DevProvider::new(&format!("http://{bind}"))?.client(),
     };
-    let app = Router::new().route("/", get(home)).route("/login", get(login));
+    let app = Router::new()
+        .route("/", get(home))
+        .route("/login", get(login));
     let app = Auth.install(app, client);
 
     let listener = tokio::net::TcpListener::bind(&bind).await?;

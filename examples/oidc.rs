@@ -29,7 +29,11 @@ struct Auth {
 #[get_auth]
 async fn get_auth(oauth: &Auth, info: &UserInfo, session: &Session) -> Option<Redirect> {
     let domain = info.verified_email_domain()?;
-    if oauth.allowed_domain.as_ref().is_some_and(|allowed| !allowed.eq_ignore_ascii_case(&domain)) {
+    if oauth
+        .allowed_domain
+        .as_ref()
+        .is_some_and(|allowed| !allowed.eq_ignore_ascii_case(&domain))
+    {
         return None;
     }
     session.insert("email", info.email.as_deref()?).await.ok()?;
@@ -84,7 +88,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(_) => OidcClient::from_env().await?,
         None => DevProvider::new(&public_url)?.client(),
     };
-    let auth = Auth { allowed_domain: var("ALLOWED_DOMAIN") };
+    let auth = Auth {
+        allowed_domain: var("ALLOWED_DOMAIN"),
+    };
     let app = Router::new()
         .route("/", get(home))
         .route("/login", get(login))
@@ -99,7 +105,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 

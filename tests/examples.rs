@@ -7,17 +7,25 @@ use reqwest::StatusCode;
 
 fn count(body: &str) -> i64 {
     let re = regex::Regex::new(r#"<span id="count">(-?\d+)</span>"#).unwrap();
-    re.captures(body).expect("a count on the page")[1].parse().unwrap()
+    re.captures(body).expect("a count on the page")[1]
+        .parse()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn counter_counts_per_user() {
     let dir = std::env::temp_dir().join(format!("counter-test-{}", std::process::id()));
-    let app = start_example("counter", &[("COUNTS_DB", dir.join("counts.db").display().to_string())]);
+    let app = start_example(
+        "counter",
+        &[("COUNTS_DB", dir.join("counts.db").display().to_string())],
+    );
     let base = &app.base;
 
     let ada = Browser::new();
-    assert_eq!(ada.get(&format!("{base}/")).await.location.as_deref(), Some("/login"));
+    assert_eq!(
+        ada.get(&format!("{base}/")).await.location.as_deref(),
+        Some("/login")
+    );
     let done = ada.dev_login(base, "ada").await;
     assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
     let home = ada.get(&format!("{base}/")).await;
@@ -31,7 +39,9 @@ async fn counter_counts_per_user() {
     assert_eq!(count(&ada.get(&format!("{base}/")).await.body), 2);
 
     // htmx is served locally and public.
-    let js = Browser::new().get(&format!("{base}/static/htmx.min.js")).await;
+    let js = Browser::new()
+        .get(&format!("{base}/static/htmx.min.js"))
+        .await;
     assert_eq!(js.status, StatusCode::OK);
 
     let bob = Browser::new();
@@ -46,7 +56,10 @@ async fn counter_counts_per_user() {
 
     let out = ada.get(&format!("{base}/logout")).await;
     assert_eq!(out.location.as_deref(), Some("/login"));
-    assert_eq!(ada.get(&format!("{base}/")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        ada.get(&format!("{base}/")).await.status,
+        StatusCode::SEE_OTHER
+    );
     drop(app);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -57,11 +70,24 @@ async fn minimal_lets_in_verified_emails_of_the_allowed_domain() {
     let base = &app.base;
     // The development provider gives `<name>@example.com` unless the login is an email.
     let outsider = Browser::new();
-    assert_eq!(outsider.dev_login(base, "ada").await.location.as_deref(), Some("/login"));
-    assert_eq!(outsider.get(&format!("{base}/")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        outsider.dev_login(base, "ada").await.location.as_deref(),
+        Some("/login")
+    );
+    assert_eq!(
+        outsider.get(&format!("{base}/")).await.status,
+        StatusCode::SEE_OTHER
+    );
 
     let insider = Browser::new();
-    assert_eq!(insider.dev_login(base, "ada@example.org").await.location.as_deref(), Some("/"));
+    assert_eq!(
+        insider
+            .dev_login(base, "ada@example.org")
+            .await
+            .location
+            .as_deref(),
+        Some("/")
+    );
     let home = insider.get(&format!("{base}/")).await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("Logged in!"));

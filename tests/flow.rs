@@ -23,56 +23,98 @@ struct Auth {
 }
 
 #[get_auth]
-async fn get_auth(oauth: &Auth, info: &UserInfo, session: &Session, state: Option<&str>) -> Option<Redirect> {
+async fn get_auth(
+    oauth: &Auth,
+    info: &UserInfo,
+    session: &Session,
+    state: Option<&str>,
+) -> Option<Redirect> {
     oauth.calls.fetch_add(1, Ordering::SeqCst);
     if info.username.as_deref() == Some("mallory") {
         return None;
     }
     session.insert("email", info.email.clone()).await.ok()?;
-    session.insert("username", info.username.clone()).await.ok()?;
+    session
+        .insert("username", info.username.clone())
+        .await
+        .ok()?;
     session.insert("state", state).await.ok()?;
     Some(Redirect::to("/"))
 }
 
 #[check_invalid]
-async fn check_invalid(oauth: &Auth, session: &Session, auth: &str, req: &http::request::Parts) -> Option<impl IntoResponse> {
+async fn check_invalid(
+    oauth: &Auth,
+    session: &Session,
+    auth: &str,
+    req: &http::request::Parts,
+) -> Option<impl IntoResponse> {
     assert!(auth.starts_with("dev-") && req.uri.path() != "/public");
     let username: Option<String> = session.get("username").await.ok().flatten();
-    oauth.banned.iter().any(|b| Some(b) == username.as_ref()).then(|| (StatusCode::FORBIDDEN, "banned"))
+    oauth
+        .banned
+        .iter()
+        .any(|b| Some(b) == username.as_ref())
+        .then(|| (StatusCode::FORBIDDEN, "banned"))
 }
 
 async fn home(Ident(auth): Ident, session: Session) -> Html<String> {
     let email: Option<String> = session.get("email").await.unwrap().flatten();
     let state: Option<String> = session.get("state").await.unwrap().flatten();
-    Html(format!("Logged in as {auth} <{}> state={state:?}", email.unwrap_or_default()))
+    Html(format!(
+        "Logged in as {auth} <{}> state={state:?}",
+        email.unwrap_or_default()
+    ))
 }
 
 async fn login(login: Login) -> Result<Html<String>, Error> {
-    Ok(Html(format!(r#"<a href="{}">Log in</a>"#, html_escape::encode_double_quoted_attribute(&login.link().await?))))
+    Ok(Html(format!(
+        r#"<a href="{}">Log in</a>"#,
+        html_escape::encode_double_quoted_attribute(&login.link().await?)
+    )))
 }
 
 async fn login_with_state(login: Login) -> Result<Html<String>, Error> {
-    let href = login.link_with_state("current_prompt: add a unicorn").await?;
-    Ok(Html(format!(r#"<a href="{}">Log in</a>"#, html_escape::encode_double_quoted_attribute(&href))))
+    let href = login
+        .link_with_state("current_prompt: add a unicorn")
+        .await?;
+    Ok(Html(format!(
+        r#"<a href="{}">Log in</a>"#,
+        html_escape::encode_double_quoted_attribute(&href)
+    )))
 }
 
 async fn app(base: String, banned: Vec<String>, calls: Arc<AtomicUsize>) -> Router {
     let dev = DevProvider::new(&base).unwrap();
     let router = Router::new()
         .route("/", get(home))
-        .route("/private", get(|Ident(a): Ident| async move { format!("private for {a}") }))
+        .route(
+            "/private",
+            get(|Ident(a): Ident| async move { format!("private for {a}") }),
+        )
         .route("/public", get(|| async { "public" }))
         .route("/assets/app.css", get(|| async { "css" }))
         .route("/login", get(login))
         .route("/login-state", get(login_with_state))
-        .route("/error", get(|q: axum::extract::RawQuery| async move { format!("error {}", q.0.unwrap_or_default()) }));
-    Auth { banned, calls }.builder(dev.client()).public_url(base.parse().unwrap()).install(router)
+        .route(
+            "/error",
+            get(|q: axum::extract::RawQuery| async move {
+                format!("error {}", q.0.unwrap_or_default())
+            }),
+        );
+    Auth { banned, calls }
+        .builder(dev.client())
+        .public_url(base.parse().unwrap())
+        .install(router)
 }
 
 async fn start() -> (common::Server, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
-    (serve(|base| app(base, vec!["banned".into()], c)).await, calls)
+    (
+        serve(|base| app(base, vec!["banned".into()], c)).await,
+        calls,
+    )
 }
 
 #[tokio::test]
@@ -110,8 +152,16 @@ async fn copied_cookie_stops_working_after_logout() {
     let b = Browser::new();
     b.dev_login(base, "ada").await;
     let stolen = b.cookie_header(base).expect("a session cookie");
-    let thief = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let with_stolen = || thief.get(format!("{base}/private")).header("cookie", &stolen).send();
+    let thief = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let with_stolen = || {
+        thief
+            .get(format!("{base}/private"))
+            .header("cookie", &stolen)
+            .send()
+    };
     assert_eq!(with_stolen().await.unwrap().status(), StatusCode::OK);
     b.post(&format!("{base}/logout")).await;
     // The record is gone server-side: the copied cookie no longer logs anyone in.
@@ -124,12 +174,25 @@ async fn session_id_is_cycled_at_login() {
     let base = &server.base;
     let b = Browser::new();
     b.get(&format!("{base}/login")).await;
-    let before = b.cookie_header(base).expect("the login link starts a session");
+    let before = b
+        .cookie_header(base)
+        .expect("the login link starts a session");
     b.dev_login(base, "ada").await;
     let after = b.cookie_header(base).unwrap();
-    assert_ne!(before, after, "session fixation: the id must change at login");
-    let thief = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let old = thief.get(format!("{base}/private")).header("cookie", &before).send().await.unwrap();
+    assert_ne!(
+        before, after,
+        "session fixation: the id must change at login"
+    );
+    let thief = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let old = thief
+        .get(format!("{base}/private"))
+        .header("cookie", &before)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(old.status(), StatusCode::SEE_OTHER);
 }
 
@@ -144,19 +207,36 @@ async fn replayed_and_forged_callbacks_are_refused() {
     // The same callback again: the state was single-use.
     let again = b.get(&callback).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
-    assert_eq!(again.location.as_deref(), Some("/error?code=state_mismatch"));
+    assert_eq!(
+        again.location.as_deref(),
+        Some("/error?code=state_mismatch")
+    );
 
     // Another browser that never started a login (login CSRF): refused, not logged in.
     let victim = Browser::new();
     let forged = victim.get(&callback).await;
-    assert_eq!(forged.location.as_deref(), Some("/error?code=state_mismatch"));
-    assert_eq!(victim.get(&format!("{base}/")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        forged.location.as_deref(),
+        Some("/error?code=state_mismatch")
+    );
+    assert_eq!(
+        victim.get(&format!("{base}/")).await.status,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 
-    let garbage = victim.get(&format!("{base}/redirect?code=x&state=nope")).await;
-    assert_eq!(garbage.location.as_deref(), Some("/error?code=state_mismatch"));
+    let garbage = victim
+        .get(&format!("{base}/redirect?code=x&state=nope"))
+        .await;
+    assert_eq!(
+        garbage.location.as_deref(),
+        Some("/error?code=state_mismatch")
+    );
     let empty = victim.get(&format!("{base}/redirect")).await;
-    assert_eq!(empty.location.as_deref(), Some("/error?code=state_mismatch"));
+    assert_eq!(
+        empty.location.as_deref(),
+        Some("/error?code=state_mismatch")
+    );
 }
 
 #[tokio::test]
@@ -167,7 +247,10 @@ async fn denied_by_get_auth_goes_back_to_login() {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(res.location.as_deref(), Some("/login"));
     assert_eq!(calls.load(Ordering::SeqCst), 1);
-    assert_eq!(b.get(&format!("{}/", server.base)).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        b.get(&format!("{}/", server.base)).await.status,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
@@ -179,7 +262,12 @@ async fn state_payload_reaches_get_auth() {
     assert!(!callback.contains("unicorn"));
     b.get(&callback).await;
     let home = b.get(&format!("{}/", server.base)).await;
-    assert!(home.body.contains(r#"state=Some("current_prompt: add a unicorn")"#), "{}", home.body);
+    assert!(
+        home.body
+            .contains(r#"state=Some("current_prompt: add a unicorn")"#),
+        "{}",
+        home.body
+    );
 }
 
 #[tokio::test]
@@ -187,11 +275,18 @@ async fn next_is_honoured_when_safe_only() {
     let (server, _) = start().await;
     let base = &server.base;
     let b = Browser::new();
-    let callback = b.dev_authorize(base, "/login?next=/private%3Fx%3D1", "ada").await;
-    assert_eq!(b.get(&callback).await.location.as_deref(), Some("/private?x=1"));
+    let callback = b
+        .dev_authorize(base, "/login?next=/private%3Fx%3D1", "ada")
+        .await;
+    assert_eq!(
+        b.get(&callback).await.location.as_deref(),
+        Some("/private?x=1")
+    );
 
     let b = Browser::new();
-    let callback = b.dev_authorize(base, "/login?next=//evil.example", "ada").await;
+    let callback = b
+        .dev_authorize(base, "/login?next=//evil.example", "ada")
+        .await;
     assert_eq!(b.get(&callback).await.location.as_deref(), Some("/"));
 }
 
@@ -202,7 +297,12 @@ async fn provider_error_lands_on_the_error_page_with_its_code() {
     let login = b.get(&format!("{}/login", server.base)).await;
     let link = common::first_href(&login.body).unwrap();
     let state = common::query(&link)["state"].clone();
-    let res = b.get(&format!("{}/redirect?error=access_denied&state={state}", server.base)).await;
+    let res = b
+        .get(&format!(
+            "{}/redirect?error=access_denied&state={state}",
+            server.base
+        ))
+        .await;
     assert_eq!(res.location.as_deref(), Some("/error?code=access_denied"));
     assert_eq!(calls.load(Ordering::SeqCst), 0);
 }
@@ -226,7 +326,9 @@ async fn guard_skip_anonymous_and_check_invalid() {
         assert_eq!(page.location.as_deref(), Some("/login"), "{private}");
     }
 
-    let htmx = b.get_with(&format!("{base}/private"), &[("HX-Request", "true")]).await;
+    let htmx = b
+        .get_with(&format!("{base}/private"), &[("HX-Request", "true")])
+        .await;
     assert_eq!(htmx.headers.get("hx-redirect").unwrap(), "/login");
 
     // `check_invalid` answers for a banned user; others pass.
@@ -237,7 +339,10 @@ async fn guard_skip_anonymous_and_check_invalid() {
     assert_eq!(page.body, "banned");
     let ok = Browser::new();
     ok.dev_login(base, "ada").await;
-    assert_eq!(ok.get(&format!("{base}/private")).await.status, StatusCode::OK);
+    assert_eq!(
+        ok.get(&format!("{base}/private")).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

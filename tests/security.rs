@@ -25,17 +25,28 @@ fn get_auth(info: &UserInfo) -> Option<Redirect> {
 }
 
 async fn login(login: Login) -> Result<Html<String>, Error> {
-    Ok(Html(format!(r#"<a href="{}">Log in</a>"#, html_escape::encode_double_quoted_attribute(&login.link().await?))))
+    Ok(Html(format!(
+        r#"<a href="{}">Log in</a>"#,
+        html_escape::encode_double_quoted_attribute(&login.link().await?)
+    )))
 }
 
 async fn show_tokens(session: Session) -> String {
     let tokens = oauth_runtime::tokens(&session).await.unwrap().unwrap();
-    format!("{}\n{}\n{}", tokens.access_token(), tokens.refresh_token().unwrap_or(""), tokens.id_token().unwrap_or(""))
+    format!(
+        "{}\n{}\n{}",
+        tokens.access_token(),
+        tokens.refresh_token().unwrap_or(""),
+        tokens.id_token().unwrap_or("")
+    )
 }
 
 fn routes() -> Router {
     Router::new()
-        .route("/", get(|Ident(a): Ident| async move { format!("hello {a}") }))
+        .route(
+            "/",
+            get(|Ident(a): Ident| async move { format!("hello {a}") }),
+        )
         .route("/public", get(|| async { "public" }))
         .route("/login", get(login))
         .route("/tokens", get(show_tokens))
@@ -62,18 +73,33 @@ impl SessionStore for DownStore {
 async fn a_store_that_is_down_fails_closed() {
     let server = serve(|base| async move {
         let dev = DevProvider::new(&base).unwrap();
-        Auth.builder(dev.client()).session_store(DownStore).install(routes())
+        Auth.builder(dev.client())
+            .session_store(DownStore)
+            .install(routes())
     })
     .await;
     let base = &server.base;
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     // A request carrying a session cookie makes the guard load the record: the store fails.
     let cookie = "oauth_session=AAAAAAAAAAAAAAAAAAAAAA";
-    let res = http.get(format!("{base}/")).header("cookie", cookie).send().await.unwrap();
+    let res = http
+        .get(format!("{base}/"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(res.text().await.unwrap().contains("session_store"));
     // Public paths do not need the store.
-    let public = http.get(format!("{base}/public")).header("cookie", cookie).send().await.unwrap();
+    let public = http
+        .get(format!("{base}/public"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(public.status(), StatusCode::OK);
 }
 
@@ -103,7 +129,9 @@ async fn no_token_code_or_secret_in_the_logs_of_a_full_login() {
 
     let server = serve(|base| async move {
         let dev = DevProvider::new(&base).unwrap();
-        Auth.builder(dev.client()).public_url(base.parse().unwrap()).install(routes())
+        Auth.builder(dev.client())
+            .public_url(base.parse().unwrap())
+            .install(routes())
     })
     .await;
     let base = &server.base;
@@ -118,7 +146,10 @@ async fn no_token_code_or_secret_in_the_logs_of_a_full_login() {
     b.get(&format!("{base}/logout")).await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("login succeeded"), "the capture works: {logs}");
+    assert!(
+        logs.contains("login succeeded"),
+        "the capture works: {logs}"
+    );
     let mut secrets: Vec<&str> = tokens.lines().filter(|s| !s.is_empty()).collect();
     secrets.push(&params["code"]);
     secrets.push(&params["state"]);
@@ -127,6 +158,9 @@ async fn no_token_code_or_secret_in_the_logs_of_a_full_login() {
     secrets.push(session_id);
     assert!(secrets.len() >= 6);
     for secret in secrets {
-        assert!(!logs.contains(secret), "a secret reached the logs: {secret}\n{logs}");
+        assert!(
+            !logs.contains(secret),
+            "a secret reached the logs: {secret}\n{logs}"
+        );
     }
 }

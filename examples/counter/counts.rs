@@ -13,11 +13,15 @@ pub async fn open(path: &str) -> Result<SqlitePool, sqlx::Error> {
     if let Some(dir) = std::path::Path::new(path).parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true);
     let db = SqlitePoolOptions::new().connect_with(options).await?;
-    sqlx::query("CREATE TABLE IF NOT EXISTS counts (name TEXT PRIMARY KEY, count INTEGER NOT NULL)")
-        .execute(&db)
-        .await?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS counts (name TEXT PRIMARY KEY, count INTEGER NOT NULL)",
+    )
+    .execute(&db)
+    .await?;
     Ok(db)
 }
 
@@ -62,7 +66,9 @@ impl FromRequestParts<SqlitePool> for UserCounts {
 
     async fn from_request_parts(parts: &mut Parts, db: &SqlitePool) -> Result<Self, Response> {
         let Ident(name) = Ident::from_request_parts(parts, db).await?;
-        let State(db) = State::<SqlitePool>::from_request_parts(parts, db).await.map_err(IntoResponse::into_response)?;
+        let State(db) = State::<SqlitePool>::from_request_parts(parts, db)
+            .await
+            .map_err(IntoResponse::into_response)?;
         Ok(Self { db, name })
     }
 }

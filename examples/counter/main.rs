@@ -63,7 +63,11 @@ async fn login(login: Login) -> Result<Html<String>, Error> {
 async fn error_page(query: axum::extract::RawQuery) -> Html<String> {
     let code = query
         .0
-        .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()))
+        .and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+        })
         .unwrap_or_default();
     Html(format!(
         "<!doctype html><title>Login error</title><p>Login failed: <code>{}</code></p><a href=/login>Try again</a>",
@@ -72,7 +76,10 @@ async fn error_page(query: axum::extract::RawQuery) -> Html<String> {
 }
 
 async fn htmx() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/javascript")], include_str!("static/htmx.min.js"))
+    (
+        [(header::CONTENT_TYPE, "text/javascript")],
+        include_str!("static/htmx.min.js"),
+    )
 }
 
 #[tokio::main]

@@ -64,7 +64,9 @@ impl Browser {
     /// The `Cookie` header this browser sends to `url`.
     pub fn cookie_header(&self, url: &str) -> Option<String> {
         use reqwest::cookie::CookieStore as _;
-        self.jar.cookies(&url.parse().unwrap()).map(|v| v.to_str().unwrap().to_owned())
+        self.jar
+            .cookies(&url.parse().unwrap())
+            .map(|v| v.to_str().unwrap().to_owned())
     }
 
     pub async fn get(&self, url: &str) -> Page {
@@ -80,7 +82,9 @@ impl Browser {
     }
 
     pub async fn post_form(&self, url: &str, form: &[(String, String)]) -> Page {
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
         let res = self
             .http
             .post(url)
@@ -103,13 +107,23 @@ impl Browser {
         assert_eq!(login.status, StatusCode::OK, "login page: {}", login.body);
         let link = first_href(&login.body).expect("login page has a link");
         let page = self.get(&link).await;
-        assert_eq!(page.status, StatusCode::OK, "dev authorize page: {}", page.body);
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "dev authorize page: {}",
+            page.body
+        );
         let (action, mut fields) = parse_form(&page.body, &link);
         fields.retain(|(k, _)| k != "login" && k != "action");
         fields.push(("login".into(), name.into()));
         fields.push(("action".into(), "allow".into()));
         let back = self.post_form(&action, &fields).await;
-        assert_eq!(back.status, StatusCode::SEE_OTHER, "dev login: {}", back.body);
+        assert_eq!(
+            back.status,
+            StatusCode::SEE_OTHER,
+            "dev login: {}",
+            back.body
+        );
         back.location.expect("redirect to the callback")
     }
 
@@ -125,16 +139,24 @@ impl Page {
     async fn from(res: reqwest::Response) -> Self {
         let status = res.status();
         let headers = res.headers().clone();
-        let location = headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        let location = headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
         let body = res.text().await.unwrap();
-        Self { status, location, headers, body }
+        Self {
+            status,
+            location,
+            headers,
+            body,
+        }
     }
 }
 
 /// The first `href="..."` of a page, HTML-unescaped.
 pub fn first_href(html: &str) -> Option<String> {
     let re = regex::Regex::new(r#"href="([^"]+)""#).unwrap();
-    re.captures(html).map(|c| html_escape::decode_html_entities(&c[1]).into_owned())
+    re.captures(html)
+        .map(|c| html_escape::decode_html_entities(&c[1]).into_owned())
 }
 
 /// The action (absolute) and the named inputs of the first form of a page.
@@ -142,11 +164,16 @@ pub fn parse_form(html: &str, page_url: &str) -> (String, Vec<(String, String)>)
     let form = regex::Regex::new(r#"(?s)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>"#).unwrap();
     let caps = form.captures(html).expect("a form");
     let action = html_escape::decode_html_entities(&caps[1]).into_owned();
-    let action = url::Url::parse(page_url).unwrap().join(&action).unwrap().to_string();
+    let action = url::Url::parse(page_url)
+        .unwrap()
+        .join(&action)
+        .unwrap()
+        .to_string();
     let input = regex::Regex::new(r#"<input([^>]*)>"#).unwrap();
     let attr = |tag: &str, name: &str| {
         let re = regex::Regex::new(&format!(r#"\b{name}="([^"]*)""#)).unwrap();
-        re.captures(tag).map(|c| html_escape::decode_html_entities(&c[1]).into_owned())
+        re.captures(tag)
+            .map(|c| html_escape::decode_html_entities(&c[1]).into_owned())
     };
     let mut fields = Vec::new();
     for tag in input.captures_iter(&caps[2]) {
@@ -159,7 +186,11 @@ pub fn parse_form(html: &str, page_url: &str) -> (String, Vec<(String, String)>)
 
 /// The query of a URL as a map.
 pub fn query(url: &str) -> HashMap<String, String> {
-    url::Url::parse(url).unwrap().query_pairs().into_owned().collect()
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
 }
 
 /// An example binary running as a child process; killed on drop.
@@ -194,7 +225,11 @@ pub fn example_path(name: &str) -> std::path::PathBuf {
 
 /// A free port on 127.0.0.1 (bound and released).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts `examples/<name>` with `env` on a free port and waits (60 s at most) for its
@@ -217,13 +252,19 @@ pub fn start_example(name: &str, env: &[(&str, String)]) -> Example {
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
             if line.contains("listening on") {
                 let _ = tx.send(());
             }
         }
     });
-    let example = Example { base: format!("http://{bind}"), child };
+    let example = Example {
+        base: format!("http://{bind}"),
+        child,
+    };
     rx.recv_timeout(std::time::Duration::from_secs(60))
         .unwrap_or_else(|_| panic!("example {name} did not start"));
     example
