@@ -9,12 +9,18 @@
 //! Environment: `OIDC_ISSUER` (unset: the development provider), `OIDC_CLIENT_ID`,
 //! `OIDC_CLIENT_SECRET`, `BIND` (default `127.0.0.1:8000`), `PUBLIC_URL` (default `http://<BIND>`;
 //! register `PUBLIC_URL/redirect` as the callback), `SESSION_STORE` (`memory`, `sqlite:///abs.db`,
-//! `redis://host:port`, `postgres://...`), `SESSION_KEY` (128 hex characters), `ALLOWED_DOMAIN`.
-//! Only verified emails get in, and only of `ALLOWED_DOMAIN` when it is set.
+//! `redis://host:port`, `postgres://...`), `SESSION_KEY` (128 hex characters), `ALLOWED_DOMAIN`,
+//! `OIDC_SCOPES` (default `openid email profile`; with `offline_access` the login asks for consent
+//! so that the provider issues a refresh token). Only verified emails get in, and only of
+//! `ALLOWED_DOMAIN` when it is set.
+//!
+//! Besides the login pages: `POST /refresh` refreshes the user's tokens, `POST /revoke` revokes
+//! them, and `/logout` also ends the session at the provider when it offers RP-initiated logout.
 
+use axum::Router;
 use axum::extract::Query;
 use axum::response::{Html, Redirect};
-use axum::{Router, routing::get};
+use axum::routing::{get, post};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use oauth_runtime::dev::DevProvider;
 use oauth_runtime::prelude::*;
@@ -71,6 +77,21 @@ async fn error(Query(q): Query<ErrorQuery>) -> Html<String> {
     ))
 }
 
+async fn refresh(tokens: UserTokens) -> Result<Html<String>, Error> {
+    let fresh = tokens.refresh().await?;
+    Ok(Html(format!(
+        "<!doctype html><title>Refreshed</title><p>Tokens refreshed; expires at {}</p>",
+        fresh.expires_at().unwrap_or_default()
+    )))
+}
+
+async fn revoke(tokens: UserTokens) -> Result<Html<&'static str>, Error> {
+    tokens.revoke().await?;
+    Ok(Html(
+        "<!doctype html><title>Revoked</title><p>Tokens revoked</p>",
+    ))
+}
+
 async fn public() -> Html<&'static str> {
     Html("<!doctype html><title>Public</title><p>This page is public.</p>")
 }
@@ -84,10 +105,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bind = var("BIND").unwrap_or_else(|| "127.0.0.1:8000".into());
     let public_url = var("PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
 
-    let client = match var("OIDC_ISSUER") {
+    let mut client = match var("OIDC_ISSUER") {
         Some(_) => OidcClient::from_env().await?,
         None => DevProvider::new(&public_url)?.client(),
     };
+    if let Some(scopes) = var("OIDC_SCOPES") {
+        let offline = scopes.split_whitespace().any(|s| s == "offline_access");
+        client = client.with_provider(|p| {
+            p.scopes = scopes.split_whitespace().map(str::to_owned).collect();
+            if offline {
+                p.extra_auth_params
+                    .push(("prompt".into(), "consent".into()));
+            }
+        });
+    }
     let auth = Auth {
         allowed_domain: var("ALLOWED_DOMAIN"),
     };
@@ -95,7 +126,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/", get(home))
         .route("/login", get(login))
         .route("/error", get(error))
-        .route("/public", get(public));
+        .route("/public", get(public))
+        .route("/refresh", post(refresh))
+        .route("/revoke", post(revoke));
     let app = auth
         .builder(client)
         .configure_from_env()

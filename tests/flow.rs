@@ -357,3 +357,70 @@ async fn sessions_are_per_user() {
     assert!(a.contains("<ada@example.com>") && b.contains("<bob@example.com>"));
     assert_ne!(a.split(' ').nth(3), b.split(' ').nth(3));
 }
+
+#[tokio::test]
+async fn tokens_refresh_revoke_and_provider_logout() {
+    let server = serve(|base| async move {
+        let dev = DevProvider::new(&base).unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let router = Router::new()
+            .route("/login", get(login))
+            .route(
+                "/refresh",
+                get(|t: UserTokens| async move {
+                    let before = t.get().await?;
+                    let after = t.refresh().await?;
+                    assert_eq!(t.get().await?, after, "the session keeps the new tokens");
+                    Ok::<_, Error>(format!(
+                        "{}",
+                        before.access_token() != after.access_token()
+                            && before.refresh_token() != after.refresh_token()
+                    ))
+                }),
+            )
+            .route(
+                "/revoke",
+                get(|t: UserTokens| async move {
+                    t.revoke().await?;
+                    Ok::<_, Error>(format!("{}", t.get().await.is_err()))
+                }),
+            );
+        Auth {
+            banned: vec![],
+            calls,
+        }
+        .builder(dev.client())
+        .public_url(base.parse().unwrap())
+        .provider_logout(true)
+        .install(router)
+    })
+    .await;
+    let base = &server.base;
+    let b = Browser::new();
+    b.dev_login(base, "ada").await;
+    assert_eq!(b.get(&format!("{base}/refresh")).await.body, "true");
+    assert_eq!(b.get(&format!("{base}/revoke")).await.body, "true");
+    let no_tokens = b.get(&format!("{base}/refresh")).await;
+    assert_eq!(no_tokens.status, StatusCode::BAD_REQUEST);
+    assert!(no_tokens.body.contains("no_tokens"));
+
+    // RP-initiated logout: local session gone, then the provider's end-session endpoint,
+    // which sends the browser back to the login page.
+    let b = Browser::new();
+    b.dev_login(base, "ada").await;
+    let out = b.post(&format!("{base}/logout")).await;
+    let end_session = out.location.expect("a redirect to the provider");
+    assert!(
+        end_session.starts_with(&format!("{base}/_dev/oauth/logout?")),
+        "{end_session}"
+    );
+    let q = common::query(&end_session);
+    assert!(q.contains_key("id_token_hint"));
+    assert_eq!(q["post_logout_redirect_uri"], format!("{base}/login"));
+    assert_eq!(
+        b.get(&format!("{base}/private")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let back = b.get(&end_session).await;
+    assert_eq!(back.location, Some(format!("{base}/login")));
+}

@@ -141,3 +141,94 @@ impl<S: Send + Sync> FromRequestParts<S> for Login {
         })
     }
 }
+
+/// The logged-in user's tokens, with refresh and revocation: for handlers that call the
+/// provider's API on the user's behalf.
+///
+/// ```
+/// use oauth_runtime::{Error, UserTokens};
+///
+/// async fn api(tokens: UserTokens) -> Result<String, Error> {
+///     let fresh = tokens.fresh().await?; // refreshed first when it expires within a minute
+///     Ok(format!("{} bytes of access token", fresh.access_token().len()))
+/// }
+/// # let _ = axum::Router::<()>::new().route("/api", axum::routing::get(api));
+/// ```
+#[derive(Debug)]
+pub struct UserTokens {
+    core: Arc<Core>,
+    session: Session,
+}
+
+impl UserTokens {
+    /// The tokens kept in the session.
+    ///
+    /// # Errors
+    /// [`Error::NoTokens`] when there are none; [`Error::SessionStore`].
+    pub async fn get(&self) -> Result<crate::Tokens, Error> {
+        flow::tokens(&self.session).await?.ok_or(Error::NoTokens)
+    }
+
+    /// The tokens, refreshed first when the access token expires within a minute (and a refresh
+    /// token exists).
+    ///
+    /// # Errors
+    /// As [`refresh`](Self::refresh).
+    pub async fn fresh(&self) -> Result<crate::Tokens, Error> {
+        let tokens = self.get().await?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        match tokens.expires_at() {
+            Some(at) if at - now < 60 && tokens.refresh_token().is_some() => self.refresh().await,
+            _ => Ok(tokens),
+        }
+    }
+
+    /// Refreshes the tokens at the provider now and keeps the new ones (a rotated refresh token
+    /// included) in the session.
+    ///
+    /// # Errors
+    /// [`Error::InvalidGrant`] when the provider refuses the refresh token: the user must log in
+    /// again; [`Error::NoTokens`]; network and provider errors.
+    pub async fn refresh(&self) -> Result<crate::Tokens, Error> {
+        let tokens = self.get().await?;
+        let fresh = self.core.client.refresh(&tokens).await?;
+        self.session.insert(flow::TOKENS_KEY, &fresh).await?;
+        Ok(fresh)
+    }
+
+    /// Revokes the tokens at the provider and forgets them (the user stays logged in here).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when the provider has no revocation endpoint; network errors.
+    pub async fn revoke(&self) -> Result<(), Error> {
+        let tokens = self.get().await?;
+        self.core.client.revoke(&tokens).await?;
+        self.session.remove_value(flow::TOKENS_KEY).await?;
+        Ok(())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for UserTokens {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let missing = || {
+            Error::Config(
+                "the OAuth layer is not installed: call `Auth.install(router, client)` on the finished router"
+                    .into(),
+            )
+            .into_response()
+        };
+        let core = parts
+            .extensions
+            .get::<Arc<Core>>()
+            .cloned()
+            .ok_or_else(missing)?;
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(missing)?;
+        Ok(Self { core, session })
+    }
+}

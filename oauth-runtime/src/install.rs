@@ -30,6 +30,7 @@ pub(crate) struct Core {
     pub(crate) trusted_proxies: Vec<IpAddr>,
     pub(crate) keep_tokens: bool,
     pub(crate) revoke_on_logout: bool,
+    pub(crate) provider_logout: bool,
 }
 
 /// [`Core`] plus the user's auth struct and its hooks.
@@ -74,6 +75,7 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
     expiry: Expiry,
     keep_tokens: bool,
     revoke_on_logout: bool,
+    provider_logout: bool,
 }
 
 impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
@@ -90,6 +92,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
             expiry: Expiry::OnInactivity(time::Duration::days(14)),
             keep_tokens: true,
             revoke_on_logout: false,
+            provider_logout: false,
         }
     }
 }
@@ -139,6 +142,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             expiry: self.expiry,
             keep_tokens: self.keep_tokens,
             revoke_on_logout: self.revoke_on_logout,
+            provider_logout: self.provider_logout,
         }
     }
 
@@ -196,6 +200,16 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         self
     }
 
+    /// Logs the user out at the provider too (OpenID Connect RP-initiated logout): after the
+    /// local logout, the browser is sent to the provider's `end_session_endpoint` with the ID
+    /// token as hint and the login page as `post_logout_redirect_uri` (register that URL with the
+    /// provider). Providers without the endpoint, or sessions without an ID token, get the usual
+    /// local logout. Default `false`.
+    pub fn provider_logout(mut self, enabled: bool) -> Self {
+        self.provider_logout = enabled;
+        self
+    }
+
     /// Adds the callback and logout routes to `router`, wraps every route in the guard and the
     /// session layer, and returns the result. Call it on the finished router: routes added later
     /// are not guarded.
@@ -240,6 +254,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             trusted_proxies: self.trusted_proxies,
             keep_tokens: self.keep_tokens,
             revoke_on_logout: self.revoke_on_logout,
+            provider_logout: self.provider_logout,
         });
         let shared = Arc::new(Shared {
             auth: self.auth,
@@ -286,15 +301,20 @@ async fn callback<A: GetAuth>(
     .await
 }
 
-async fn logout<A: OAuth>(State(shared): State<Arc<Shared<A>>>, session: Session) -> Response {
+async fn logout<A: OAuth>(
+    State(shared): State<Arc<Shared<A>>>,
+    session: Session,
+    parts: http::request::Parts,
+) -> Response {
     let core = &shared.core;
     let auth: Option<String> = match session.get(AUTH_KEY).await {
         Ok(auth) => auth,
         Err(_) => return Error::SessionStore.into_response(),
     };
+    let tokens = flow::tokens(&session).await.ok().flatten();
     if core.revoke_on_logout
-        && let Ok(Some(tokens)) = flow::tokens(&session).await
-        && let Err(error) = core.client.revoke(&tokens).await
+        && let Some(tokens) = &tokens
+        && let Err(error) = core.client.revoke(tokens).await
     {
         tracing::warn!(code = error.code(), "token revocation at logout failed");
     }
@@ -302,8 +322,32 @@ async fn logout<A: OAuth>(State(shared): State<Arc<Shared<A>>>, session: Session
     if session.flush().await.is_err() {
         return Error::SessionStore.into_response();
     }
+    if core.provider_logout
+        && let Some(url) = provider_logout_url(core, &parts, tokens.as_ref())
+    {
+        return Redirect::to(url.as_str()).into_response();
+    }
     match shared.hooks.logout {
         Some(hook) => hook(&shared.auth, &LogoutContext { session, auth }).await,
         None => Redirect::to(core.config.login).into_response(),
     }
+}
+
+/// The provider's end-session URL for this logout, if it has one and the session had an ID token.
+fn provider_logout_url(
+    core: &Core,
+    parts: &http::request::Parts,
+    tokens: Option<&crate::Tokens>,
+) -> Option<Url> {
+    let mut url = core.client.provider().end_session_url.clone()?;
+    let id_token = tokens?.id_token()?;
+    let origin = crate::url::origin(parts, core.public_url.as_ref(), &core.trusted_proxies).ok()?;
+    url.query_pairs_mut()
+        .append_pair("id_token_hint", id_token)
+        .append_pair("client_id", core.client.client_id())
+        .append_pair(
+            "post_logout_redirect_uri",
+            &format!("{origin}{}", core.config.login),
+        );
+    Some(url)
 }

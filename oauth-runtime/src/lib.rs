@@ -25,7 +25,7 @@ mod userinfo;
 
 pub use client::Client;
 pub use error::Error;
-pub use extract::{Ident, Login};
+pub use extract::{Ident, Login, UserTokens};
 pub use flow::{AUTH_KEY, Retrieved, TOKENS_KEY, is_safe_next, tokens};
 pub use install::OAuthBuilder;
 pub use oauth_macros::{check_invalid, get_auth, logout, oauth};
@@ -82,8 +82,8 @@ pub trait OAuth: Sized + Send + Sync + 'static {
 /// The names most apps need: `use oauth_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Error, Ident, Login, OAuth, OAuthBuilder, Session, Tokens, UserInfo, check_invalid,
-        get_auth, logout, oauth,
+        Error, Ident, Login, OAuth, OAuthBuilder, Session, Tokens, UserInfo, UserTokens,
+        check_invalid, get_auth, logout, oauth,
     };
 }
 
