@@ -134,6 +134,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .configure_from_env()
         .await?
         .public_url(public_url.parse()?)
+        .provider_logout(true)
         .install(app);
 
     let listener = tokio::net::TcpListener::bind(&bind).await?;

@@ -45,6 +45,8 @@ pub(crate) struct Jwks {
     url: Url,
     cooldown: Duration,
     cache: Mutex<Option<Fetched>>,
+    /// When an unknown `kid` last caused a refetch (the cooldown counts from here).
+    miss_refetch: Mutex<Option<Instant>>,
     /// Serialises fetches, so that concurrent logins after a rotation cause one request.
     fetching: tokio::sync::Mutex<()>,
 }
@@ -78,6 +80,7 @@ impl Jwks {
             url,
             cooldown,
             cache: Mutex::new(None),
+            miss_refetch: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
         }
     }
@@ -157,8 +160,17 @@ impl Jwks {
             if !keys.is_empty() && fresh {
                 return Ok(keys);
             }
-            if fetched.at.elapsed() < self.cooldown {
-                return Err(Error::IdToken("no published key matches the token".into()));
+            if keys.is_empty() && fresh {
+                // An unknown `kid`: one refetch per cooldown, timed from the last refetch a miss
+                // caused (not from routine fetches, so a rotation right after a login still works).
+                let mut last = self
+                    .miss_refetch
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if last.is_some_and(|at| at.elapsed() < self.cooldown) {
+                    return Err(Error::IdToken("no published key matches the token".into()));
+                }
+                *last = Some(Instant::now());
             }
         }
         match self.fetch(http).await {

@@ -339,6 +339,10 @@ impl DevProvider {
                 &format!("{MOUNT}/logout"),
                 get(endpoints::logout).post(endpoints::logout_form),
             )
+            // The whole prefix is public in the guard: anything else under it is a 404 here,
+            // never the app's (guarded) fallback.
+            .route(&format!("{MOUNT}/"), axum::routing::any(not_found))
+            .route(&format!("{MOUNT}/{{*rest}}"), axum::routing::any(not_found))
             .with_state(self.inner.clone())
     }
 
@@ -435,4 +439,8 @@ fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+async fn not_found() -> http::StatusCode {
+    http::StatusCode::NOT_FOUND
 }

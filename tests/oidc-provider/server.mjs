@@ -1,0 +1,234 @@
+// A real, certified OpenID Provider (node-oidc-provider 9) on 127.0.0.1, for
+// tests/oidc_conformance.rs. Development-only: dev interactions (any login name,
+// any password, then a consent page), an ephemeral signing key, fixed cookie keys.
+//
+// Usage:
+//   node server.mjs [--port N] [--clients JSON]
+//   PORT=N OIDC_CLIENTS=JSON node server.mjs
+//
+// --port / PORT: port on 127.0.0.1 (default 0 = any free port; the issuer is then
+//   http://127.0.0.1:<the bound port>). The issuer is always http://127.0.0.1:<port>.
+// --clients / OIDC_CLIENTS: a JSON array of client metadata objects, e.g.
+//   [{"client_id":"basic","client_secret":"s1","token_endpoint_auth_method":"client_secret_basic",
+//     "redirect_uris":["http://127.0.0.1:3000/redirect"],
+//     "post_logout_redirect_uris":["http://127.0.0.1:3000/"]}]
+//   Missing grant_types / response_types default to authorization_code + refresh_token / code.
+//   Without it, two clients for an app on http://127.0.0.1:3000 are registered
+//   (see defaultClients below).
+//
+// --client-auth-methods / OIDC_CLIENT_AUTH_METHODS: comma-separated token endpoint client
+//   authentication methods the provider supports and advertises in discovery
+//   (default: oidc-provider's, i.e. client_secret_basic, client_secret_jwt,
+//   client_secret_post, private_key_jwt, none).
+// --strict-client-auth / OIDC_STRICT_CLIENT_AUTH=1: reject (401 invalid_client) a request to the
+//   token, revocation or introspection endpoint whose client authentication mechanism is not the
+//   client's registered token_endpoint_auth_method. oidc-provider by itself accepts
+//   client_secret_basic and client_secret_post interchangeably; many providers do not.
+//
+// Once listening it prints exactly one line to stdout:
+//   oidc-provider listening on http://127.0.0.1:PORT
+// Every request is then logged to stdout as `METHOD PATH -> STATUS`; requests that authenticate
+// a client add ` [client ID registered METHOD, authenticated with METHOD]`.
+// It exits on SIGTERM / SIGINT, and when its stdin closes if --exit-on-stdin-close is given.
+
+import * as http from 'node:http';
+import { parseArgs } from 'node:util';
+
+import Provider from 'oidc-provider';
+
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    clients: { type: 'string' },
+    'client-auth-methods': { type: 'string' },
+    'strict-client-auth': { type: 'boolean', default: false },
+    'exit-on-stdin-close': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+const HOST = '127.0.0.1';
+const port = Number.parseInt(args.port ?? process.env.PORT ?? '0', 10);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`invalid port: ${args.port ?? process.env.PORT}`);
+  process.exit(2);
+}
+
+function defaultClients() {
+  const app = 'http://127.0.0.1:3000';
+  return [
+    {
+      client_id: 'app-basic',
+      client_secret: 'app-basic-secret',
+      token_endpoint_auth_method: 'client_secret_basic',
+      redirect_uris: [`${app}/redirect`],
+      post_logout_redirect_uris: [`${app}/`, `${app}/login`],
+    },
+    {
+      client_id: 'app-post',
+      client_secret: 'app-post-secret',
+      token_endpoint_auth_method: 'client_secret_post',
+      redirect_uris: [`${app}/redirect`],
+      post_logout_redirect_uris: [`${app}/`, `${app}/login`],
+    },
+  ];
+}
+
+function loadClients() {
+  const raw = args.clients ?? process.env.OIDC_CLIENTS;
+  let clients;
+  try {
+    clients = raw ? JSON.parse(raw) : defaultClients();
+  } catch (err) {
+    console.error(`OIDC_CLIENTS / --clients is not valid JSON: ${err.message}`);
+    process.exit(2);
+  }
+  if (!Array.isArray(clients) || clients.length === 0) {
+    console.error('OIDC_CLIENTS / --clients must be a non-empty JSON array of client metadata');
+    process.exit(2);
+  }
+  return clients.map((c) => ({
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    ...c,
+  }));
+}
+
+const clients = loadClients();
+const clientAuthMethods = (args['client-auth-methods'] ?? process.env.OIDC_CLIENT_AUTH_METHODS)
+  ?.split(',').map((m) => m.trim()).filter(Boolean);
+const strictClientAuth = args['strict-client-auth']
+  || ['1', 'true', 'yes'].includes((process.env.OIDC_STRICT_CLIENT_AUTH ?? '').toLowerCase());
+
+// A stable subject per login name: the dev login page accepts any name, and the
+// name itself is the accountId (= sub). Claims are computed from it.
+async function findAccount(ctx, sub) {
+  return {
+    accountId: sub,
+    async claims(use, scope) {
+      return {
+        sub,
+        email: `${sub}@example.com`,
+        email_verified: true,
+        name: `Test User ${sub}`,
+        given_name: 'Test',
+        family_name: `User ${sub}`,
+        preferred_username: sub,
+      };
+    },
+  };
+}
+
+const configuration = {
+  clients,
+  ...(clientAuthMethods ? { clientAuthMethods } : {}),
+  findAccount,
+  claims: {
+    openid: ['sub'],
+    email: ['email', 'email_verified'],
+    profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+  },
+  features: {
+    devInteractions: { enabled: true },
+    revocation: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+  },
+  // PKCE on every authorization request; node-oidc-provider 9 only knows S256.
+  pkce: { required: () => true },
+  // Development-only keys for the signed cookies.
+  cookies: { keys: ['oauth-workspace-test-cookie-key-not-secret'] },
+  // Only ever reached on loopback by tests: let it be chatty about errors.
+  renderError(ctx, out) {
+    ctx.type = 'html';
+    ctx.body = `<!DOCTYPE html><html><head><title>oidc-provider error</title></head><body>`
+      + `<h1>oidc-provider error</h1><pre>${Object.entries(out)
+        .map(([k, v]) => `${k}: ${String(v).replace(/[<>&"']/g, (ch) => `&#${ch.charCodeAt(0)};`)}`)
+        .join('\n')}</pre></body></html>`;
+  },
+};
+
+const server = http.createServer();
+server.listen(port, HOST, () => {
+  const { port: bound } = server.address();
+  const issuer = `http://${HOST}:${bound}`;
+  const provider = new Provider(issuer, configuration);
+
+  const clientAuthPaths = new Set(['/token', '/token/revocation', '/token/introspection']);
+  provider.use(async (ctx, next) => {
+    let used;
+    if (ctx.method === 'POST' && clientAuthPaths.has(ctx.path)) {
+      // Read the form body here (oidc-provider then uses req.body) to see how the client
+      // authenticates: HTTP Basic, or client_id + client_secret in the body.
+      const chunks = [];
+      for await (const chunk of ctx.req) chunks.push(chunk);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      ctx.req.body = raw;
+      const form = new URLSearchParams(raw);
+      const auth = ctx.headers.authorization ?? '';
+      let clientId;
+      if (/^basic /i.test(auth)) {
+        used = 'client_secret_basic';
+        const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+        try {
+          clientId = decodeURIComponent(decoded.slice(0, decoded.indexOf(':')).replace(/\+/g, ' '));
+        } catch {
+          clientId = undefined;
+        }
+      } else if (form.has('client_secret')) {
+        used = 'client_secret_post';
+        clientId = form.get('client_id');
+      } else if (form.has('client_assertion')) {
+        used = 'client_assertion';
+      } else {
+        used = 'none';
+        clientId = form.get('client_id');
+      }
+      const registered = clients.find((c) => c.client_id === clientId)?.token_endpoint_auth_method
+        ?? 'client_secret_basic';
+      if (strictClientAuth && clientId && used !== registered) {
+        ctx.status = 401;
+        ctx.type = 'json';
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = {
+          error: 'invalid_client',
+          error_description: `client ${clientId} must authenticate with ${registered}, not ${used}`,
+        };
+        console.log(`${ctx.method} ${ctx.url} -> 401 [client ${clientId} registered ${registered}, `
+          + `authenticated with ${used}: rejected (strict client auth)]`);
+        return;
+      }
+      used = `[client ${clientId} registered ${registered}, authenticated with ${used}]`;
+    }
+    try {
+      await next();
+    } finally {
+      console.log(`${ctx.method} ${ctx.url} -> ${ctx.status}${used ? ` ${used}` : ''}`);
+    }
+  });
+  for (const event of ['server_error', 'authorization.error', 'grant.error', 'end_session.error',
+    'userinfo.error', 'revocation.error']) {
+    provider.on(event, (_ctx, err) => {
+      console.log(`event ${event}: ${err?.name ?? ''} ${err?.message ?? err} ${err?.error_description ?? ''}`);
+    });
+  }
+
+  server.on('request', provider.callback());
+  console.log(`oidc-provider listening on ${issuer}`);
+});
+server.on('error', (err) => {
+  console.error(`oidc-provider failed to listen on ${HOST}:${port}: ${err.message}`);
+  process.exit(1);
+});
+
+function shutdown() {
+  server.close();
+  server.closeAllConnections?.();
+  process.exit(0);
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+if (args['exit-on-stdin-close']) {
+  process.stdin.on('end', shutdown);
+  process.stdin.on('close', shutdown);
+  process.stdin.resume();
+}

@@ -1,0 +1,1551 @@
+//! Conformance of `examples/oidc.rs` against a real, certified OpenID Provider:
+//! the npm package `oidc-provider` (pinned in `tests/oidc-provider/package.json`),
+//! started on 127.0.0.1 by each test.
+//!
+//! The test talks HTTP only (a `reqwest` "browser" with a cookie jar and redirects off,
+//! every hop asserted) and never reaches anything but 127.0.0.1.
+//!
+//! Needs Node.js >= 20 and npm. `node_modules` is installed with `npm ci` from the
+//! committed lock file when missing. The example binary is built with
+//! `cargo build --example oidc` (a no-op when it is fresh); set `OIDC_EXAMPLE_BIN`
+//! to use a prebuilt binary instead.
+//!
+//! Run: `cargo test --test oidc_conformance -- --nocapture`
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+/// Bound on every wait for a child process (ready line, port).
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bound on one whole test scenario once both processes are up.
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(120);
+/// Bound on `npm ci`.
+const NPM_TIMEOUT: Duration = Duration::from_secs(300);
+/// Bound on `cargo build --example oidc` (a cold build of the stack takes minutes).
+const BUILD_TIMEOUT: Duration = Duration::from_secs(1200);
+/// Bound on redirect chains.
+const MAX_HOPS: usize = 20;
+
+const BASIC_CLIENT: (&str, &str) = ("app-basic", "app-basic-secret-0123456789abcdef");
+const POST_CLIENT: (&str, &str) = ("app-post", "app-post-secret-0123456789abcdef");
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+// ---------------------------------------------------------------------------------------------
+
+/// A child process that is killed (and reaped) when dropped, also on panic.
+struct ChildGuard {
+    name: &'static str,
+    child: Child,
+    lines: Receiver<String>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl ChildGuard {
+    /// Spawns `cmd` with piped stdout/stderr; each line is echoed to the test's stderr
+    /// (visible with `--nocapture` or on failure), kept in `log`, and stdout lines are
+    /// also sent to `lines`.
+    fn spawn(name: &'static str, mut cmd: Command) -> ChildGuard {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        forward(name, "out", stdout, Arc::clone(&log), Some(tx));
+        forward(name, "err", stderr, Arc::clone(&log), None);
+        ChildGuard {
+            name,
+            child,
+            lines,
+            log,
+        }
+    }
+
+    /// Waits (bounded) for a stdout line satisfying `pred`; returns it.
+    fn wait_for_line(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if pred(&line) => return line,
+                Ok(_) => continue,
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "{}: no {what} within {READY_TIMEOUT:?}; output so far:\n{}",
+                    self.name,
+                    self.output()
+                ),
+                Err(RecvTimeoutError::Disconnected) => {
+                    // stdout closed: the process is exiting. Give stderr a moment to drain.
+                    let status = wait_exit(&mut self.child, Duration::from_secs(5));
+                    std::thread::sleep(Duration::from_millis(200));
+                    panic!(
+                        "{}: exited ({status}) before printing {what}; output:\n{}",
+                        self.name,
+                        self.output()
+                    )
+                }
+            }
+        }
+    }
+
+    fn output(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Lines logged so far (both streams).
+    fn log_len(&self) -> usize {
+        self.log.lock().unwrap().len()
+    }
+
+    fn log_since(&self, from: usize) -> Vec<String> {
+        self.log.lock().unwrap()[from..].to_vec()
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_exit(child: &mut Child, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.to_string(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Ok(None) => return "still running".into(),
+            Err(e) => return format!("unknown status: {e}"),
+        }
+    }
+}
+
+fn forward(
+    name: &'static str,
+    stream: &'static str,
+    pipe: impl Read + Send + 'static,
+    log: Arc<Mutex<Vec<String>>>,
+    tx: Option<mpsc::Sender<String>>,
+) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            eprintln!("[{name} {stream}] {line}");
+            log.lock().unwrap().push(line.clone());
+            if let Some(tx) = &tx {
+                let _ = tx.send(line);
+            }
+        }
+    });
+}
+
+/// Runs a command to completion within `timeout`, killing it past that.
+fn run_bounded(what: &str, mut cmd: Command, timeout: Duration) -> Result<(), String> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run {what} ({cmd:?}): {e}"))?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(format!("{what} failed: {status}")),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{what} did not finish within {timeout:?}"));
+            }
+            Err(e) => return Err(format!("{what}: {e}")),
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "nothing accepts connections on 127.0.0.1:{port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider (node oidc-provider)
+// ---------------------------------------------------------------------------------------------
+
+fn provider_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("oidc-provider")
+}
+
+/// `npm ci` once per test process when `node_modules` is missing.
+fn ensure_node_modules() {
+    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+    let result = DONE.get_or_init(|| {
+        let dir = provider_dir();
+        if dir
+            .join("node_modules/oidc-provider/package.json")
+            .is_file()
+        {
+            return Ok(());
+        }
+        let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
+        let version = Command::new(npm)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .output();
+        match version {
+            Ok(out) if out.status.success() => {}
+            _ => {
+                return Err(format!(
+                    "npm is not available: install Node.js >= 20 with npm, or run `npm ci` in {}",
+                    dir.display()
+                ));
+            }
+        }
+        let mut cmd = Command::new(npm);
+        cmd.args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir);
+        run_bounded("npm ci (tests/oidc-provider)", cmd, NPM_TIMEOUT)
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+struct Provider {
+    proc: ChildGuard,
+    issuer: Url,
+}
+
+impl Provider {
+    /// Starts `server.mjs` on a free port with `clients`; `extra` are further server flags
+    /// (e.g. `--strict-client-auth`, `--client-auth-methods=client_secret_post`).
+    fn start(clients: Value, extra: &[&str]) -> Provider {
+        ensure_node_modules();
+        let node = std::env::var("NODE").unwrap_or_else(|_| "node".into());
+        let mut cmd = Command::new(node);
+        cmd.current_dir(provider_dir())
+            .arg("server.mjs")
+            .args(["--port", "0", "--exit-on-stdin-close"])
+            .arg("--clients")
+            .arg(clients.to_string())
+            .args(extra);
+        let mut proc = ChildGuard::spawn("oidc-provider", cmd);
+        let line = proc.wait_for_line("ready line", |l| l.contains("oidc-provider listening on "));
+        let issuer = line.rsplit(' ').next().unwrap().trim();
+        let issuer = Url::parse(issuer).unwrap_or_else(|e| panic!("bad issuer {issuer:?}: {e}"));
+        assert_eq!(issuer.host_str(), Some("127.0.0.1"));
+        Provider { proc, issuer }
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.issuer.join(path).unwrap()
+    }
+
+    /// The issuer without the trailing slash `Url` adds (what `iss` and discovery say).
+    fn issuer_str(&self) -> String {
+        self.issuer.as_str().trim_end_matches('/').to_string()
+    }
+
+    /// How clients authenticated at the token endpoint since `from`:
+    /// `(client_id, registered method, method used)` for each `POST /token`.
+    fn token_client_auth_since(&self, from: usize) -> Vec<(String, String, String)> {
+        self.requests_since(from)
+            .iter()
+            .filter(|l| l.starts_with("POST /token "))
+            .filter_map(|l| {
+                let info = l.split_once(" [client ")?.1;
+                let (id, rest) = info.split_once(" registered ")?;
+                let (registered, rest) = rest.split_once(", authenticated with ")?;
+                let used = rest.split([']', ':']).next()?;
+                Some((id.to_string(), registered.to_string(), used.to_string()))
+            })
+            .collect()
+    }
+
+    /// Requests logged by the provider since `from`, e.g. `POST /token -> 200`.
+    fn requests_since(&self, from: usize) -> Vec<String> {
+        self.proc
+            .log_since(from)
+            .into_iter()
+            .filter(|l| l.contains(" -> ") || l.starts_with("event "))
+            .collect()
+    }
+}
+
+fn client_json(app: &Url, (id, secret): (&str, &str), method: &str) -> Value {
+    let base = app.as_str().trim_end_matches('/');
+    json!({
+        "client_id": id,
+        "client_secret": secret,
+        "token_endpoint_auth_method": method,
+        "redirect_uris": [format!("{base}/redirect")],
+        "post_logout_redirect_uris": [format!("{base}/"), format!("{base}/login"), format!("{base}/public")],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The example app
+// ---------------------------------------------------------------------------------------------
+
+/// The `oidc` example binary: built (once per test process) with `cargo build --example oidc`
+/// into the profile directory that holds this test binary, unless `OIDC_EXAMPLE_BIN` is set.
+fn example_binary() -> PathBuf {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let result = BIN.get_or_init(|| {
+        if let Ok(bin) = std::env::var("OIDC_EXAMPLE_BIN") {
+            let bin = PathBuf::from(bin);
+            return if bin.is_file() {
+                Ok(bin)
+            } else {
+                Err(format!("OIDC_EXAMPLE_BIN={} is not a file", bin.display()))
+            };
+        }
+        // <target>/debug/deps/oidc_conformance-HASH -> <target>/debug/examples/oidc
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .ok_or("cannot locate the target profile directory")?;
+        let bin = profile_dir
+            .join("examples")
+            .join(format!("oidc{}", std::env::consts::EXE_SUFFIX));
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let exists =
+            source.join("oidc.rs").is_file() || source.join("oidc").join("main.rs").is_file();
+        if !exists {
+            return Err(format!(
+                "the example is missing: no {}/oidc.rs (nor oidc/main.rs)",
+                source.display()
+            ));
+        }
+        // Always ask cargo: a no-op when fresh, a rebuild when the example changed since
+        // `cargo test` last built it (`cargo test --test X` does not build examples).
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--example", "oidc"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // Build into the target directory that holds this test binary.
+        if let Some(target_dir) = profile_dir.parent() {
+            cmd.env("CARGO_TARGET_DIR", target_dir);
+        }
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        eprintln!("building the example: {cmd:?}");
+        run_bounded("cargo build --example oidc", cmd, BUILD_TIMEOUT)?;
+        if bin.is_file() {
+            Ok(bin)
+        } else {
+            Err(format!(
+                "cargo built the example, but {} is missing",
+                bin.display()
+            ))
+        }
+    });
+    match result {
+        Ok(bin) => bin.clone(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+struct App {
+    _proc: ChildGuard,
+    base: Url,
+}
+
+impl App {
+    /// Starts the example; `allowed_domain` sets `ALLOWED_DOMAIN` (else it is removed).
+    fn start(
+        provider: &Provider,
+        port: u16,
+        (id, secret): (&str, &str),
+        allowed_domain: Option<&str>,
+    ) -> App {
+        let bin = example_binary();
+        let bind = format!("127.0.0.1:{port}");
+        let base = Url::parse(&format!("http://{bind}/")).unwrap();
+        let mut cmd = Command::new(bin);
+        cmd.env("OIDC_ISSUER", provider.issuer_str())
+            .env("OIDC_CLIENT_ID", id)
+            .env("OIDC_CLIENT_SECRET", secret)
+            .env("BIND", &bind)
+            .env("PUBLIC_URL", format!("http://{bind}"))
+            .env("SESSION_STORE", "memory")
+            .env_remove("ALLOWED_DOMAIN")
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .env("NO_PROXY", "*")
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        for proxy in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+        ] {
+            cmd.env_remove(proxy);
+        }
+        if let Some(domain) = allowed_domain {
+            cmd.env("ALLOWED_DOMAIN", domain);
+        }
+        let mut proc = ChildGuard::spawn("app", cmd);
+        proc.wait_for_line(&format!("ready line containing {bind}"), |l| {
+            l.contains(&bind)
+        });
+        wait_for_port(port);
+        App { _proc: proc, base }
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base.join(path).unwrap()
+    }
+
+    /// `PUBLIC_URL` + `/redirect`.
+    fn redirect_uri(&self) -> String {
+        format!("{}redirect", self.base)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The browser
+// ---------------------------------------------------------------------------------------------
+
+struct Page {
+    url: Url,
+    status: StatusCode,
+    location: Option<Url>,
+    body: String,
+}
+
+impl Page {
+    fn is_redirect(&self) -> bool {
+        self.status.is_redirection()
+    }
+
+    fn location(&self) -> &Url {
+        self.location.as_ref().unwrap_or_else(|| {
+            panic!(
+                "{} {}: redirect without Location; body:\n{}",
+                self.status, self.url, self.body
+            )
+        })
+    }
+
+    fn describe(&self) -> String {
+        let body: String = self.body.chars().take(2000).collect();
+        format!(
+            "{} {} (Location: {})\n{}",
+            self.status,
+            self.url,
+            self.location.as_ref().map(Url::as_str).unwrap_or("-"),
+            body
+        )
+    }
+}
+
+/// A cookie-keeping client that follows no redirect by itself and uses no proxy.
+struct Browser {
+    http: reqwest::Client,
+}
+
+impl Browser {
+    fn new() -> Browser {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Browser { http }
+    }
+
+    async fn send(&self, url: &Url, req: reqwest::RequestBuilder) -> Page {
+        assert_loopback(url);
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request to {url} failed: {e}"));
+        let status = resp.status();
+        let location = resp
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().expect("Location is not ASCII"))
+            .map(|l| {
+                url.join(l)
+                    .unwrap_or_else(|e| panic!("bad Location {l:?} from {url}: {e}"))
+            });
+        let body = resp.text().await.unwrap_or_default();
+        Page {
+            url: url.clone(),
+            status,
+            location,
+            body,
+        }
+    }
+
+    async fn get(&self, url: &Url) -> Page {
+        self.send(url, self.http.get(url.clone())).await
+    }
+
+    async fn post_form(&self, url: &Url, form: &[(String, String)]) -> Page {
+        self.send(url, self.http.post(url.clone()).form(form)).await
+    }
+}
+
+fn assert_loopback(url: &Url) {
+    assert_eq!(
+        url.host_str(),
+        Some("127.0.0.1"),
+        "the test must reach only 127.0.0.1, not {url}"
+    );
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+fn query(url: &Url) -> HashMap<String, String> {
+    url.query_pairs().into_owned().collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiny HTML helpers (enough for the example's pages and oidc-provider's dev interactions)
+// ---------------------------------------------------------------------------------------------
+
+/// The attributes of every `<tag ...>` in `html` (names lowercased, values HTML-unescaped).
+fn tags(html: &str, tag: &str) -> Vec<HashMap<String, String>> {
+    let lower = html.to_ascii_lowercase();
+    let open = format!("<{tag}");
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = lower[at..].find(&open) {
+        let start = at + i + open.len();
+        at = start;
+        // `<a` must not match `<abbr`.
+        if !lower[start..].starts_with(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/') {
+            continue;
+        }
+        out.push(parse_attrs(&html[start..], &mut at));
+    }
+    out
+}
+
+/// Parses attributes up to the closing `>`; advances `at` past it.
+fn parse_attrs(s: &str, at: &mut usize) -> HashMap<String, String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut attrs = HashMap::new();
+    loop {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+            i += 1;
+        }
+        if i >= b.len() || b[i] == b'>' {
+            *at += i;
+            return attrs;
+        }
+        let name_start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'=' | b'>' | b'/') {
+            i += 1;
+        }
+        let name = s[name_start..i].to_ascii_lowercase();
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if i < b.len() && b[i] == b'=' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                let q = b[i];
+                let v_start = i + 1;
+                i = v_start;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                value = s[v_start..i.min(b.len())].to_string();
+                i += 1;
+            } else {
+                let v_start = i;
+                while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' {
+                    i += 1;
+                }
+                value = s[v_start..i].to_string();
+            }
+        }
+        if name.is_empty() {
+            i += 1;
+            continue;
+        }
+        attrs.insert(name, html_escape::decode_html_entities(&value).into_owned());
+    }
+}
+
+/// A `<form>`'s action (resolved against `base`) and its hidden inputs.
+fn parse_form(html: &str, base: &Url, id: Option<&str>) -> (Url, Vec<(String, String)>) {
+    let forms = tags(html, "form");
+    let f = forms
+        .iter()
+        .find(|f| id.is_none_or(|id| f.get("id").map(String::as_str) == Some(id)))
+        .unwrap_or_else(|| panic!("no <form> (id {id:?}) at {base}:\n{html}"));
+    let action = base
+        .join(f.get("action").map(String::as_str).unwrap_or(""))
+        .unwrap();
+    let hidden = tags(html, "input")
+        .into_iter()
+        .filter(|i| {
+            i.get("type")
+                .is_some_and(|t| t.eq_ignore_ascii_case("hidden"))
+        })
+        .filter_map(|i| {
+            Some((
+                i.get("name")?.clone(),
+                i.get("value").cloned().unwrap_or_default(),
+            ))
+        })
+        .collect();
+    (action, hidden)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flows
+// ---------------------------------------------------------------------------------------------
+
+/// `GET /` anonymous: 303 to `/login`.
+async fn expect_anonymous(b: &Browser, app: &App) -> Url {
+    let page = b.get(&app.url("/")).await;
+    assert_eq!(
+        page.status,
+        StatusCode::SEE_OTHER,
+        "anonymous GET / must be a 303 to /login: {}",
+        page.describe()
+    );
+    let login = page.location().clone();
+    assert!(
+        same_origin(&login, &app.base),
+        "GET / redirects off the app: {}",
+        page.describe()
+    );
+    assert_eq!(
+        login.path(),
+        "/login",
+        "anonymous GET / must redirect to /login: {}",
+        page.describe()
+    );
+    login
+}
+
+/// `GET /login[?next=..]` -> the provider's authorization URL, checked.
+async fn authorization_url(
+    b: &Browser,
+    app: &App,
+    provider: &Provider,
+    login_url: &Url,
+    client_id: &str,
+) -> Url {
+    let page = b.get(login_url).await;
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "GET /login: {}",
+        page.describe()
+    );
+    let auth_endpoint = provider.url("/auth");
+    let links: Vec<Url> = tags(&page.body, "a")
+        .into_iter()
+        .filter_map(|a| a.get("href").cloned())
+        .filter_map(|h| page.url.join(&h).ok())
+        .collect();
+    let auth = links
+        .iter()
+        .find(|u| same_origin(u, &auth_endpoint) && u.path() == auth_endpoint.path())
+        .unwrap_or_else(|| {
+            panic!("/login has no <a href> to the authorization endpoint {auth_endpoint}; links {links:?}:\n{}", page.body)
+        })
+        .clone();
+    let q = query(&auth);
+    let want = |k: &str| {
+        q.get(k)
+            .unwrap_or_else(|| panic!("authorization URL lacks {k}: {auth}"))
+    };
+    assert_eq!(want("response_type"), "code", "{auth}");
+    assert_eq!(want("client_id"), client_id, "{auth}");
+    assert_eq!(want("redirect_uri"), &app.redirect_uri(), "{auth}");
+    assert_eq!(want("code_challenge_method"), "S256", "{auth}");
+    assert!(want("code_challenge").len() >= 43, "{auth}");
+    assert!(
+        want("state").len() >= 16,
+        "state looks too short to be random: {auth}"
+    );
+    assert!(
+        want("scope").split(' ').any(|s| s == "openid"),
+        "scope must include openid: {auth}"
+    );
+    auth
+}
+
+/// Drives the provider from the authorization URL as a user (dev interactions: login form
+/// with any name/password, then consent) until it redirects to the app; returns that URL.
+async fn authorize_at_provider(
+    b: &Browser,
+    app_base: &Url,
+    provider: &Provider,
+    auth: &Url,
+    login: &str,
+) -> Url {
+    let mut page = b.get(auth).await;
+    for _ in 0..MAX_HOPS {
+        if page.is_redirect() {
+            let next = page.location().clone();
+            if same_origin(&next, app_base) {
+                return next;
+            }
+            assert!(
+                same_origin(&next, &provider.issuer),
+                "provider redirects elsewhere: {}",
+                page.describe()
+            );
+            page = b.get(&next).await;
+            continue;
+        }
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "at the provider: {}",
+            page.describe()
+        );
+        let (action, mut fields) = parse_form(&page.body, &page.url, None);
+        let prompt = fields
+            .iter()
+            .find(|(k, _)| k == "prompt")
+            .map(|(_, v)| v.clone());
+        match prompt.as_deref() {
+            Some("login") => {
+                fields.push(("login".into(), login.into()));
+                fields.push(("password".into(), "any-password".into()));
+            }
+            Some("consent") => {}
+            other => panic!(
+                "unexpected provider page (prompt {other:?}): {}",
+                page.describe()
+            ),
+        }
+        page = b.post_form(&action, &fields).await;
+    }
+    panic!("more than {MAX_HOPS} hops at the provider")
+}
+
+/// A complete login from an anonymous browser; returns the callback URL the provider issued.
+async fn login(b: &Browser, app: &App, provider: &Provider, client_id: &str, user: &str) -> Url {
+    let login_url = expect_anonymous(b, app).await;
+    let auth = authorization_url(b, app, provider, &login_url, client_id).await;
+    let callback = authorize_at_provider(b, &app.base, provider, &auth, user).await;
+    check_callback(&callback, app, provider, &auth);
+
+    let page = b.get(&callback).await;
+    assert_eq!(
+        page.status,
+        StatusCode::SEE_OTHER,
+        "GET {callback} (the callback) must 303 home: {}",
+        page.describe()
+    );
+    let home = page.location().clone();
+    assert!(
+        same_origin(&home, &app.base),
+        "callback redirects off the app: {}",
+        page.describe()
+    );
+    assert_eq!(
+        home.path(),
+        "/",
+        "callback must redirect to /: {}",
+        page.describe()
+    );
+    expect_logged_in(b, app, user).await;
+    callback
+}
+
+fn check_callback(callback: &Url, app: &App, provider: &Provider, auth: &Url) {
+    assert!(
+        callback.as_str().starts_with(&app.redirect_uri()),
+        "provider redirected to {callback}, not to {}",
+        app.redirect_uri()
+    );
+    let q = query(callback);
+    assert!(q.contains_key("code"), "no code in {callback}");
+    assert_eq!(
+        q.get("state"),
+        query(auth).get("state"),
+        "state not echoed: {callback}"
+    );
+    assert_eq!(
+        q.get("iss").map(String::as_str),
+        Some(provider.issuer_str().as_str()),
+        "{callback}"
+    );
+}
+
+async fn expect_logged_in(b: &Browser, app: &App, user: &str) {
+    let page = b.get(&app.url("/")).await;
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "GET / after login: {}",
+        page.describe()
+    );
+    let text = first_text(&page.body);
+    assert!(
+        text.contains("Logged in as"),
+        "GET / lacks 'Logged in as': {}",
+        page.describe()
+    );
+    assert!(
+        text.contains(&format!("Logged in as {user}")),
+        "GET / does not show 'Logged in as {user}' (the provider's sub): {}",
+        page.describe()
+    );
+    let email = format!("{user}@example.com");
+    assert!(
+        page.body.contains(&email),
+        "GET / does not show the email {email}: {}",
+        page.describe()
+    );
+}
+
+/// Logs out with `POST /logout` or `GET /logout`, following the app's redirects and, if the
+/// app uses RP-initiated logout, confirming the provider's logout page; then `/` is anonymous.
+/// Returns whether the logout went through the provider's end-session endpoint.
+async fn logout(b: &Browser, app: &App, provider: &Provider, post: bool) -> bool {
+    let url = app.url("/logout");
+    let mut page = if post {
+        b.post_form(&url, &[]).await
+    } else {
+        b.get(&url).await
+    };
+    let what = if post { "POST /logout" } else { "GET /logout" };
+    assert!(
+        !page.status.is_server_error(),
+        "{what}: {}",
+        page.describe()
+    );
+    assert!(
+        page.is_redirect() || page.status == StatusCode::OK,
+        "{what} must redirect (or show a page): {}",
+        page.describe()
+    );
+    let mut hops = vec![format!("{what} -> {}", page.status)];
+    let mut at_provider = false;
+    for _ in 0..MAX_HOPS {
+        if page.is_redirect() {
+            let next = page.location().clone();
+            hops.push(format!("{} {}", page.status, short(&next)));
+            at_provider |= same_origin(&next, &provider.issuer);
+            assert!(
+                same_origin(&next, &app.base) || same_origin(&next, &provider.issuer),
+                "logout redirects off loopback peers: {}",
+                page.describe()
+            );
+            page = b.get(&next).await;
+            continue;
+        }
+        if same_origin(&page.url, &provider.issuer) && page.body.contains("op.logoutForm") {
+            let (action, mut fields) = parse_form(&page.body, &page.url, Some("op.logoutForm"));
+            fields.push(("logout".into(), "yes".into()));
+            hops.push(format!("confirm at the provider: POST {}", short(&action)));
+            page = b.post_form(&action, &fields).await;
+            continue;
+        }
+        assert!(
+            !page.status.is_server_error(),
+            "during logout: {}",
+            page.describe()
+        );
+        hops.push(format!("{} {}", page.status, short(&page.url)));
+        break;
+    }
+    eprintln!("logout: {}", hops.join(" | "));
+    expect_anonymous(b, app).await;
+    at_provider
+}
+
+/// A URL without its query (which may hold tokens), for logs.
+fn short(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    if url.query().is_some() {
+        format!("{u}?...")
+    } else {
+        u.to_string()
+    }
+}
+
+/// A callback the app must refuse: never a 5xx; a redirect to `/login` or `/error...` (which
+/// renders), or an error page (200 or 4xx) that does not say "Logged in as".
+async fn expect_refused(b: &Browser, app: &App, callback: &Url, what: &str) -> Page {
+    let page = b.get(callback).await;
+    assert!(
+        !page.status.is_server_error(),
+        "{what}: must be refused without a 5xx: {}",
+        page.describe()
+    );
+    if page.is_redirect() {
+        let to = page.location().clone();
+        assert!(
+            same_origin(&to, &app.base),
+            "{what}: redirects off the app: {}",
+            page.describe()
+        );
+        assert!(
+            to.path() == "/login" || to.path().starts_with("/error"),
+            "{what}: must end on /login or /error, not {to}: {}",
+            page.describe()
+        );
+        if to.path().starts_with("/error") {
+            let err = b.get(&to).await;
+            assert!(
+                err.status == StatusCode::OK || err.status.is_client_error(),
+                "{what}: the error page {to} is public and renders: {}",
+                err.describe()
+            );
+            eprintln!(
+                "{what}: refused -> {to} -> {} {}",
+                err.status,
+                first_text(&err.body)
+            );
+        } else {
+            eprintln!("{what}: refused -> {to}");
+        }
+    } else {
+        assert!(
+            page.status.is_client_error() || page.status == StatusCode::OK,
+            "{what}: unexpected status: {}",
+            page.describe()
+        );
+        assert!(
+            !page.body.contains("Logged in as"),
+            "{what}: accepted: {}",
+            page.describe()
+        );
+        eprintln!(
+            "{what}: refused with {} {}",
+            page.status,
+            first_text(&page.body)
+        );
+    }
+    page
+}
+
+/// The text of an HTML page (tags dropped, whitespace collapsed), at most 500 characters.
+fn first_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    out.chars().take(500).collect()
+}
+
+/// Both processes for one scenario.
+struct Setup {
+    provider: Provider,
+    app: App,
+}
+
+fn setup(client: (&str, &str), method: &str) -> Setup {
+    setup_with(client, method, &[], true, None)
+}
+
+/// `extra`: provider flags; `both`: register both clients (else only `client`).
+/// `allowed_domain`: the app's `ALLOWED_DOMAIN`.
+fn setup_with(
+    client: (&str, &str),
+    method: &str,
+    extra: &[&str],
+    both: bool,
+    allowed_domain: Option<&str>,
+) -> Setup {
+    example_binary(); // build first: the provider's and the app's ready timeouts stay short
+    let port = free_port();
+    let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let clients = if both {
+        json!([
+            client_json(&base, BASIC_CLIENT, "client_secret_basic"),
+            client_json(&base, POST_CLIENT, "client_secret_post"),
+        ])
+    } else {
+        json!([client_json(&base, client, method)])
+    };
+    assert!(
+        clients
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["client_id"] == client.0 && c["token_endpoint_auth_method"] == method)
+    );
+    let provider = Provider::start(clients, extra);
+    let app = App::start(&provider, port, client, allowed_domain);
+    Setup { provider, app }
+}
+
+async fn bounded<F: std::future::Future<Output = ()>>(f: F) {
+    tokio::time::timeout(SCENARIO_TIMEOUT, f)
+        .await
+        .unwrap_or_else(|_| panic!("scenario did not finish within {SCENARIO_TIMEOUT:?}"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests against the example
+// ---------------------------------------------------------------------------------------------
+
+/// (a)-(e): full login and logout with a `client_secret_basic` client.
+#[tokio::test]
+async fn login_and_logout_with_client_secret_basic() {
+    let s = setup(BASIC_CLIENT, "client_secret_basic");
+    bounded(async {
+        let b = Browser::new();
+        let before = s.provider.proc.log_len();
+        login(&b, &s.app, &s.provider, BASIC_CLIENT.0, "alice").await;
+        let reqs = s.provider.requests_since(before);
+        assert!(
+            reqs.iter().any(|l| l.starts_with("POST /token -> 200")),
+            "the app never redeemed the code at the provider: {reqs:#?}"
+        );
+        note_client_auth(&s.provider, before);
+        // Public pages stay reachable while logged in.
+        let public = b.get(&s.app.url("/public")).await;
+        assert_eq!(
+            public.status,
+            StatusCode::OK,
+            "GET /public: {}",
+            public.describe()
+        );
+        logout(&b, &s.app, &s.provider, true).await;
+    })
+    .await;
+}
+
+/// (f): the same with a `client_secret_post` client; logout with `GET /logout`.
+#[tokio::test]
+async fn login_and_logout_with_client_secret_post() {
+    let s = setup(POST_CLIENT, "client_secret_post");
+    bounded(async {
+        let b = Browser::new();
+        let before = s.provider.proc.log_len();
+        login(&b, &s.app, &s.provider, POST_CLIENT.0, "bob").await;
+        note_client_auth(&s.provider, before);
+        logout(&b, &s.app, &s.provider, false).await;
+        // A second login in the same browser (the provider may skip login/consent now).
+        login(&b, &s.app, &s.provider, POST_CLIENT.0, "bob").await;
+        logout(&b, &s.app, &s.provider, true).await;
+    })
+    .await;
+}
+
+/// Prints how the app authenticated at the token endpoint (oidc-provider by default accepts
+/// client_secret_basic and client_secret_post interchangeably; see the strict test below).
+fn note_client_auth(provider: &Provider, from: usize) {
+    for (id, registered, used) in provider.token_client_auth_since(from) {
+        if registered == used {
+            eprintln!("client {id}: authenticated with {used} as registered");
+        } else {
+            eprintln!(
+                "NOTE: client {id} is registered for {registered} but the app authenticated with {used}"
+            );
+        }
+    }
+}
+
+/// A provider that supports (and advertises in discovery) only `client_secret_post` and, like
+/// many real providers, refuses any other mechanism: the app must send the secret in the body.
+#[tokio::test]
+async fn client_secret_post_only_provider() {
+    let s = setup_with(
+        POST_CLIENT,
+        "client_secret_post",
+        &[
+            "--strict-client-auth",
+            "--client-auth-methods=client_secret_post",
+        ],
+        false,
+        None,
+    );
+    bounded(async {
+        let b = Browser::new();
+        let before = s.provider.proc.log_len();
+        let login_url = expect_anonymous(&b, &s.app).await;
+        let auth = authorization_url(&b, &s.app, &s.provider, &login_url, POST_CLIENT.0).await;
+        let callback = authorize_at_provider(&b, &s.app.base, &s.provider, &auth, "grace").await;
+        let page = b.get(&callback).await;
+        let auths = s.provider.token_client_auth_since(before);
+        assert!(
+            auths.iter().all(|(_, registered, used)| registered == used),
+            "the provider advertises only client_secret_post, but the app authenticated with {auths:?}; \
+             callback answered {}",
+            page.describe()
+        );
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "callback: {}", page.describe());
+        assert_eq!(page.location().path(), "/", "callback: {}", page.describe());
+        expect_logged_in(&b, &s.app, "grace").await;
+    })
+    .await;
+}
+
+/// The example documents that `/logout` "also ends the session at the provider when it offers
+/// RP-initiated logout" (oidc-provider does: `end_session_endpoint`). Then logout must pass
+/// through the provider's end-session endpoint, and the next login must ask for the user's
+/// credentials again instead of silently reusing the provider session.
+#[tokio::test]
+async fn logout_ends_the_provider_session() {
+    let s = setup(BASIC_CLIENT, "client_secret_basic");
+    bounded(async {
+        let b = Browser::new();
+        login(&b, &s.app, &s.provider, BASIC_CLIENT.0, "judy").await;
+        let before = s.provider.proc.log_len();
+        let via_provider = logout(&b, &s.app, &s.provider, true).await;
+        assert!(
+            via_provider,
+            "POST /logout never reached the provider's end_session_endpoint; provider saw: {:#?}",
+            s.provider.requests_since(before)
+        );
+        // The provider session is gone: the login form is shown again.
+        let login_url = s.app.url("/login");
+        let auth = authorization_url(&b, &s.app, &s.provider, &login_url, BASIC_CLIENT.0).await;
+        let mut page = b.get(&auth).await;
+        for _ in 0..MAX_HOPS {
+            if !page.is_redirect() || same_origin(page.location(), &s.app.base) {
+                break;
+            }
+            let next = page.location().clone();
+            page = b.get(&next).await;
+        }
+        assert!(
+            page.status == StatusCode::OK && page.body.contains("name=\"login\""),
+            "after logout the provider still had a session (no login form): {}",
+            page.describe()
+        );
+    })
+    .await;
+}
+
+/// `ALLOWED_DOMAIN`: the provider's verified `<login>@example.com` gets in when the domain
+/// matches (case-insensitively), and is refused (not logged in, no 5xx) when it does not.
+#[tokio::test]
+async fn allowed_domain_is_enforced() {
+    {
+        let s = setup_with(
+            BASIC_CLIENT,
+            "client_secret_basic",
+            &[],
+            true,
+            Some("EXAMPLE.com"),
+        );
+        bounded(async {
+            let b = Browser::new();
+            login(&b, &s.app, &s.provider, BASIC_CLIENT.0, "heidi").await;
+        })
+        .await;
+    }
+    let s = setup_with(
+        BASIC_CLIENT,
+        "client_secret_basic",
+        &[],
+        true,
+        Some("example.org"),
+    );
+    bounded(async {
+        let b = Browser::new();
+        let login_url = expect_anonymous(&b, &s.app).await;
+        let auth = authorization_url(&b, &s.app, &s.provider, &login_url, BASIC_CLIENT.0).await;
+        let callback = authorize_at_provider(&b, &s.app.base, &s.provider, &auth, "ivan").await;
+        expect_refused(&b, &s.app, &callback, "email outside ALLOWED_DOMAIN").await;
+        expect_anonymous(&b, &s.app).await;
+    })
+    .await;
+}
+
+/// (g): the callback URL of a successful login, fetched again, is refused.
+#[tokio::test]
+async fn replayed_callback_is_refused() {
+    let s = setup(BASIC_CLIENT, "client_secret_basic");
+    bounded(async {
+        let b = Browser::new();
+        let callback = login(&b, &s.app, &s.provider, BASIC_CLIENT.0, "carol").await;
+
+        // Replay while still logged in: the state was consumed.
+        let before = s.provider.proc.log_len();
+        expect_refused(&b, &s.app, &callback, "replayed callback (logged in)").await;
+        let reqs = s.provider.requests_since(before);
+        if reqs.iter().any(|l| l.starts_with("POST /token")) {
+            eprintln!(
+                "NOTE: on a replayed callback the app called the token endpoint before rejecting the state \
+                 (oidc-provider then revokes the whole grant): {reqs:#?}"
+            );
+        }
+
+        // Replay after logout: must not log the browser in again.
+        logout(&b, &s.app, &s.provider, true).await;
+        expect_refused(&b, &s.app, &callback, "replayed callback (after logout)").await;
+        expect_anonymous(&b, &s.app).await;
+
+        // A different browser replaying the callback (stolen URL) gets nothing either.
+        let thief = Browser::new();
+        expect_refused(&thief, &s.app, &callback, "replayed callback (other browser)").await;
+        expect_anonymous(&thief, &s.app).await;
+    })
+    .await;
+}
+
+/// (h): a callback whose `state` was forged is refused, and its code is not redeemed.
+#[tokio::test]
+async fn forged_state_is_refused() {
+    let s = setup(BASIC_CLIENT, "client_secret_basic");
+    bounded(async {
+        let b = Browser::new();
+        let login_url = expect_anonymous(&b, &s.app).await;
+        let auth = authorization_url(&b, &s.app, &s.provider, &login_url, BASIC_CLIENT.0).await;
+        let callback = authorize_at_provider(&b, &s.app.base, &s.provider, &auth, "mallory").await;
+        check_callback(&callback, &s.app, &s.provider, &auth);
+
+        let mut forged = callback.clone();
+        let pairs: Vec<(String, String)> = callback
+            .query_pairs()
+            .into_owned()
+            .map(|(k, v)| {
+                if k == "state" {
+                    (k, "forged-state-0123456789abcdefghijklmnop".into())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+        forged.query_pairs_mut().clear().extend_pairs(pairs);
+
+        let before = s.provider.proc.log_len();
+        expect_refused(&b, &s.app, &forged, "forged state").await;
+        let reqs = s.provider.requests_since(before);
+        assert!(
+            !reqs.iter().any(|l| l.starts_with("POST /token")),
+            "the app redeemed the code although the state was forged: {reqs:#?}"
+        );
+        expect_anonymous(&b, &s.app).await;
+
+        // A callback without any state is refused too.
+        let mut stateless = callback.clone();
+        let pairs: Vec<(String, String)> = callback
+            .query_pairs()
+            .into_owned()
+            .filter(|(k, _)| k != "state")
+            .collect();
+        stateless.query_pairs_mut().clear().extend_pairs(pairs);
+        expect_refused(&b, &s.app, &stateless, "callback without state").await;
+        expect_anonymous(&b, &s.app).await;
+    })
+    .await;
+}
+
+/// `/login?next=/public` brings the user back to `/public` after the callback.
+#[tokio::test]
+async fn login_next_parameter_is_honoured() {
+    let s = setup(BASIC_CLIENT, "client_secret_basic");
+    bounded(async {
+        let b = Browser::new();
+        let login_url = s.app.url("/login?next=/public");
+        let auth = authorization_url(&b, &s.app, &s.provider, &login_url, BASIC_CLIENT.0).await;
+        let callback = authorize_at_provider(&b, &s.app.base, &s.provider, &auth, "dave").await;
+        check_callback(&callback, &s.app, &s.provider, &auth);
+        let page = b.get(&callback).await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "callback: {}",
+            page.describe()
+        );
+        let to = page.location();
+        assert!(
+            same_origin(to, &s.app.base) && to.path() == "/public",
+            "next not honoured: {}",
+            page.describe()
+        );
+        expect_logged_in(&b, &s.app, "dave").await;
+
+        // An off-site `next` must not become an open redirect.
+        logout(&b, &s.app, &s.provider, true).await;
+        let login_url = s.app.url("/login?next=//evil.example/x");
+        let auth = authorization_url(&b, &s.app, &s.provider, &login_url, BASIC_CLIENT.0).await;
+        let callback = authorize_at_provider(&b, &s.app.base, &s.provider, &auth, "dave").await;
+        let page = b.get(&callback).await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "callback: {}",
+            page.describe()
+        );
+        assert!(
+            same_origin(page.location(), &s.app.base),
+            "open redirect via next: {}",
+            page.describe()
+        );
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fixture itself (no example needed): proves the provider set-up works with both client
+// authentication methods, so a failure above is the app's.
+// ---------------------------------------------------------------------------------------------
+
+fn pkce_pair(seed: &str) -> (String, String) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let verifier = hex(&Sha256::digest(format!(
+        "{seed}-{nanos}-{}",
+        std::process::id()
+    )));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn provider_fixture_serves_both_client_auth_methods() {
+    let port = free_port(); // nothing listens there: the fixture's client never follows the callback
+    let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let provider = Provider::start(
+        json!([
+            client_json(&base, BASIC_CLIENT, "client_secret_basic"),
+            client_json(&base, POST_CLIENT, "client_secret_post"),
+        ]),
+        &["--strict-client-auth"],
+    );
+    bounded(async {
+        let discovery: Value = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .get(provider.url("/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(discovery["issuer"], provider.issuer_str());
+        assert_eq!(
+            discovery["code_challenge_methods_supported"],
+            json!(["S256"])
+        );
+        for ep in [
+            "authorization_endpoint",
+            "token_endpoint",
+            "userinfo_endpoint",
+            "jwks_uri",
+            "end_session_endpoint",
+            "revocation_endpoint",
+        ] {
+            let u =
+                Url::parse(discovery[ep].as_str().unwrap_or_else(|| panic!("no {ep}"))).unwrap();
+            assert_loopback(&u);
+        }
+
+        for (client, method, user) in [
+            (BASIC_CLIENT, "basic", "erin"),
+            (POST_CLIENT, "post", "frank"),
+        ] {
+            let b = Browser::new();
+            let redirect_uri = format!("{}redirect", base);
+            let (verifier, challenge) = pkce_pair(user);
+
+            // PKCE is required.
+            let mut no_pkce = provider.url("/auth");
+            no_pkce.query_pairs_mut().extend_pairs([
+                ("response_type", "code"),
+                ("client_id", client.0),
+                ("redirect_uri", &redirect_uri),
+                ("scope", "openid email profile"),
+                ("state", "s-0123456789abcdef"),
+            ]);
+            let page = b.get(&no_pkce).await;
+            let err = page.location.as_ref().map(query).unwrap_or_default();
+            assert_eq!(
+                err.get("error").map(String::as_str),
+                Some("invalid_request"),
+                "PKCE not enforced: {}",
+                page.describe()
+            );
+
+            let mut auth = provider.url("/auth");
+            auth.query_pairs_mut().extend_pairs([
+                ("response_type", "code"),
+                ("client_id", client.0),
+                ("redirect_uri", &redirect_uri),
+                ("scope", "openid email profile"),
+                ("state", "s-0123456789abcdef"),
+                ("nonce", "n-0123456789abcdef"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ]);
+            let callback = authorize_at_provider(&b, &base, &provider, &auth, user).await;
+            let q = query(&callback);
+            assert_eq!(
+                q.get("state").map(String::as_str),
+                Some("s-0123456789abcdef")
+            );
+            assert_eq!(
+                q.get("iss").map(String::as_str),
+                Some(provider.issuer_str().as_str())
+            );
+            let code = q.get("code").expect("code").clone();
+
+            let token_url = provider.url("/token");
+            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let mut form = vec![
+                ("grant_type", "authorization_code".to_string()),
+                ("code", code),
+                ("redirect_uri", redirect_uri.clone()),
+                ("code_verifier", verifier),
+            ];
+            let mut req = http.post(token_url.clone());
+            if method == "basic" {
+                req = req.basic_auth(client.0, Some(client.1));
+            } else {
+                form.push(("client_id", client.0.into()));
+                form.push(("client_secret", client.1.into()));
+            }
+            let resp = req.form(&form).send().await.unwrap();
+            let status = resp.status();
+            let tokens: Value = resp.json().await.unwrap();
+            assert_eq!(status, StatusCode::OK, "token ({method}): {tokens}");
+            assert!(
+                tokens["id_token"].is_string() && tokens["access_token"].is_string(),
+                "{tokens}"
+            );
+
+            // The other authentication method is refused for this client.
+            let mut wrong = http.post(token_url.clone());
+            let mut wrong_form = vec![
+                ("grant_type", "authorization_code".to_string()),
+                ("code", "x".into()),
+            ];
+            if method == "basic" {
+                wrong_form.push(("client_id", client.0.into()));
+                wrong_form.push(("client_secret", client.1.into()));
+            } else {
+                wrong = wrong.basic_auth(client.0, Some(client.1));
+            }
+            let resp = wrong.form(&wrong_form).send().await.unwrap();
+            assert_eq!(
+                resp.status(),
+                StatusCode::UNAUTHORIZED,
+                "wrong client auth method accepted ({method})"
+            );
+
+            // Userinfo has the verified email.
+            let info: Value = http
+                .get(provider.url("/me"))
+                .bearer_auth(tokens["access_token"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(info["sub"], user, "{info}");
+            assert_eq!(info["email"], format!("{user}@example.com"), "{info}");
+            assert_eq!(info["email_verified"], true, "{info}");
+
+            // Replaying the code fails (and revokes the grant).
+            let mut replay = http.post(token_url.clone());
+            if method == "basic" {
+                replay = replay.basic_auth(client.0, Some(client.1));
+            }
+            let resp = replay.form(&form).send().await.unwrap();
+            assert_eq!(
+                resp.status(),
+                StatusCode::BAD_REQUEST,
+                "code replay accepted ({method})"
+            );
+
+            // RP-initiated logout: confirmation page, then back to a registered URI.
+            let mut end = provider.url("/session/end");
+            end.query_pairs_mut().extend_pairs([
+                ("id_token_hint", tokens["id_token"].as_str().unwrap()),
+                ("post_logout_redirect_uri", base.as_str()),
+            ]);
+            let page = b.get(&end).await;
+            assert_eq!(
+                page.status,
+                StatusCode::OK,
+                "end_session: {}",
+                page.describe()
+            );
+            let (action, mut fields) = parse_form(&page.body, &page.url, Some("op.logoutForm"));
+            fields.push(("logout".into(), "yes".into()));
+            let page = b.post_form(&action, &fields).await;
+            assert!(page.is_redirect(), "logout confirm: {}", page.describe());
+            assert_eq!(
+                page.location().as_str(),
+                base.as_str(),
+                "post-logout redirect: {}",
+                page.describe()
+            );
+        }
+    })
+    .await;
+}
