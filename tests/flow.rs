@@ -55,7 +55,7 @@ async fn check_invalid(
         .banned
         .iter()
         .any(|b| Some(b) == username.as_ref())
-        .then(|| (StatusCode::FORBIDDEN, "banned"))
+        .then_some((StatusCode::FORBIDDEN, "banned"))
 }
 
 async fn home(Ident(auth): Ident, session: Session) -> Html<String> {
