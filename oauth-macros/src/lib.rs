@@ -1,0 +1,264 @@
+//! The attribute macros of `oauth-runtime`: `#[oauth]`, `#[get_auth]`, `#[check_invalid]` and
+//! `#[logout]`. Use them through `oauth_runtime` (`use oauth_runtime::prelude::*;`), which
+//! re-exports them; this crate is an implementation detail.
+//!
+//! Each entry point hands `proc_macro2` tokens to a module that parses them into a typed model,
+//! checks it and expands it (`oauth::expand`, `hook::expand`), so all of that is unit-tested
+//! outside the compiler. Set `OAUTH_MACROS_DEBUG=1` while building to print every expansion to
+//! stderr.
+//!
+//! The examples below are marked `ignore` because a proc-macro crate cannot use its own macros in
+//! doctests; each is compiled by the UI tests (`tests/ui/*/pass/`) and the runtime's doctests.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod errors;
+mod hook;
+mod oauth;
+mod output;
+#[cfg(test)]
+mod snapshots;
+
+use proc_macro::TokenStream;
+
+use hook::Kind;
+
+/// Makes a struct the app's OAuth login: the seed's `class Auth(OAuth)`.
+///
+/// ```ignore
+/// use oauth_runtime::prelude::*;
+///
+/// #[oauth(provider = "github", skip = ["/public", r"/static/.*"])]
+/// struct Auth;
+/// ```
+///
+/// Then `Auth.install(router, client)` adds the callback and logout routes, the guard (the seed's
+/// beforeware) and the session layer. A `#[get_auth]` function decides who may log in; optional
+/// `#[check_invalid]` and `#[logout]` functions are found automatically.
+///
+/// # Keys
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `provider` | required | `"google"`, `"github"`, `"huggingface"`, `"discord"`, `"oidc"` or `"dev"` |
+/// | `redirect` | `"/redirect"` | the callback path the provider sends the user back to (a route the runtime adds) |
+/// | `error` | `"/error"` | where failed logins are sent, with `?code=` (your route) |
+/// | `logout` | `"/logout"` | the logout route the runtime adds (GET and POST) |
+/// | `login` | `"/login"` | where anonymous requests are sent with a 303 (your route) |
+/// | `skip` | `[]` | public paths: regular expressions that must match the **whole** path |
+///
+/// Every path must start with `/` and be a fixed path without query, fragment or route
+/// parameters. `redirect` and `logout` must differ from each other and from `error` and `login`
+/// (`error` and `login` may be the same page). These four paths are always public.
+///
+/// `skip` follows FastHTML's `Beforeware(skip=[...])`: `"/static"` matches only `/static`, write
+/// `r"/static/.*"` for everything under it. Each pattern is checked at compile time: an invalid
+/// regular expression, or one that can never match a path, is an error at its literal.
+///
+/// The struct may have fields (the hooks receive it as `oauth: &Auth`), but no generic parameters
+/// or lifetimes. It must be `Send + Sync + 'static`.
+///
+/// # Expansion
+///
+/// The struct is kept as written, and this impl is added (hand-writing it is not supported: the
+/// hidden items may change):
+///
+/// ```ignore
+/// #[automatically_derived]
+/// impl ::oauth_runtime::__private::OAuth for Auth {
+///     const CONFIG: ::oauth_runtime::__private::Config = ::oauth_runtime::__private::Config {
+///         provider: "github",
+///         redirect: "/redirect",
+///         error: "/error",
+///         logout: "/logout",
+///         login: "/login",
+///         skip: &["/public", r"/static/.*"],
+///     };
+///     // Finds the optional `#[check_invalid]` and `#[logout]` functions of this struct, if any:
+///     // the `Has*` traits apply when the struct implements the hook's trait, else `No*`.
+///     fn hooks() -> ::oauth_runtime::__private::Hooks<Self> {
+///         #[allow(unused_imports)]
+///         use ::oauth_runtime::__private::{
+///             HasCheckInvalid as _, HasLogout as _, NoCheckInvalid as _, NoLogout as _,
+///         };
+///         ::oauth_runtime::__private::Hooks {
+///             check_invalid: (&&::oauth_runtime::__private::Probe::<Self>::NEW).check_invalid_hook(),
+///             logout: (&&::oauth_runtime::__private::Probe::<Self>::NEW).logout_hook(),
+///         }
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn oauth(args: TokenStream, item: TokenStream) -> TokenStream {
+    output::debug("oauth", oauth::expand(args.into(), item.into())).into()
+}
+
+/// Marks the function that decides who may log in: the seed's `get_auth(self, info, ident,
+/// session, state)`.
+///
+/// The function is called after the provider has vouched for the user. It declares only the
+/// parameters it needs, by name, in any order, and may be `async`:
+///
+/// | parameter | type | |
+/// |---|---|---|
+/// | `info` | `&UserInfo` or `UserInfo` | what the provider says about the user |
+/// | `ident` | `&str` or `String` | the user's unique id at the provider |
+/// | `session` | `&Session` or `Session` | the user's session |
+/// | `state` | `Option<&str>` or `Option<String>` | the payload given to `Login::link_with_state` |
+/// | `oauth` | `&Auth` | the `#[oauth]` struct itself |
+///
+/// It returns `Option<impl IntoResponse>`: `Some(response)` logs the user in and answers with
+/// `response`, `None` sends them back to the login page.
+///
+/// The hook belongs to the struct named by the type of `oauth`, else by the attribute's argument
+/// (`#[get_auth(MyAuth)]`), else to the struct named `Auth`. Each struct has exactly one.
+///
+/// ```ignore
+/// use axum::response::Redirect;
+/// use oauth_runtime::prelude::*;
+///
+/// #[oauth(provider = "google")]
+/// struct Auth;
+///
+/// #[get_auth]
+/// fn get_auth(info: &UserInfo) -> Option<Redirect> {
+///     (info.email_verified && info.email.as_deref()?.ends_with("@answer.ai")).then(|| Redirect::to("/"))
+/// }
+/// ```
+///
+/// # Expansion
+///
+/// The function is kept as written, and an adapter is added that hands it its arguments. A
+/// parameter of the wrong type is reported at that type, a wrong return type at the return type.
+///
+/// ```ignore
+/// #[automatically_derived]
+/// impl ::oauth_runtime::__private::GetAuth for Auth {
+///     fn get_auth<'a>(
+///         &'a self,
+///         cx: &'a ::oauth_runtime::__private::AuthContext,
+///     ) -> ::oauth_runtime::__private::BoxFuture<'a, ::oauth_runtime::__private::Decision> {
+///         ::oauth_runtime::__private::Box::pin(async move {
+///             let answer = get_auth(
+///                 <&UserInfo as ::oauth_runtime::__private::InfoParam<'_>>::from_ref(&cx.info),
+///             );
+///             ::oauth_runtime::__private::IntoDecision::into_decision(answer)
+///         })
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn get_auth(args: TokenStream, item: TokenStream) -> TokenStream {
+    output::debug(
+        "get_auth",
+        hook::expand(Kind::GetAuth, args.into(), item.into()),
+    )
+    .into()
+}
+
+/// Marks a function that runs on every guarded request of a logged-in user: the seed's
+/// `check_invalid`, e.g. to log out users who were banned since they logged in.
+///
+/// | parameter | type | |
+/// |---|---|---|
+/// | `req` | `&Parts` (`http::request::Parts`) | the request, without its body |
+/// | `session` | `&Session` or `Session` | the user's session |
+/// | `auth` | `&str` or `String` | the logged-in user's ident |
+/// | `oauth` | `&Auth` | the `#[oauth]` struct itself |
+///
+/// It returns `bool` (`true` ends the session and sends the user to the login page) or
+/// `Option<impl IntoResponse>` (`Some(response)` answers instead of the route). `false` and `None`
+/// let the request through. The function may be `async`; the struct is found as for
+/// [`macro@get_auth`]. Without such a function every logged-in request goes through.
+///
+/// ```ignore
+/// #[oauth(provider = "github")]
+/// struct Auth {
+///     banned: HashSet<String>,
+/// }
+///
+/// #[check_invalid]
+/// fn check_invalid(oauth: &Auth, auth: &str) -> bool {
+///     oauth.banned.contains(auth)
+/// }
+/// ```
+///
+/// # Expansion
+///
+/// ```ignore
+/// #[automatically_derived]
+/// impl ::oauth_runtime::__private::CheckInvalid for Auth {
+///     fn check_invalid<'a>(
+///         &'a self,
+///         cx: &'a ::oauth_runtime::__private::GuardContext<'a>,
+///     ) -> ::oauth_runtime::__private::BoxFuture<'a, ::oauth_runtime::__private::Option<
+///         ::oauth_runtime::__private::Result<::oauth_runtime::__private::Response, ()>,
+///     >> {
+///         ::oauth_runtime::__private::Box::pin(async move {
+///             let answer = check_invalid(
+///                 self,
+///                 <&str as ::oauth_runtime::__private::IdentParam<'_>>::from_ref(cx.auth),
+///             );
+///             ::oauth_runtime::__private::IntoCheck::into_check(answer)
+///         })
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn check_invalid(args: TokenStream, item: TokenStream) -> TokenStream {
+    output::debug(
+        "check_invalid",
+        hook::expand(Kind::CheckInvalid, args.into(), item.into()),
+    )
+    .into()
+}
+
+/// Marks the function that answers the logout route, after the identity and tokens have left the
+/// session. Without one, logging out redirects to the login page.
+///
+/// | parameter | type | |
+/// |---|---|---|
+/// | `session` | `&Session` or `Session` | the session, already without identity and tokens |
+/// | `auth` | `Option<&str>` or `Option<String>` | who logged out, if anyone was logged in |
+/// | `oauth` | `&Auth` | the `#[oauth]` struct itself |
+///
+/// It returns any `impl IntoResponse`. The function may be `async`; the struct is found as for
+/// [`macro@get_auth`].
+///
+/// ```ignore
+/// #[logout]
+/// async fn logout(auth: Option<&str>) -> Redirect {
+///     tracing::info!(?auth, "logged out");
+///     Redirect::to("/goodbye")
+/// }
+/// ```
+///
+/// # Expansion
+///
+/// ```ignore
+/// #[automatically_derived]
+/// impl ::oauth_runtime::__private::Logout for Auth {
+///     fn logout<'a>(
+///         &'a self,
+///         cx: &'a ::oauth_runtime::__private::LogoutContext,
+///     ) -> ::oauth_runtime::__private::BoxFuture<'a, ::oauth_runtime::__private::Response> {
+///         ::oauth_runtime::__private::Box::pin(async move {
+///             let answer = logout(
+///                 <Option<&str> as ::oauth_runtime::__private::OptionalIdentParam<'_>>::from_ref(
+///                     cx.auth.as_deref(),
+///                 ),
+///             )
+///             .await;
+///             ::oauth_runtime::__private::IntoResponse::into_response(answer)
+///         })
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn logout(args: TokenStream, item: TokenStream) -> TokenStream {
+    output::debug(
+        "logout",
+        hook::expand(Kind::Logout, args.into(), item.into()),
+    )
+    .into()
+}

@@ -1,0 +1,19 @@
+//! What every expansion shares.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// `::oauth_runtime::__private`: the only way generated code names runtime (and std) items, so a
+/// user's own `Result`, `Option` or `Box` cannot break an expansion.
+pub(crate) fn private() -> TokenStream {
+    quote!(::oauth_runtime::__private)
+}
+
+/// Prints the expansion to stderr when `OAUTH_MACROS_DEBUG=1` (at compile time: touch the file or
+/// `cargo clean -p` the crate to see it again, as cargo caches compiled crates).
+pub(crate) fn debug(attribute: &str, expansion: TokenStream) -> TokenStream {
+    if std::env::var_os("OAUTH_MACROS_DEBUG").is_some_and(|v| v == "1") {
+        eprintln!("#[{attribute}] expands to:\n{expansion}\n");
+    }
+    expansion
+}

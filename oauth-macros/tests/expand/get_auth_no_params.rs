@@ -1,0 +1,4 @@
+#[get_auth(crate::Auth)]
+fn anyone() -> Option<&'static str> {
+    Some("welcome")
+}

@@ -1,0 +1,4 @@
+#[logout]
+fn logout(session: &Session, auth: Option<&str>) -> Redirect {
+    Redirect::to("/bye")
+}

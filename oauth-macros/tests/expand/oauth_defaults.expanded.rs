@@ -1,0 +1,23 @@
+struct Auth;
+#[automatically_derived]
+impl ::oauth_runtime::__private::OAuth for Auth {
+    const CONFIG: ::oauth_runtime::__private::Config = ::oauth_runtime::__private::Config {
+        provider: "dev",
+        redirect: "/redirect",
+        error: "/error",
+        logout: "/logout",
+        login: "/login",
+        skip: &[],
+    };
+    fn hooks() -> ::oauth_runtime::__private::Hooks<Self> {
+        #[allow(unused_imports)]
+        use ::oauth_runtime::__private::{
+            HasCheckInvalid as _, HasLogout as _, NoCheckInvalid as _, NoLogout as _,
+        };
+        ::oauth_runtime::__private::Hooks {
+            check_invalid: (&&::oauth_runtime::__private::Probe::<Self>::NEW)
+                .check_invalid_hook(),
+            logout: (&&::oauth_runtime::__private::Probe::<Self>::NEW).logout_hook(),
+        }
+    }
+}

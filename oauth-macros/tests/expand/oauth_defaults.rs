@@ -1,0 +1,2 @@
+#[oauth(provider = "dev")]
+struct Auth;

@@ -1,0 +1,16 @@
+use axum::response::Redirect;
+use oauth_runtime::{get_auth, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[oauth(provider = "dev")]
+struct Other;
+
+#[get_auth(Other)]
+fn get_auth(oauth: &Auth) -> Option<Redirect> {
+    let _ = oauth;
+    None
+}
+
+fn main() {}

@@ -1,0 +1,19 @@
+//! One mistake in `#[get_auth]`: one error, none from the code that needs the hook.
+use axum::Router;
+use axum::response::Redirect;
+use oauth_runtime::{OAuth, UserInfo, get_auth, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[get_auth]
+fn get_auth(infos: &UserInfo) -> Option<Redirect> {
+    infos.email_verified.then(|| Redirect::to("/"))
+}
+
+fn main() {
+    let client = oauth_runtime::dev::DevProvider::new("http://localhost:8000")
+        .unwrap()
+        .client();
+    let _app: Router = Auth.install(Router::new(), client);
+}

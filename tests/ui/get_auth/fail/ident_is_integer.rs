@@ -1,0 +1,13 @@
+use axum::response::Redirect;
+use oauth_runtime::{get_auth, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[get_auth]
+fn get_auth(ident: u64) -> Option<Redirect> {
+    let _ = ident;
+    None
+}
+
+fn main() {}

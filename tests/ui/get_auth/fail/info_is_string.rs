@@ -1,0 +1,13 @@
+use axum::response::Redirect;
+use oauth_runtime::{get_auth, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[get_auth]
+fn get_auth(info: String) -> Option<Redirect> {
+    let _ = info;
+    None
+}
+
+fn main() {}

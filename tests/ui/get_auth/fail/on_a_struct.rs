@@ -1,0 +1,6 @@
+use oauth_runtime::get_auth;
+
+#[get_auth]
+struct Auth;
+
+fn main() {}

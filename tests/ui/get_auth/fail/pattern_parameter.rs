@@ -1,0 +1,12 @@
+use axum::response::Redirect;
+use oauth_runtime::{UserInfo, get_auth, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[get_auth]
+fn get_auth(UserInfo { email, .. }: &UserInfo) -> Option<Redirect> {
+    email.as_ref().map(|_| Redirect::to("/"))
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use axum::response::Redirect;
+use oauth_runtime::{UserInfo, get_auth, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[get_auth]
+async fn get_auth(info: &UserInfo) -> Redirect {
+    let _ = info;
+    Redirect::to("/")
+}
+
+fn main() {}

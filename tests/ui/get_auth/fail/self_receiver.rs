@@ -1,0 +1,14 @@
+use axum::response::Redirect;
+use oauth_runtime::{UserInfo, get_auth, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+impl Auth {
+    #[get_auth]
+    fn get_auth(&self, info: &UserInfo) -> Option<Redirect> {
+        info.email_verified.then(|| Redirect::to("/"))
+    }
+}
+
+fn main() {}

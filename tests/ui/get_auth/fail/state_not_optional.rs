@@ -1,0 +1,12 @@
+use axum::response::Redirect;
+use oauth_runtime::{get_auth, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[get_auth]
+fn get_auth(state: &str) -> Option<Redirect> {
+    Some(Redirect::to(state))
+}
+
+fn main() {}

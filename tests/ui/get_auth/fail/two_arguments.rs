@@ -1,0 +1,12 @@
+use axum::response::Redirect;
+use oauth_runtime::{UserInfo, get_auth, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[get_auth(Auth, Other)]
+fn get_auth(info: &UserInfo) -> Option<Redirect> {
+    info.email_verified.then(|| Redirect::to("/"))
+}
+
+fn main() {}

@@ -1,0 +1,17 @@
+use axum::response::Redirect;
+use oauth_runtime::{UserInfo, get_auth, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[get_auth]
+fn get_auth(info: &UserInfo) -> Option<Redirect> {
+    info.email_verified.then(|| Redirect::to("/"))
+}
+
+#[get_auth]
+fn get_auth_again(ident: &str) -> Option<Redirect> {
+    (ident == "ada").then(|| Redirect::to("/"))
+}
+
+fn main() {}

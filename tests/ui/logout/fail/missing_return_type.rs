@@ -1,0 +1,9 @@
+use oauth_runtime::{logout, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[logout]
+async fn logout() {}
+
+fn main() {}

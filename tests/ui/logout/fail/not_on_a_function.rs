@@ -1,0 +1,9 @@
+use oauth_runtime::{logout, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[logout]
+const LOGOUT: &str = "/bye";
+
+fn main() {}

@@ -1,0 +1,17 @@
+use axum::response::Redirect;
+use oauth_runtime::{logout, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[logout]
+fn logout() -> Redirect {
+    Redirect::to("/")
+}
+
+#[logout]
+fn logout_again() -> Redirect {
+    Redirect::to("/")
+}
+
+fn main() {}

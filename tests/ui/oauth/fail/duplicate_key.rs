@@ -1,0 +1,6 @@
+use oauth_runtime::oauth;
+
+#[oauth(provider = "github", login = "/signin", login = "/login")]
+struct Auth;
+
+fn main() {}

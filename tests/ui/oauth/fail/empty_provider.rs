@@ -1,0 +1,6 @@
+use oauth_runtime::oauth;
+
+#[oauth(provider = "")]
+struct Auth;
+
+fn main() {}

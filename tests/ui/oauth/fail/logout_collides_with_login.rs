@@ -1,0 +1,6 @@
+use oauth_runtime::oauth;
+
+#[oauth(provider = "github", login = "/auth", logout = "/auth")]
+struct Auth;
+
+fn main() {}

@@ -1,0 +1,6 @@
+use oauth_runtime::oauth;
+
+#[oauth(redirect = "/callback")]
+struct Auth;
+
+fn main() {}

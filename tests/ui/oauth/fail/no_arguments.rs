@@ -1,0 +1,6 @@
+use oauth_runtime::oauth;
+
+#[oauth]
+struct Auth;
+
+fn main() {}

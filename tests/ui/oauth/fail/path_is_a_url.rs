@@ -1,0 +1,6 @@
+use oauth_runtime::oauth;
+
+#[oauth(provider = "github", redirect = "http://localhost:8000/redirect")]
+struct Auth;
+
+fn main() {}

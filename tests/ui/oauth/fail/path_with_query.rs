@@ -1,0 +1,6 @@
+use oauth_runtime::oauth;
+
+#[oauth(provider = "github", login = "/login?next=/")]
+struct Auth;
+
+fn main() {}

@@ -1,0 +1,6 @@
+use oauth_runtime::oauth;
+
+#[oauth(provider = "github", logout = "/logout/{id}")]
+struct Auth;
+
+fn main() {}

@@ -1,0 +1,7 @@
+use oauth_runtime::oauth;
+
+// Patterns match the whole path, which starts with `/`.
+#[oauth(provider = "github", skip = ["static/.*"])]
+struct Auth;
+
+fn main() {}

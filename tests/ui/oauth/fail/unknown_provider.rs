@@ -1,0 +1,6 @@
+use oauth_runtime::oauth;
+
+#[oauth(provider = "gihub")]
+struct Auth;
+
+fn main() {}

@@ -1,0 +1,6 @@
+use oauth_runtime::oauth;
+
+#[oauth(provider = "twitter")]
+struct Auth;
+
+fn main() {}

@@ -1,0 +1,24 @@
+use oauth_runtime::{OAuth, oauth};
+
+#[oauth(provider = "google")]
+struct Google;
+#[oauth(provider = "github")]
+struct GitHub;
+#[oauth(provider = "huggingface")]
+struct HuggingFace;
+#[oauth(provider = "discord")]
+struct Discord;
+#[oauth(provider = "oidc")]
+struct Oidc;
+#[oauth(provider = "dev")]
+struct Dev;
+
+fn main() {
+    assert_eq!(<Google as OAuth>::CONFIG.provider, "google");
+    assert_eq!(<GitHub as OAuth>::CONFIG.provider, "github");
+    assert_eq!(<HuggingFace as OAuth>::CONFIG.provider, "huggingface");
+    assert_eq!(<Discord as OAuth>::CONFIG.provider, "discord");
+    assert_eq!(<Oidc as OAuth>::CONFIG.provider, "oidc");
+    assert_eq!(<Dev as OAuth>::CONFIG.provider, "dev");
+    let _ = (Google, GitHub, HuggingFace, Discord, Oidc, Dev);
+}

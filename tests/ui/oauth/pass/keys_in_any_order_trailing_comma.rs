@@ -1,0 +1,10 @@
+use oauth_runtime::{OAuth, oauth};
+
+#[oauth(skip = [], login = "/signin", provider = "discord",)]
+struct Auth;
+
+fn main() {
+    assert_eq!(<Auth as OAuth>::CONFIG.provider, "discord");
+    assert_eq!(<Auth as OAuth>::CONFIG.login, "/signin");
+    let _ = Auth;
+}
