@@ -22,6 +22,8 @@ use crate::{Client, Error, Tokens, UserInfo};
 pub const AUTH_KEY: &str = "auth";
 /// The session key of the logged-in user's tokens.
 pub const TOKENS_KEY: &str = "oauth.tokens";
+/// The session key of the last time the guard extended the session.
+pub(crate) const SEEN_KEY: &str = "oauth.seen";
 /// The session key of the pending logins.
 pub(crate) const PENDING_KEY: &str = "oauth.pending";
 /// Pending logins kept per session (tabs logging in at once).

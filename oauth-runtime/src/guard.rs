@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use crate::flow::AUTH_KEY;
+use crate::flow::{AUTH_KEY, SEEN_KEY};
 use crate::hooks::GuardContext;
 use crate::install::{Core, Shared};
 use crate::{Error, Ident, OAuth};
@@ -56,8 +56,26 @@ pub(crate) async fn guard<A: OAuth>(
             }
         }
     }
+    if let Err(response) = slide_expiry(core, &session).await {
+        return *response;
+    }
     req.extensions_mut().insert(Ident(ident));
     next.run(req).await
+}
+
+/// tower-sessions saves (and so extends) a session only when it changed: an active user would be
+/// logged out `window` after login. Touching a timestamp once a quarter of the window keeps the
+/// session alive at the cost of one write per quarter window, not one per request.
+async fn slide_expiry(core: &Core, session: &Session) -> Result<(), Box<Response>> {
+    let Some(window) = core.inactivity else {
+        return Ok(());
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let seen: Option<i64> = session.get(SEEN_KEY).await.map_err(|_| Box::new(Error::SessionStore.into_response()))?;
+    if seen.is_none_or(|at| now - at >= window.whole_seconds() / 4) {
+        session.insert(SEEN_KEY, now).await.map_err(|_| Box::new(Error::SessionStore.into_response()))?;
+    }
+    Ok(())
 }
 
 /// 303 to the login page; HTMX requests get `HX-Redirect` so the whole page navigates.

@@ -31,6 +31,8 @@ pub(crate) struct Core {
     pub(crate) keep_tokens: bool,
     pub(crate) revoke_on_logout: bool,
     pub(crate) provider_logout: bool,
+    /// The inactivity window, when sessions expire on inactivity (the guard slides it).
+    pub(crate) inactivity: Option<time::Duration>,
 }
 
 /// [`Core`] plus the user's auth struct and its hooks.
@@ -255,6 +257,10 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             keep_tokens: self.keep_tokens,
             revoke_on_logout: self.revoke_on_logout,
             provider_logout: self.provider_logout,
+            inactivity: match self.expiry {
+                Expiry::OnInactivity(window) => Some(window),
+                _ => None,
+            },
         });
         let shared = Arc::new(Shared {
             auth: self.auth,
