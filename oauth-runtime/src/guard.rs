@@ -71,9 +71,15 @@ async fn slide_expiry(core: &Core, session: &Session) -> Result<(), Box<Response
         return Ok(());
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let seen: Option<i64> = session.get(SEEN_KEY).await.map_err(|_| Box::new(Error::SessionStore.into_response()))?;
+    let seen: Option<i64> = session
+        .get(SEEN_KEY)
+        .await
+        .map_err(|_| Box::new(Error::SessionStore.into_response()))?;
     if seen.is_none_or(|at| now - at >= window.whole_seconds() / 4) {
-        session.insert(SEEN_KEY, now).await.map_err(|_| Box::new(Error::SessionStore.into_response()))?;
+        session
+            .insert(SEEN_KEY, now)
+            .await
+            .map_err(|_| Box::new(Error::SessionStore.into_response()))?;
     }
     Ok(())
 }

@@ -285,6 +285,11 @@ param_trait!(
     { &'a Parts => |v| v }
 );
 param_trait!(
+    /// Types the `auth` parameter of `check_invalid` may have (the logged-in user's ident).
+    AuthParam, "the `auth` parameter cannot have type `{Self}`", &'a str, "expected `&str` or `String`",
+    { &'a str => |v| v, String => |v| v.to_owned() }
+);
+param_trait!(
     /// Types the `auth` parameter of the `logout` hook may have (`None` when nobody was logged in).
     OptionalIdentParam, "the `auth` parameter cannot have type `{Self}`", Option<&'a str>, "expected `Option<&str>` or `Option<String>`",
     { Option<&'a str> => |v| v, Option<String> => |v| v.map(str::to_owned) }

@@ -37,6 +37,11 @@ pub use url::redir_url;
 pub use userinfo::{Tokens, UserInfo};
 
 /// Implemented by `#[oauth]` for the user's auth struct.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an auth struct",
+    label = "add `#[oauth(provider = \"...\")]` to the struct `{Self}`",
+    note = "for example: `#[oauth(provider = \"github\")] struct {Self};`"
+)]
 pub trait OAuth: Sized + Send + Sync + 'static {
     /// The paths and patterns given to `#[oauth]`.
     #[doc(hidden)]
@@ -92,7 +97,7 @@ pub mod prelude {
 pub mod __private {
     pub use crate::OAuth;
     pub use crate::hooks::{
-        AuthContext, BoxFuture, CheckInvalid, Config, Decision, GetAuth, GuardContext,
+        AuthContext, AuthParam, BoxFuture, CheckInvalid, Config, Decision, GetAuth, GuardContext,
         HasCheckInvalid, HasLogout, Hooks, IdentParam, InfoParam, IntoCheck, IntoDecision, Logout,
         LogoutContext, NoCheckInvalid, NoLogout, OptionalIdentParam, Probe, RequestParam,
         SessionParam, StateParam,

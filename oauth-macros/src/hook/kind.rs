@@ -60,7 +60,7 @@ const GET_AUTH: &[Param] = &[
 const CHECK_INVALID: &[Param] = &[
     context("req", "RequestParam", || quote!(cx.req)),
     context("session", "SessionParam", || quote!(cx.session)),
-    context("auth", "IdentParam", || quote!(cx.auth)),
+    context("auth", "AuthParam", || quote!(cx.auth)),
     OAUTH,
 ];
 
