@@ -15,10 +15,14 @@ fn count(body: &str) -> i64 {
 #[tokio::test]
 async fn counter_counts_per_user() {
     let dir = std::env::temp_dir().join(format!("counter-test-{}", std::process::id()));
-    let app = start_example(
-        "counter",
-        &[("COUNTS_DB", dir.join("counts.db").display().to_string())],
-    );
+    let env = [
+        ("COUNTS_DB", dir.join("counts.db").display().to_string()),
+        (
+            "SESSION_STORE",
+            format!("sqlite://{}", dir.join("sessions.db").display()),
+        ),
+    ];
+    let app = start_example("counter", &env);
     let base = &app.base;
 
     let ada = Browser::new();
@@ -53,6 +57,12 @@ async fn counter_counts_per_user() {
     // Anonymous increments are refused.
     let anon = Browser::new().post(&format!("{base}/increment")).await;
     assert_eq!(anon.status, StatusCode::SEE_OTHER);
+
+    // Sessions live in SQLite: after a restart Ada is still logged in, with her count.
+    drop(app);
+    let app = start_example("counter", &env);
+    let base = &app.base;
+    assert_eq!(count(&ada.get(&format!("{base}/")).await.body), 2);
 
     let out = ada.get(&format!("{base}/logout")).await;
     assert_eq!(out.location.as_deref(), Some("/login"));

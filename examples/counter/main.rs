@@ -6,7 +6,8 @@
 //! ```
 //! Register `http://127.0.0.1:8000/redirect` as the GitHub OAuth app's callback URL.
 //! Environment: `BIND` (default `127.0.0.1:8000`), `PUBLIC_URL` (default `http://<BIND>`),
-//! `COUNTS_DB` (default `data/counts.db`), `SESSION_STORE`, `SESSION_KEY`.
+//! `COUNTS_DB` (default `data/counts.db`), `SESSION_STORE` (default
+//! `sqlite://<abs>/data/sessions.db`: sessions survive a restart), `SESSION_KEY`.
 
 mod counts;
 
@@ -17,6 +18,7 @@ use html_escape::encode_double_quoted_attribute as attr;
 use oauth_runtime::GitHubAppClient;
 use oauth_runtime::dev::DevProvider;
 use oauth_runtime::prelude::*;
+use oauth_runtime::store::AnyStore;
 use sqlx::SqlitePool;
 
 use counts::UserCounts;
@@ -103,10 +105,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/error", get(error_page))
         .route("/static/htmx.min.js", get(htmx))
         .with_state(db.clone());
+    // Sessions in SQLite by default, beside the counts: a restart keeps everyone logged in.
+    let sessions = match var("SESSION_STORE") {
+        Some(url) => url,
+        None => format!(
+            "sqlite://{}",
+            std::path::absolute("data/sessions.db")?.display()
+        ),
+    };
     let app = Auth { db }
         .builder(client)
         .configure_from_env()
         .await?
+        .session_store(AnyStore::from_url(&sessions).await?)
         .public_url(public_url.parse()?)
         .install(app);
 

@@ -206,19 +206,43 @@ impl Drop for Example {
     }
 }
 
-/// The path of a built example (`cargo test` builds examples next to the test binaries' `deps/`),
-/// built on demand when it is missing.
+/// The path of an example, built first: `cargo test --test X` does not rebuild examples, and a
+/// stale binary would test old code. A no-op when it is fresh.
 pub fn example_path(name: &str) -> std::path::PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
     let path = profile_dir.join("examples").join(name);
-    if !path.exists() {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--all-features", "--example", name])
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !built.iter().any(|b| b == name) {
+        // A shell's environment, not the test's: the variables cargo sets for tests would change
+        // build-script fingerprints and rebuild half the dependency tree twice.
+        let mut cmd = std::process::Command::new(env!("CARGO"));
+        cmd.env_clear();
+        for (key, value) in std::env::vars_os() {
+            let key_str = key.to_string_lossy();
+            let keep = [
+                "PATH",
+                "HOME",
+                "CARGO_HOME",
+                "RUSTUP_HOME",
+                "RUSTUP_TOOLCHAIN",
+                "CARGO_TARGET_DIR",
+            ]
+            .contains(&key_str.as_ref());
+            if keep {
+                cmd.env(key, value);
+            }
+        }
+        let status = cmd
+            .args(["build", "--workspace", "--all-features", "--example", name])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .unwrap();
         assert!(status.success(), "building example {name}");
+        built.push(name.to_owned());
     }
     path
 }
