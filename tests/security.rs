@@ -164,3 +164,38 @@ async fn no_token_code_or_secret_in_the_logs_of_a_full_login() {
         );
     }
 }
+
+async fn set_cookie_of_login_page(public_url: &'static str) -> String {
+    let server = serve(|base| async move {
+        let dev = DevProvider::new(&base).unwrap();
+        Auth.builder(dev.client())
+            .public_url(public_url.parse().unwrap())
+            .install(routes())
+    })
+    .await;
+    let res = reqwest::get(format!("{}/login", server.base))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .expect("the login link starts a session");
+    cookie.to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn session_cookie_attributes() {
+    let https = set_cookie_of_login_page("https://app.example").await;
+    assert!(https.starts_with("oauth_session="), "{https}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age="] {
+        assert!(https.contains(attr), "{attr} missing: {https}");
+    }
+    // Plain http (development): not Secure, or browsers would drop it.
+    let http = set_cookie_of_login_page("http://127.0.0.1:8000").await;
+    assert!(
+        http.contains("HttpOnly") && http.contains("SameSite=Lax"),
+        "{http}"
+    );
+    assert!(!http.contains("Secure"), "{http}");
+}
