@@ -20,7 +20,7 @@ impl ::oauth_runtime::__private::CheckInvalid for Auth {
         ::oauth_runtime::__private::Box::pin(async move {
             let answer = check_invalid(
                     self,
-                    <&str as ::oauth_runtime::__private::IdentParam<
+                    <&str as ::oauth_runtime::__private::AuthParam<
                         '_,
                     >>::from_ref(cx.auth),
                     <&Parts as ::oauth_runtime::__private::RequestParam<
