@@ -1,0 +1,237 @@
+//! Micro-benchmarks of the guard (issue "the guard costs nothing").
+//!
+//! - `skip_set`: `SkipSet::matches` on an exact path, a prefix, a regular expression and a miss,
+//!   with a typical pattern set;
+//! - `oneshot`: one request through the whole installed app (`tower::ServiceExt::oneshot`, no
+//!   network): a skipped path, an anonymous request to a protected route (303), a logged-in one
+//!   (200), next to a bare router and a tower-sessions router reading one key with the same
+//!   session cookie settings; and the parts of the stack one at a time (an empty
+//!   `axum::middleware::from_fn`, the session layer without a cookie, a logged-in session
+//!   without the tokens: `keep_tokens(false)`).
+//!
+//! The logged-in cookie comes from a real login through the embedded development provider (the
+//! same app served on 127.0.0.1 for the duration of the login, sharing its in-memory store).
+//!
+//! `cargo bench --bench guard` (add `-- --quick` for a short run).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use criterion::{Criterion, criterion_group, criterion_main};
+use oauth_runtime::dev::DevProvider;
+use oauth_runtime::prelude::*;
+use oauth_runtime::skip::SkipSet;
+use tower::ServiceExt as _;
+use tower_sessions::cookie::{SameSite, time};
+use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
+
+/// A public-path set as an app might have: the auth's own paths, assets, and a few regexes.
+const SKIP: [&str; 9] = [
+    "/login",
+    "/error",
+    "/redirect",
+    "/logout",
+    r"/favicon\.ico",
+    r"/static/.*",
+    r"/assets/.*",
+    r"/img/\d+\.png",
+    r"/api/v\d+/health",
+];
+
+fn skip_set(c: &mut Criterion) {
+    let set = SkipSet::new(SKIP).expect("valid patterns");
+    let mut group = c.benchmark_group("skip_set");
+    for (name, path, expected) in [
+        ("exact", "/login", true),
+        ("prefix", "/static/css/app.css", true),
+        ("regex", "/img/42.png", true),
+        ("miss", "/dashboard/settings", false),
+    ] {
+        assert_eq!(set.matches(path), expected, "{path}");
+        group.bench_function(name, |b| b.iter(|| set.matches(black_box(path))));
+    }
+    group.finish();
+}
+
+#[oauth(provider = "dev", skip = ["/public", r"/static/.*", r"/favicon\.ico"])]
+struct Auth;
+
+#[get_auth]
+fn get_auth(info: &UserInfo) -> Option<Redirect> {
+    (!info.ident.is_empty()).then(|| Redirect::to("/"))
+}
+
+async fn login(login: Login) -> Result<Html<String>, Error> {
+    let href = login.link().await?;
+    Ok(Html(format!(
+        r#"<a href="{}">Log in</a>"#,
+        html_escape::encode_double_quoted_attribute(&href)
+    )))
+}
+
+fn guarded(base: &str, keep_tokens: bool) -> Router {
+    let dev = DevProvider::new(base).expect("a development provider");
+    let router = Router::new()
+        .route("/protected", get(|Ident(_u): Ident| async { "hello" }))
+        .route("/public", get(|| async { "hello" }))
+        .route("/login", get(login))
+        .route("/error", get(|| async { "login failed" }));
+    Auth.builder(dev.client())
+        .public_url(base.parse().expect("a URL"))
+        .keep_tokens(keep_tokens)
+        .install(router)
+}
+
+/// The library's session cookie settings.
+fn session_layer() -> SessionManagerLayer<MemoryStore> {
+    SessionManagerLayer::new(MemoryStore::default())
+        .with_name("oauth_session")
+        .with_same_site(SameSite::Lax)
+        .with_http_only(true)
+        .with_secure(false)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)))
+}
+
+/// tower-sessions alone; `/setup` stores the key.
+fn sessions() -> Router {
+    async fn read(session: Session) -> Response {
+        match session.get::<String>("auth").await {
+            Ok(Some(_)) => "hello".into_response(),
+            Ok(None) => Redirect::to("/login").into_response(),
+            Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        }
+    }
+    async fn setup(session: Session) -> StatusCode {
+        match session.insert("auth", "dev-bench").await {
+            Ok(()) => StatusCode::OK,
+            Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+    Router::new()
+        .route("/protected", get(read))
+        .route("/setup", get(setup))
+        .layer(session_layer())
+}
+
+/// Serves `app` on 127.0.0.1 (built for its own origin) and returns it with a session cookie
+/// obtained over HTTP by `obtain`.
+async fn with_cookie<F, G>(make: F, obtain: G) -> (Router, String)
+where
+    F: FnOnce(&str) -> Router,
+    G: AsyncFnOnce(&common::Browser, &str),
+{
+    let mut app = None;
+    let server = common::serve(|base| {
+        let router = make(&base);
+        app = Some(router.clone());
+        std::future::ready(router)
+    })
+    .await;
+    let browser = common::Browser::new();
+    obtain(&browser, &server.base).await;
+    let cookie = browser
+        .cookie_header(&server.base)
+        .expect("a session cookie");
+    (app.expect("the app"), cookie)
+}
+
+fn request(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut req = Request::get(path);
+    if let Some(cookie) = cookie {
+        req = req.header(header::COOKIE, cookie);
+    }
+    req.body(Body::empty()).expect("a request")
+}
+
+fn oneshot(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let login = async |b: &common::Browser, base: &str| {
+        let done = b.dev_login(base, "bench").await;
+        assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    };
+    let (guard_app, guard_cookie) = rt.block_on(with_cookie(|base| guarded(base, true), login));
+    let (lean_app, lean_cookie) = rt.block_on(with_cookie(|base| guarded(base, false), login));
+    let (sessions_app, sessions_cookie) = rt.block_on(with_cookie(
+        |_| sessions(),
+        async |b, base| {
+            assert_eq!(b.get(&format!("{base}/setup")).await.status, StatusCode::OK);
+        },
+    ));
+    let bare = Router::new().route("/", get(|| async { "hello" }));
+    // The parts of the guarded stack, one at a time.
+    let passthrough = bare.clone().layer(axum::middleware::from_fn(
+        |req: Request<Body>, next: Next| next.run(req),
+    ));
+    let session_layer_only = bare.clone().layer(session_layer());
+
+    let cases: [(&str, &Router, &str, Option<&str>, StatusCode); 8] = [
+        ("bare_hello", &bare, "/", None, StatusCode::OK),
+        (
+            "from_fn_passthrough",
+            &passthrough,
+            "/",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "session_layer_no_cookie",
+            &session_layer_only,
+            "/",
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "tower_sessions_read_one_key",
+            &sessions_app,
+            "/protected",
+            Some(&sessions_cookie),
+            StatusCode::OK,
+        ),
+        ("guard_skipped", &guard_app, "/public", None, StatusCode::OK),
+        (
+            "guard_anonymous",
+            &guard_app,
+            "/protected",
+            None,
+            StatusCode::SEE_OTHER,
+        ),
+        (
+            "guard_logged_in",
+            &guard_app,
+            "/protected",
+            Some(&guard_cookie),
+            StatusCode::OK,
+        ),
+        (
+            "guard_logged_in_keep_tokens_false",
+            &lean_app,
+            "/protected",
+            Some(&lean_cookie),
+            StatusCode::OK,
+        ),
+    ];
+    let mut group = c.benchmark_group("oneshot");
+    for (name, app, path, cookie, expected) in cases {
+        let status = rt.block_on(app.clone().oneshot(request(path, cookie)));
+        assert_eq!(status.expect("infallible").status(), expected, "{name}");
+        group.bench_function(name, |b| {
+            b.to_async(&rt)
+                .iter(|| app.clone().oneshot(request(path, cookie)));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, skip_set, oneshot);
+criterion_main!(benches);

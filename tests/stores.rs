@@ -1,0 +1,673 @@
+//! Sessions at scale: several instances sharing one Redis or PostgreSQL store, a restart on a
+//! SQLite file, and a store that stalls or goes away (the guard fails closed with 503).
+//!
+//! Needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (database `test`, user
+//! `postgres`, trust auth), as `.ci/run` starts them: a test whose service is unreachable fails
+//! with a message saying so. Every app runs on 127.0.0.1 with its own port; a browser's cookie jar
+//! sends the session cookie to all of them (cookies ignore ports), as behind one load balancer.
+
+mod common;
+
+use std::future::ready;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::response::{Html, Redirect};
+use axum::routing::get;
+use common::{Browser, serve};
+use oauth_runtime::Client;
+use oauth_runtime::dev::DevProvider;
+use oauth_runtime::prelude::*;
+use oauth_runtime::store::{AnyStore, key_from_hex};
+use reqwest::StatusCode;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tower_sessions::Expiry;
+use tower_sessions::cookie::{Cookie, CookieJar, Key};
+
+const REDIS_ADDR: &str = "127.0.0.1:6379";
+const REDIS_URL: &str = "redis://127.0.0.1:6379";
+const POSTGRES_ADDR: &str = "127.0.0.1:5432";
+const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// A `SESSION_KEY`, as every instance of one site would share it.
+const SESSION_KEY: &str = "8f0c3a5d2e7b41c69a1f0e3d5b7c9a2e4f6d8b0a1c3e5f7a9b2d4c6e8f0a1b3c\
+                           5d7e9f1a3b5c7d9e0f2a4b6c8d0e2f4a6b8c9d1e3f5a7b9c0d2e4f6a8b1c3d5e";
+const COOKIE: &str = "oauth_session";
+/// What one logged-in session may occupy in a store (identity, tokens, ID token, expiry).
+const MAX_SESSION_BYTES: usize = 4096;
+/// How long a request may take while the store is stalled or down before the test calls it hung.
+const FAIL_CLOSED_WITHIN: Duration = Duration::from_secs(10);
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[get_auth]
+fn get_auth(info: &UserInfo) -> Option<Redirect> {
+    (!info.ident.is_empty()).then(|| Redirect::to("/"))
+}
+
+async fn login(login: Login) -> Result<Html<String>, Error> {
+    let href = login.link().await?;
+    Ok(Html(format!(
+        r#"<a href="{}">Log in</a>"#,
+        html_escape::encode_double_quoted_attribute(&href)
+    )))
+}
+
+fn key() -> Key {
+    key_from_hex(SESSION_KEY).expect("a valid key")
+}
+
+/// One instance of the site: `base` is its own origin (its public URL).
+fn app(client: Client, store: AnyStore, base: &str, key: Key) -> Router {
+    builder(client, store, base, key).install(routes())
+}
+
+fn builder(client: Client, store: AnyStore, base: &str, key: Key) -> OAuthBuilder<Auth, AnyStore> {
+    Auth.builder(client)
+        .session_store(store)
+        .public_url(base.parse().expect("a URL"))
+        .cookie_key(key)
+}
+
+fn routes() -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|Ident(a): Ident| async move { format!("home of {a}") }),
+        )
+        .route(
+            "/private",
+            get(|Ident(a): Ident| async move { format!("private for {a}") }),
+        )
+        .route("/login", get(login))
+        .route(
+            "/error",
+            get(|q: axum::extract::RawQuery| async move {
+                format!("error {}", q.0.unwrap_or_default())
+            }),
+        )
+}
+
+/// An instance with a development provider of its own.
+async fn instance(store: &AnyStore, key: Key) -> common::Server {
+    let store = store.clone();
+    serve(|base| {
+        let dev = DevProvider::new(&base).expect("a dev provider");
+        ready(app(dev.client(), store, &base, key))
+    })
+    .await
+}
+
+/// Opens a store that CI runs; a clear failure when it is not there.
+async fn open(url: &str, what: &str) -> AnyStore {
+    match tokio::time::timeout(Duration::from_secs(20), AnyStore::from_url(url)).await {
+        Ok(Ok(store)) => store,
+        Ok(Err(error)) => panic!(
+            "{what} at {url} is not reachable ({error}): start it (`.ci/run` does) before these tests"
+        ),
+        Err(_) => panic!("{what} at {url}: opening the store hung for 20 s"),
+    }
+}
+
+/// The session id inside an encrypted session cookie (`Cookie` header form).
+fn session_id(cookie_header: &str, key: &Key) -> String {
+    let value = cookie_header
+        .split("; ")
+        .find_map(|c| c.strip_prefix(&format!("{COOKIE}=")))
+        .unwrap_or_else(|| panic!("no {COOKIE} in {cookie_header:?}"));
+    let mut jar = CookieJar::new();
+    jar.add_original(Cookie::new(COOKIE, value.to_owned()));
+    jar.private(key)
+        .get(COOKIE)
+        .expect("the cookie decrypts with the shared key")
+        .value()
+        .to_owned()
+}
+
+/// A client without a cookie jar, for replaying a copied `Cookie` header.
+fn bare_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+async fn status_with_cookie(url: &str, cookie: &str) -> StatusCode {
+    get_with_cookie(url, cookie).await.status()
+}
+
+async fn get_with_cookie(url: &str, cookie: &str) -> reqwest::Response {
+    bare_client()
+        .get(url)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Two instances on different ports share one store, one cookie key and one development provider
+/// (served by both; its issuer is instance A's origin).
+async fn shared_store_across_instances(url: &str, what: &str) -> String {
+    let store = open(url, what).await;
+    let mut provider = None;
+    let a = serve(|base| {
+        let dev = DevProvider::new(&base).expect("a dev provider");
+        provider = Some(dev.clone());
+        ready(app(dev.client(), store.clone(), &base, key()))
+    })
+    .await;
+    let dev = provider.expect("instance A made the provider");
+    let b = serve(|base| ready(app(dev.client(), store.clone(), &base, key()))).await;
+    let (a_base, b_base) = (&a.base, &b.base);
+    assert_ne!(a_base, b_base);
+
+    let browser = Browser::new();
+    assert_eq!(
+        browser.get(&format!("{b_base}/private")).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // The login starts on A (its /login page and the provider it serves) ...
+    let callback = browser.dev_authorize(a_base, "/login", "ada").await;
+    let rest = callback
+        .strip_prefix(a_base.as_str())
+        .unwrap_or_else(|| panic!("the callback {callback} goes back to A ({a_base})"));
+    // ... and finishes on B: B finds A's pending login (state, PKCE verifier) in the store.
+    let done = browser.get(&format!("{b_base}{rest}")).await;
+    assert_eq!(
+        done.status,
+        StatusCode::SEE_OTHER,
+        "callback on B: {}",
+        done.body
+    );
+    assert_eq!(done.location.as_deref(), Some("/"), "callback on B");
+
+    let cookie = browser
+        .cookie_header(b_base)
+        .expect("B set the session cookie");
+    assert_eq!(
+        browser.cookie_header(a_base).as_deref(),
+        Some(cookie.as_str()),
+        "one cookie for both ports"
+    );
+    let on_b = browser.get(&format!("{b_base}/private")).await;
+    assert_eq!(on_b.status, StatusCode::OK, "{}", on_b.body);
+    assert!(on_b.body.starts_with("private for dev-"), "{}", on_b.body);
+    let on_a = browser.get(&format!("{a_base}/private")).await;
+    assert_eq!(
+        on_a.status,
+        StatusCode::OK,
+        "A accepts the session B created: {}",
+        on_a.body
+    );
+    assert_eq!(on_a.body, on_b.body, "the same user on both instances");
+
+    // A login made entirely on A is accepted by B.
+    let bob = Browser::new();
+    let done = bob.dev_login(a_base, "bob").await;
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/"),
+        "login on A: {}",
+        done.body
+    );
+    let bob_on_b = bob.get(&format!("{b_base}/private")).await;
+    assert_eq!(
+        bob_on_b.status,
+        StatusCode::OK,
+        "B accepts A's cookie: {}",
+        bob_on_b.body
+    );
+    assert_ne!(bob_on_b.body, on_b.body, "two users, two sessions");
+
+    // Logout on B deletes the record: A refuses the session, even from a copied cookie.
+    let out = browser.get(&format!("{b_base}/logout")).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    assert_eq!(
+        browser.get(&format!("{a_base}/private")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        status_with_cookie(&format!("{a_base}/private"), &cookie).await,
+        StatusCode::SEE_OTHER
+    );
+    // Bob's session is untouched.
+    assert_eq!(
+        bob.get(&format!("{a_base}/private")).await.status,
+        StatusCode::OK
+    );
+
+    // Bob's session (still logged in) is the one measured.
+    session_id(&bob.cookie_header(a_base).expect("bob's cookie"), &key())
+}
+
+#[tokio::test]
+async fn redis_shares_sessions_between_instances() {
+    let id = shared_store_across_instances(REDIS_URL, "Redis").await;
+    let bytes = redis_integer(&["STRLEN", &id]).await;
+    let memory = redis_integer(&["MEMORY", "USAGE", &id]).await;
+    let ttl = redis_integer(&["TTL", &id]).await;
+    println!(
+        "one logged-in session in Redis: {bytes} bytes of value (STRLEN), {memory} bytes with key and overhead (MEMORY USAGE), TTL {ttl} s"
+    );
+    assert!(bytes > 0, "the session {id} is in Redis");
+    assert!(
+        usize::try_from(bytes).unwrap() < MAX_SESSION_BYTES,
+        "{bytes} bytes for one session"
+    );
+    // Records expire in Redis itself (14 days of inactivity by default).
+    assert!((13 * 86_400..=14 * 86_400).contains(&ttl), "TTL {ttl}");
+}
+
+#[tokio::test]
+async fn postgres_shares_sessions_between_instances() {
+    let id = shared_store_across_instances(POSTGRES_URL, "PostgreSQL").await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(POSTGRES_URL)
+        .await
+        .expect("PostgreSQL is reachable");
+    let (bytes, days): (i32, f64) = sqlx::query_as(
+        "select octet_length(data), extract(epoch from expiry_date - now())::float8 / 86400 \
+         from tower_sessions.session where id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&pool)
+    .await
+    .expect("the session row");
+    println!(
+        "one logged-in session in PostgreSQL: {bytes} bytes (octet_length(data)), expires in {days:.2} days"
+    );
+    assert!(bytes > 0);
+    assert!(
+        usize::try_from(bytes).unwrap() < MAX_SESSION_BYTES,
+        "{bytes} bytes for one session"
+    );
+    assert!((13.9..=14.0).contains(&days), "expiry in {days} days");
+}
+
+#[tokio::test]
+async fn sqlite_sessions_survive_a_restart() {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("oauth-stores-{}-{nanos}", std::process::id()));
+    let url = format!("sqlite://{}", dir.join("sessions.db").display());
+    assert!(url.starts_with("sqlite:///"), "{url}");
+
+    let browser = Browser::new();
+    let first = instance(&open(&url, "SQLite").await, key()).await;
+    let done = browser.dev_login(&first.base, "ada").await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    let before = browser.get(&format!("{}/private", first.base)).await;
+    assert_eq!(before.status, StatusCode::OK);
+    let cookie = browser
+        .cookie_header(&first.base)
+        .expect("a session cookie");
+    drop(first);
+
+    // A new process would open the same file with the same key.
+    let store = open(&url, "SQLite").await;
+    let second = instance(&store, key()).await;
+    let after = browser.get(&format!("{}/private", second.base)).await;
+    assert_eq!(
+        after.status,
+        StatusCode::OK,
+        "the cookie outlives the restart: {}",
+        after.body
+    );
+    assert_eq!(after.body, before.body, "the same user");
+
+    // The key matters: an instance with another key does not accept the cookie.
+    let other = instance(&store, key_from_hex(&"ab".repeat(64)).unwrap()).await;
+    assert_eq!(
+        status_with_cookie(&format!("{}/private", other.base), &cookie).await,
+        StatusCode::SEE_OTHER
+    );
+    drop((second, other));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// "14 days of inactivity" (the builder's default): a user who keeps using the site stays logged
+/// in past the window, in the store (Redis's own TTL) and in the browser (the cookie's Max-Age);
+/// a user who stops is logged out one window later. Here with a 4-second window.
+#[tokio::test]
+async fn expiry_slides_while_the_user_is_active() {
+    let window = Duration::from_secs(4);
+    let store = open(REDIS_URL, "Redis").await;
+    let server = serve(|base| {
+        let dev = DevProvider::new(&base).expect("a dev provider");
+        let expiry = Expiry::OnInactivity(tower_sessions::cookie::time::Duration::seconds(4));
+        ready(
+            builder(dev.client(), store, &base, key())
+                .session_expiry(expiry)
+                .install(routes()),
+        )
+    })
+    .await;
+    let browser = Browser::new();
+    let done = browser.dev_login(&server.base, "ada").await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    let private = format!("{}/private", server.base);
+    let started = Instant::now();
+    // Active: a request every half second for twice the window.
+    while started.elapsed() < 2 * window {
+        let page = browser.get(&private).await;
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "logged out after {:.1?} of activity (window {window:?})",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let cookie = browser
+        .cookie_header(&server.base)
+        .expect("a session cookie");
+    // Idle for longer than the window: gone from the store, not only from the browser.
+    tokio::time::sleep(window + Duration::from_secs(1)).await;
+    assert_eq!(
+        status_with_cookie(&private, &cookie).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(browser.get(&private).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn opening_an_unreachable_store_is_a_prompt_error() {
+    let silent_redis = Silent::start().await;
+    let silent_postgres = Silent::start().await;
+    let urls = [
+        "redis://127.0.0.1:1".to_owned(),
+        "postgres://postgres@127.0.0.1:1/test".to_owned(),
+        // Accepts connections and never answers: only timeouts end the wait.
+        format!("redis://127.0.0.1:{}", silent_redis.port),
+        format!(
+            "postgres://postgres@127.0.0.1:{}/test",
+            silent_postgres.port
+        ),
+    ];
+    for url in urls {
+        let started = Instant::now();
+        let opened = tokio::time::timeout(Duration::from_secs(30), AnyStore::from_url(&url)).await;
+        let took = started.elapsed();
+        println!("AnyStore::from_url({url}) gave up after {took:.1?}");
+        match opened {
+            Err(_) => panic!("AnyStore::from_url({url}) hung for 30 s"),
+            Ok(Ok(_)) => panic!("AnyStore::from_url({url}) succeeded"),
+            Ok(Err(error)) => assert_eq!(error.code(), "session_store", "{url}: {error}"),
+        }
+        assert!(took < Duration::from_secs(15), "{url}: {took:?}");
+    }
+}
+
+/// A logged-in user whose store stalls, then stops: every protected request gets 503 in bounded
+/// time (fail closed, never through, never hung); when the store is back, the session works again.
+async fn store_outage_fails_closed(target: &'static str, url_of: fn(u16) -> String, what: &str) {
+    let proxy = Proxy::start(0, target).await;
+    let port = proxy.port;
+    let store = open(&url_of(port), what).await;
+    let server = instance(&store, key()).await;
+    let private = format!("{}/private", server.base);
+    let browser = Browser::new();
+    let done = browser.dev_login(&server.base, "ada").await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    let cookie = browser
+        .cookie_header(&server.base)
+        .expect("a session cookie");
+    assert_eq!(status_with_cookie(&private, &cookie).await, StatusCode::OK);
+
+    // Stalled: connections stay open, nothing comes back.
+    proxy.set(Mode::Stall);
+    assert_fails_closed(&private, &cookie, &format!("{what} stalled")).await;
+    proxy.set(Mode::Forward);
+    assert_recovers(&private, &cookie, &format!("{what} after a stall")).await;
+
+    // Stopped: connections closed, new ones refused.
+    drop(proxy);
+    assert_fails_closed(&private, &cookie, &format!("{what} stopped")).await;
+    // Anonymous requests never touch the store: still the login redirect.
+    assert_eq!(
+        bare_client().get(&private).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+
+    let _back = Proxy::start(port, target).await;
+    assert_recovers(&private, &cookie, &format!("{what} restarted")).await;
+}
+
+async fn assert_fails_closed(url: &str, cookie: &str, what: &str) {
+    let started = Instant::now();
+    let answer = tokio::time::timeout(FAIL_CLOSED_WITHIN, get_with_cookie(url, cookie)).await;
+    let took = started.elapsed();
+    println!(
+        "{what}: {:?} after {took:.1?}",
+        answer.as_ref().map(reqwest::Response::status)
+    );
+    match answer {
+        Ok(res) => {
+            assert_eq!(
+                res.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{what}: fail closed with 503"
+            );
+            // An outage must not log anyone out: the browser keeps its cookie.
+            let set_cookie = res.headers().get(reqwest::header::SET_COOKIE);
+            assert!(
+                set_cookie.is_none(),
+                "{what}: the 503 changes the cookie: {set_cookie:?}"
+            );
+        }
+        Err(_) => panic!(
+            "{what}: a protected request hung for {FAIL_CLOSED_WITHIN:?} instead of failing closed"
+        ),
+    }
+}
+
+async fn assert_recovers(url: &str, cookie: &str, what: &str) {
+    let started = Instant::now();
+    loop {
+        let status =
+            tokio::time::timeout(Duration::from_secs(5), status_with_cookie(url, cookie)).await;
+        if status == Ok(StatusCode::OK) {
+            println!(
+                "{what}: the session works again after {:.1?}",
+                started.elapsed()
+            );
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{what}: still {status:?} after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn redis_outage_fails_closed() {
+    store_outage_fails_closed(
+        REDIS_ADDR,
+        |port| format!("redis://127.0.0.1:{port}"),
+        "Redis",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn postgres_outage_fails_closed() {
+    store_outage_fails_closed(
+        POSTGRES_ADDR,
+        |port| format!("postgres://postgres@127.0.0.1:{port}/test"),
+        "PostgreSQL",
+    )
+    .await;
+}
+
+/// Whatever the protected path (a route or none), a stopped store means 503.
+#[tokio::test]
+async fn guard_never_lets_a_request_through_without_the_store() {
+    let proxy = Proxy::start(0, REDIS_ADDR).await;
+    let store = open(&format!("redis://127.0.0.1:{}", proxy.port), "Redis").await;
+    let server = instance(&store, key()).await;
+    let browser = Browser::new();
+    browser.dev_login(&server.base, "ada").await;
+    let cookie = browser.cookie_header(&server.base).unwrap();
+    drop(proxy);
+    for path in ["/", "/private", "/nope"] {
+        assert_fails_closed(
+            &format!("{}{path}", server.base),
+            &cookie,
+            &format!("Redis stopped, {path}"),
+        )
+        .await;
+    }
+}
+
+// --- Redis without redis-cli: one command over RESP ------------------------------------------
+
+/// Sends one command to the test Redis and returns its integer reply.
+async fn redis_integer(args: &[&str]) -> i64 {
+    let mut stream = TcpStream::connect(REDIS_ADDR)
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {REDIS_ADDR} is not reachable: {e}"));
+    let mut command = format!("*{}\r\n", args.len());
+    for arg in args {
+        command.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    stream.write_all(command.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    while !reply.ends_with(b"\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(
+            stream.read(&mut byte).await.unwrap(),
+            1,
+            "Redis closed the connection"
+        );
+        reply.push(byte[0]);
+    }
+    let reply = String::from_utf8(reply).unwrap();
+    reply
+        .strip_prefix(':')
+        .and_then(|n| n.trim_end().parse().ok())
+        .unwrap_or_else(|| panic!("{args:?}: not an integer reply: {reply:?}"))
+}
+
+// --- Stores that stall or stop: a TCP proxy in front of the real one ------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Bytes flow both ways.
+    Forward,
+    /// Connections stay open; no byte goes through (a partition, a frozen server).
+    Stall,
+    /// Every connection is closed and new ones are refused (the store is stopped).
+    Down,
+}
+
+/// A TCP proxy to `target`; dropping it stops the "store".
+struct Proxy {
+    port: u16,
+    mode: watch::Sender<Mode>,
+}
+
+impl Proxy {
+    /// Listens on `port` (0: any free one).
+    async fn start(port: u16, target: &'static str) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("the proxy's port");
+        let port = listener.local_addr().unwrap().port();
+        let (mode, rx) = watch::channel(Mode::Forward);
+        tokio::spawn(accept(listener, target, rx));
+        Self { port, mode }
+    }
+
+    fn set(&self, mode: Mode) {
+        self.mode.send_replace(mode);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.mode.send_replace(Mode::Down);
+    }
+}
+
+async fn accept(listener: TcpListener, target: &'static str, rx: watch::Receiver<Mode>) {
+    let mut stop = rx.clone();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((inbound, _)) = accepted else { return };
+                tokio::spawn(pipe(inbound, target, rx.clone()));
+            }
+            _ = stop.wait_for(|m| *m == Mode::Down) => return,
+        }
+    }
+}
+
+async fn pipe(inbound: TcpStream, target: &'static str, mut rx: watch::Receiver<Mode>) {
+    let Ok(outbound) = TcpStream::connect(target).await else {
+        return;
+    };
+    let (mut in_read, mut in_write) = inbound.into_split();
+    let (mut out_read, mut out_write) = outbound.into_split();
+    tokio::select! {
+        _ = forward(&mut in_read, &mut out_write, rx.clone()) => {}
+        _ = forward(&mut out_read, &mut in_write, rx.clone()) => {}
+        _ = rx.wait_for(|m| *m == Mode::Down) => {}
+    }
+}
+
+async fn forward(
+    from: &mut (impl tokio::io::AsyncRead + Unpin),
+    to: &mut (impl tokio::io::AsyncWrite + Unpin),
+    mut rx: watch::Receiver<Mode>,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = from.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        // A stalled store holds every byte until it is let go (or stopped).
+        if rx.wait_for(|m| *m != Mode::Stall).await.is_err() {
+            return Ok(());
+        }
+        to.write_all(&buf[..n]).await?;
+    }
+}
+
+/// A server that accepts connections and never says a word.
+struct Silent {
+    port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Silent {
+    async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        Self { port, task }
+    }
+}
+
+impl Drop for Silent {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
