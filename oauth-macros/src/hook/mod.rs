@@ -138,7 +138,7 @@ mod tests {
                 "Logout",
                 quote!(
                     fn f() -> Redirect {
-                        todo!()
+                        Redirect::to("/")
                     }
                 ),
             ),
