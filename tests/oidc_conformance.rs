@@ -303,6 +303,84 @@ impl Provider {
             .filter(|l| l.contains(" -> ") || l.starts_with("event "))
             .collect()
     }
+
+    /// Like [`requests_since`](Self::requests_since), but first waits (at most a few seconds)
+    /// until `done` holds for them: the provider logs a request before it answers, but its
+    /// output reaches the test through a pipe and a reader thread.
+    fn requests_when(&self, from: usize, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let reqs = self.requests_since(from);
+            if done(&reqs) || Instant::now() >= deadline {
+                return reqs;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The `POST` requests to `path` (e.g. `/token`, `/token/revocation`) since `from`, parsed;
+    /// waits (bounded) until there are at least `at_least`.
+    fn posts_since(&self, from: usize, path: &str, at_least: usize) -> Vec<LoggedRequest> {
+        let posts = |reqs: &[String]| -> Vec<LoggedRequest> {
+            reqs.iter()
+                .filter_map(|l| LoggedRequest::parse(l))
+                .filter(|r| r.method == "POST" && r.path == path)
+                .collect()
+        };
+        posts(&self.requests_when(from, |reqs| posts(reqs).len() >= at_least))
+    }
+
+    /// The payloads of the provider's `event NAME: PAYLOAD` lines since `from` (e.g. the
+    /// fingerprints of refresh tokens for `refresh_token.saved`); waits (bounded) until there
+    /// are at least `at_least`.
+    fn events_since(&self, from: usize, name: &str, at_least: usize) -> Vec<String> {
+        let prefix = format!("event {name}: ");
+        let events = |reqs: &[String]| -> Vec<String> {
+            reqs.iter()
+                .filter_map(|l| l.strip_prefix(&prefix))
+                .map(|p| p.trim().to_string())
+                .collect()
+        };
+        events(&self.requests_when(from, |reqs| events(reqs).len() >= at_least))
+    }
+}
+
+/// One request line of `server.mjs`:
+/// `POST /token -> 200 [client ID registered M, authenticated with M] grant_type=refresh_token refresh_token=#0123456789ab`.
+#[derive(Debug)]
+struct LoggedRequest {
+    method: String,
+    path: String,
+    status: u16,
+    /// The ` NAME=VALUE` pairs after the client bracket (`grant_type`, `token_type_hint`, and
+    /// the fingerprints of a presented `refresh_token` / `token`).
+    params: HashMap<String, String>,
+}
+
+impl LoggedRequest {
+    fn parse(line: &str) -> Option<LoggedRequest> {
+        let (request, rest) = line.split_once(" -> ")?;
+        let (method, url) = request.split_once(' ')?;
+        let path = url.split('?').next()?.to_string();
+        let status = rest.split(' ').next()?.parse().ok()?;
+        // The pairs follow the client bracket (only requests that authenticate a client have them).
+        let tail = rest.rsplit_once("] ").map_or("", |(_, tail)| tail);
+        let params = tail
+            .split_whitespace()
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Some(LoggedRequest {
+            method: method.to_string(),
+            path,
+            status,
+            params,
+        })
+    }
+
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
 }
 
 fn client_json(app: &Url, (id, secret): (&str, &str), method: &str) -> Value {
@@ -357,8 +435,28 @@ fn example_binary() -> PathBuf {
         // `cargo test` last built it (`cargo test --test X` does not build examples).
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--example", "oidc"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // The same flags as the test run and a shell's environment (not the variables cargo
+        // sets for tests): otherwise the two builds keep invalidating each other's dependencies.
+        cmd.env_clear();
+        for key in [
+            "PATH",
+            "HOME",
+            "CARGO_HOME",
+            "RUSTUP_HOME",
+            "RUSTUP_TOOLCHAIN",
+        ] {
+            if let Some(value) = std::env::var_os(key) {
+                cmd.env(key, value);
+            }
+        }
+        cmd.args([
+            "build",
+            "--workspace",
+            "--all-features",
+            "--example",
+            "oidc",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
         // Build into the target directory that holds this test binary.
         if let Some(target_dir) = profile_dir.parent() {
             cmd.env("CARGO_TARGET_DIR", target_dir);
@@ -389,12 +487,13 @@ struct App {
 }
 
 impl App {
-    /// Starts the example; `allowed_domain` sets `ALLOWED_DOMAIN` (else it is removed).
+    /// Starts the example; `env` adds variables such as `ALLOWED_DOMAIN` or `OIDC_SCOPES`
+    /// (both are removed from the inherited environment otherwise).
     fn start(
         provider: &Provider,
         port: u16,
         (id, secret): (&str, &str),
-        allowed_domain: Option<&str>,
+        env: &[(&str, &str)],
     ) -> App {
         let bin = example_binary();
         let bind = format!("127.0.0.1:{port}");
@@ -407,6 +506,7 @@ impl App {
             .env("PUBLIC_URL", format!("http://{bind}"))
             .env("SESSION_STORE", "memory")
             .env_remove("ALLOWED_DOMAIN")
+            .env_remove("OIDC_SCOPES")
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
@@ -423,9 +523,7 @@ impl App {
         ] {
             cmd.env_remove(proxy);
         }
-        if let Some(domain) = allowed_domain {
-            cmd.env("ALLOWED_DOMAIN", domain);
-        }
+        cmd.envs(env.iter().copied());
         let mut proc = ChildGuard::spawn("app", cmd);
         proc.wait_for_line(&format!("ready line containing {bind}"), |l| {
             l.contains(&bind)
@@ -779,6 +877,17 @@ async fn authorize_at_provider(
 
 /// A complete login from an anonymous browser; returns the callback URL the provider issued.
 async fn login(b: &Browser, app: &App, provider: &Provider, client_id: &str, user: &str) -> Url {
+    login_via(b, app, provider, client_id, user).await.1
+}
+
+/// [`login`], returning the authorization URL the app sent the browser to as well.
+async fn login_via(
+    b: &Browser,
+    app: &App,
+    provider: &Provider,
+    client_id: &str,
+    user: &str,
+) -> (Url, Url) {
     let login_url = expect_anonymous(b, app).await;
     let auth = authorization_url(b, app, provider, &login_url, client_id).await;
     let callback = authorize_at_provider(b, &app.base, provider, &auth, user).await;
@@ -804,7 +913,7 @@ async fn login(b: &Browser, app: &App, provider: &Provider, client_id: &str, use
         page.describe()
     );
     expect_logged_in(b, app, user).await;
-    callback
+    (auth, callback)
 }
 
 fn check_callback(callback: &Url, app: &App, provider: &Provider, auth: &Url) {
@@ -1003,17 +1112,17 @@ struct Setup {
 }
 
 fn setup(client: (&str, &str), method: &str) -> Setup {
-    setup_with(client, method, &[], true, None)
+    setup_with(client, method, &[], true, &[])
 }
 
 /// `extra`: provider flags; `both`: register both clients (else only `client`).
-/// `allowed_domain`: the app's `ALLOWED_DOMAIN`.
+/// `app_env`: further environment of the app (e.g. `ALLOWED_DOMAIN`, `OIDC_SCOPES`).
 fn setup_with(
     client: (&str, &str),
     method: &str,
     extra: &[&str],
     both: bool,
-    allowed_domain: Option<&str>,
+    app_env: &[(&str, &str)],
 ) -> Setup {
     example_binary(); // build first: the provider's and the app's ready timeouts stay short
     let port = free_port();
@@ -1034,7 +1143,7 @@ fn setup_with(
             .any(|c| c["client_id"] == client.0 && c["token_endpoint_auth_method"] == method)
     );
     let provider = Provider::start(clients, extra);
-    let app = App::start(&provider, port, client, allowed_domain);
+    let app = App::start(&provider, port, client, app_env);
     Setup { provider, app }
 }
 
@@ -1118,7 +1227,7 @@ async fn client_secret_post_only_provider() {
             "--client-auth-methods=client_secret_post",
         ],
         false,
-        None,
+        &[],
     );
     bounded(async {
         let b = Browser::new();
@@ -1188,7 +1297,7 @@ async fn allowed_domain_is_enforced() {
             "client_secret_basic",
             &[],
             true,
-            Some("EXAMPLE.com"),
+            &[("ALLOWED_DOMAIN", "EXAMPLE.com")],
         );
         bounded(async {
             let b = Browser::new();
@@ -1201,7 +1310,7 @@ async fn allowed_domain_is_enforced() {
         "client_secret_basic",
         &[],
         true,
-        Some("example.org"),
+        &[("ALLOWED_DOMAIN", "example.org")],
     );
     bounded(async {
         let b = Browser::new();
@@ -1336,6 +1445,258 @@ async fn login_next_parameter_is_honoured() {
             "open redirect via next: {}",
             page.describe()
         );
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refresh and revocation (`OIDC_SCOPES`, `POST /refresh`, `POST /revoke`)
+// ---------------------------------------------------------------------------------------------
+
+/// Scopes that make oidc-provider issue a refresh token (the example then adds
+/// `prompt=consent`, without which oidc-provider drops `offline_access`).
+const OFFLINE_SCOPES: &str = "openid email profile offline_access";
+
+/// `POST {path}` at the app (an empty form, as the buttons of a page would send it).
+async fn post_app(b: &Browser, app: &App, path: &str) -> Page {
+    b.post_form(&app.url(path), &[]).await
+}
+
+/// The stable code on the library's error page (`Error code: <code>CODE</code>`).
+fn error_code(body: &str) -> Option<String> {
+    let at = body.find("Error code:")?;
+    let rest = &body[at..];
+    let start = rest.find("<code>")? + "<code>".len();
+    let len = rest[start..].find("</code>")?;
+    Some(rest[start..start + len].to_string())
+}
+
+/// `page` is the library's error page with `status` and the stable `code` (not a 5xx, not a
+/// success page).
+fn expect_error_page(page: &Page, status: StatusCode, code: &str, what: &str) {
+    assert!(
+        !page.status.is_server_error(),
+        "{what}: must be refused without a 5xx: {}",
+        page.describe()
+    );
+    assert_eq!(
+        (page.status, error_code(&page.body).as_deref()),
+        (status, Some(code)),
+        "{what}: expected the error page with code {code:?} and status {status}: {}",
+        page.describe()
+    );
+}
+
+/// `page` is the example's 200 page saying `text` (`Tokens refreshed`, `Tokens revoked`).
+fn expect_ok_page(page: &Page, text: &str, what: &str, provider_saw: &[String]) {
+    assert!(
+        page.status == StatusCode::OK && first_text(&page.body).contains(text),
+        "{what}: expected 200 with {text:?}: {}\nprovider saw: {provider_saw:#?}",
+        page.describe()
+    );
+}
+
+/// Logs in with `OIDC_SCOPES=openid email profile offline_access` against a provider that
+/// rotates refresh tokens, then: two `POST /refresh` (each one `refresh_token` grant with the
+/// latest refresh token; the second only works if the app kept the rotated one), `POST /revoke`
+/// (RFC 7009 revocation of the current refresh token), after which `POST /refresh` and
+/// `POST /revoke` give the error page with `no_tokens`, while the user stays logged in here.
+/// The provider checks that the client authenticates with its registered method
+/// (`--strict-client-auth`) at the token and the revocation endpoint.
+async fn refresh_and_revoke(
+    client: (&str, &str),
+    method: &str,
+    provider_flags: &[&str],
+    both: bool,
+    user: &str,
+) {
+    let mut flags = vec!["--strict-client-auth", "--rotate-refresh-tokens"];
+    flags.extend_from_slice(provider_flags);
+    let s = setup_with(
+        client,
+        method,
+        &flags,
+        both,
+        &[("OIDC_SCOPES", OFFLINE_SCOPES)],
+    );
+    bounded(async {
+        let b = Browser::new();
+
+        // The login asks for offline_access with prompt=consent; the provider issues one refresh
+        // token with the code exchange.
+        let before = s.provider.proc.log_len();
+        let (auth, _) = login_via(&b, &s.app, &s.provider, client.0, user).await;
+        let q = query(&auth);
+        let scopes: Vec<&str> = q.get("scope").map_or(vec![], |v| v.split(' ').collect());
+        for scope in OFFLINE_SCOPES.split(' ') {
+            assert!(scopes.contains(&scope), "OIDC_SCOPES not requested ({scope} missing): {auth}");
+        }
+        assert!(
+            q.get("prompt").is_some_and(|p| p.split(' ').any(|p| p == "consent")),
+            "offline_access without prompt=consent (oidc-provider then drops it): {auth}"
+        );
+        let codes = s.provider.posts_since(before, "/token", 1);
+        assert!(
+            codes.iter().any(|r| r.status == 200 && r.param("grant_type") == Some("authorization_code")),
+            "the app never redeemed the code: {codes:#?}"
+        );
+        let issued = s.provider.events_since(before, "refresh_token.saved", 1);
+        assert_eq!(
+            issued.len(),
+            1,
+            "the provider should have issued exactly one refresh token at login: {:#?}",
+            s.provider.requests_since(before)
+        );
+        let mut current = issued[0].clone();
+
+        // Two refreshes: each presents the latest refresh token and gets a new one.
+        for round in 1..=2 {
+            let before = s.provider.proc.log_len();
+            let page = post_app(&b, &s.app, "/refresh").await;
+            let saw = s.provider.requests_since(before);
+            expect_ok_page(&page, "Tokens refreshed", &format!("POST /refresh #{round}"), &saw);
+            let grants = s.provider.posts_since(before, "/token", 1);
+            assert!(
+                grants.len() == 1
+                    && grants[0].status == 200
+                    && grants[0].param("grant_type") == Some("refresh_token"),
+                "POST /refresh #{round}: expected one successful grant_type=refresh_token token request: {:#?}",
+                s.provider.requests_since(before)
+            );
+            assert_eq!(
+                grants[0].param("refresh_token"),
+                Some(current.as_str()),
+                "POST /refresh #{round}: the app did not present the latest refresh token \
+                 (fingerprints; the provider issued {current})"
+            );
+            let rotated = s.provider.events_since(before, "refresh_token.saved", 1);
+            assert!(
+                rotated.len() == 1 && rotated[0] != current,
+                "POST /refresh #{round}: the provider should have rotated the refresh token: {:#?}",
+                s.provider.requests_since(before)
+            );
+            current = rotated[0].clone();
+            expect_logged_in(&b, &s.app, user).await;
+        }
+        note_client_auth(&s.provider, 0);
+
+        // Revocation (RFC 7009) of the current refresh token; the app then forgets the tokens.
+        let before = s.provider.proc.log_len();
+        let page = post_app(&b, &s.app, "/revoke").await;
+        let saw = s.provider.requests_since(before);
+        expect_ok_page(&page, "Tokens revoked", "POST /revoke", &saw);
+        let revocations = s.provider.posts_since(before, "/token/revocation", 1);
+        assert!(
+            revocations.len() == 1 && revocations[0].status == 200,
+            "POST /revoke: expected one successful request to the revocation endpoint: {:#?}",
+            s.provider.requests_since(before)
+        );
+        assert_eq!(
+            (revocations[0].param("token"), revocations[0].param("token_type_hint")),
+            (Some(current.as_str()), Some("refresh_token")),
+            "POST /revoke: the app should revoke its current refresh token ({current}): {revocations:#?}"
+        );
+        let destroyed = s.provider.events_since(before, "refresh_token.destroyed", 1);
+        assert!(
+            destroyed.contains(&current),
+            "the provider did not revoke the refresh token {current}: {:#?}",
+            s.provider.requests_since(before)
+        );
+
+        // No tokens any more: a stable error, no request to the provider; still logged in.
+        let before = s.provider.proc.log_len();
+        let page = post_app(&b, &s.app, "/refresh").await;
+        expect_error_page(&page, StatusCode::BAD_REQUEST, "no_tokens", "POST /refresh after /revoke");
+        let page = post_app(&b, &s.app, "/revoke").await;
+        expect_error_page(&page, StatusCode::BAD_REQUEST, "no_tokens", "POST /revoke after /revoke");
+        let reqs = s.provider.requests_since(before);
+        assert!(
+            !reqs.iter().any(|l| l.starts_with("POST /token")),
+            "without tokens the app still called the provider: {reqs:#?}"
+        );
+        expect_logged_in(&b, &s.app, user).await;
+        logout(&b, &s.app, &s.provider, true).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn refresh_and_revoke_with_client_secret_basic() {
+    refresh_and_revoke(BASIC_CLIENT, "client_secret_basic", &[], true, "kate").await;
+}
+
+/// With a provider that supports only `client_secret_post` (as in
+/// `client_secret_post_only_provider`), so that the app must send the secret in the body of the
+/// refresh and the revocation requests too.
+#[tokio::test]
+async fn refresh_and_revoke_with_client_secret_post() {
+    refresh_and_revoke(
+        POST_CLIENT,
+        "client_secret_post",
+        &["--client-auth-methods=client_secret_post"],
+        false,
+        "leo",
+    )
+    .await;
+}
+
+/// Without `offline_access` the provider issues no refresh token: `POST /refresh` gives the
+/// error page with the documented code `unsupported` (no request to the provider, no 5xx), and
+/// the user stays logged in. `POST /revoke` then revokes the access token.
+#[tokio::test]
+async fn refresh_without_offline_access_is_refused_cleanly() {
+    let s = setup(BASIC_CLIENT, "client_secret_basic");
+    bounded(async {
+        let b = Browser::new();
+        let before = s.provider.proc.log_len();
+        let (auth, _) = login_via(&b, &s.app, &s.provider, BASIC_CLIENT.0, "mia").await;
+        assert!(
+            !query(&auth)
+                .get("scope")
+                .is_some_and(|v| v.split(' ').any(|s| s == "offline_access")),
+            "offline_access requested without OIDC_SCOPES: {auth}"
+        );
+        let issued = s.provider.events_since(before, "refresh_token.saved", 0);
+        assert!(
+            issued.is_empty(),
+            "the provider issued a refresh token: {issued:?}"
+        );
+
+        let before = s.provider.proc.log_len();
+        let page = post_app(&b, &s.app, "/refresh").await;
+        expect_error_page(
+            &page,
+            StatusCode::BAD_REQUEST,
+            "unsupported",
+            "POST /refresh without a refresh token",
+        );
+        let reqs = s.provider.requests_since(before);
+        assert!(
+            !reqs.iter().any(|l| l.starts_with("POST /token")),
+            "the app asked the provider although it holds no refresh token: {reqs:#?}"
+        );
+        expect_logged_in(&b, &s.app, "mia").await;
+
+        // Revocation falls back to the access token.
+        let before = s.provider.proc.log_len();
+        let page = post_app(&b, &s.app, "/revoke").await;
+        let saw = s.provider.requests_since(before);
+        expect_ok_page(&page, "Tokens revoked", "POST /revoke (access token)", &saw);
+        let revocations = s.provider.posts_since(before, "/token/revocation", 1);
+        assert!(
+            revocations.len() == 1
+                && revocations[0].status == 200
+                && revocations[0].param("token_type_hint") == Some("access_token"),
+            "POST /revoke: expected one revocation of the access token: {revocations:#?}"
+        );
+        let page = post_app(&b, &s.app, "/refresh").await;
+        expect_error_page(
+            &page,
+            StatusCode::BAD_REQUEST,
+            "no_tokens",
+            "POST /refresh after /revoke",
+        );
+        expect_logged_in(&b, &s.app, "mia").await;
     })
     .await;
 }

@@ -24,13 +24,33 @@
 //   token, revocation or introspection endpoint whose client authentication mechanism is not the
 //   client's registered token_endpoint_auth_method. oidc-provider by itself accepts
 //   client_secret_basic and client_secret_post interchangeably; many providers do not.
+// --rotate-refresh-tokens / OIDC_ROTATE_REFRESH_TOKENS=1: every refresh_token grant consumes the
+//   presented refresh token and issues a new one (oidc-provider by default rotates only public
+//   clients' tokens and tokens past 70% of their lifetime). Presenting a consumed refresh token
+//   again is refused with invalid_grant and revokes the whole grant (reuse detection).
+//
+// Refresh tokens: oidc-provider 9 issues one (issueRefreshToken's default) when the client's
+// grant_types include refresh_token and the authorization granted the offline_access scope,
+// which it only does when the authorization request has prompt=consent (OpenID Connect Core
+// 11); the consent page then asks for it. offline_access is among the supported scopes below.
 //
 // Once listening it prints exactly one line to stdout:
 //   oidc-provider listening on http://127.0.0.1:PORT
 // Every request is then logged to stdout as `METHOD PATH -> STATUS`; requests that authenticate
-// a client add ` [client ID registered METHOD, authenticated with METHOD]`.
+// a client add ` [client ID registered METHOD, authenticated with METHOD]`, then the form
+// parameters that tell what was asked, as ` NAME=VALUE` pairs: `grant_type` at the token
+// endpoint, `token_type_hint` at the revocation and introspection endpoints, and the presented
+// `refresh_token` / `token` as a fingerprint `#` + the first 12 hex digits of its SHA-256
+// (never the token itself). Example:
+//   POST /token -> 200 [client app-basic registered client_secret_basic, authenticated with
+//   client_secret_basic] grant_type=refresh_token refresh_token=#0123456789ab
+// Refresh token life-cycle events are logged with the same fingerprint (opaque tokens: the
+// value is the jti), e.g. `event refresh_token.saved: #0123456789ab` when one is issued,
+// `event refresh_token.consumed: #...` when rotated away, `event refresh_token.destroyed: #...`
+// when revoked; and `event grant.revoked: GRANT_ID` when a whole grant is revoked.
 // It exits on SIGTERM / SIGINT, and when its stdin closes if --exit-on-stdin-close is given.
 
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -42,6 +62,7 @@ const { values: args } = parseArgs({
     clients: { type: 'string' },
     'client-auth-methods': { type: 'string' },
     'strict-client-auth': { type: 'boolean', default: false },
+    'rotate-refresh-tokens': { type: 'boolean', default: false },
     'exit-on-stdin-close': { type: 'boolean', default: false },
   },
   strict: true,
@@ -97,8 +118,12 @@ function loadClients() {
 const clients = loadClients();
 const clientAuthMethods = (args['client-auth-methods'] ?? process.env.OIDC_CLIENT_AUTH_METHODS)
   ?.split(',').map((m) => m.trim()).filter(Boolean);
-const strictClientAuth = args['strict-client-auth']
-  || ['1', 'true', 'yes'].includes((process.env.OIDC_STRICT_CLIENT_AUTH ?? '').toLowerCase());
+const envFlag = (name) => ['1', 'true', 'yes'].includes((process.env[name] ?? '').toLowerCase());
+const strictClientAuth = args['strict-client-auth'] || envFlag('OIDC_STRICT_CLIENT_AUTH');
+const rotateRefreshTokens = args['rotate-refresh-tokens'] || envFlag('OIDC_ROTATE_REFRESH_TOKENS');
+
+// What the logs show of a token: a fingerprint, never the token.
+const fingerprint = (token) => `#${createHash('sha256').update(String(token)).digest('hex').slice(0, 12)}`;
 
 // A stable subject per login name: the dev login page accepts any name, and the
 // name itself is the accountId (= sub). Claims are computed from it.
@@ -123,6 +148,10 @@ const configuration = {
   clients,
   ...(clientAuthMethods ? { clientAuthMethods } : {}),
   findAccount,
+  // offline_access: refresh tokens (see the header). openid and offline_access are
+  // oidc-provider's defaults; email and profile come from `claims` anyway.
+  scopes: ['openid', 'offline_access', 'email', 'profile'],
+  ...(rotateRefreshTokens ? { rotateRefreshToken: true } : {}),
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
@@ -156,6 +185,7 @@ server.listen(port, HOST, () => {
   const clientAuthPaths = new Set(['/token', '/token/revocation', '/token/introspection']);
   provider.use(async (ctx, next) => {
     let used;
+    let asked = '';
     if (ctx.method === 'POST' && clientAuthPaths.has(ctx.path)) {
       // Read the form body here (oidc-provider then uses req.body) to see how the client
       // authenticates: HTTP Basic, or client_id + client_secret in the body.
@@ -164,6 +194,14 @@ server.listen(port, HOST, () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       ctx.req.body = raw;
       const form = new URLSearchParams(raw);
+      const shown = [];
+      for (const name of ['grant_type', 'token_type_hint']) {
+        if (form.has(name)) shown.push(`${name}=${encodeURIComponent(form.get(name))}`);
+      }
+      for (const name of ['refresh_token', 'token']) {
+        if (form.has(name)) shown.push(`${name}=${fingerprint(form.get(name))}`);
+      }
+      asked = shown.map((p) => ` ${p}`).join('');
       const auth = ctx.headers.authorization ?? '';
       let clientId;
       if (/^basic /i.test(auth)) {
@@ -194,7 +232,7 @@ server.listen(port, HOST, () => {
           error_description: `client ${clientId} must authenticate with ${registered}, not ${used}`,
         };
         console.log(`${ctx.method} ${ctx.url} -> 401 [client ${clientId} registered ${registered}, `
-          + `authenticated with ${used}: rejected (strict client auth)]`);
+          + `authenticated with ${used}: rejected (strict client auth)]${asked}`);
         return;
       }
       used = `[client ${clientId} registered ${registered}, authenticated with ${used}]`;
@@ -202,7 +240,7 @@ server.listen(port, HOST, () => {
     try {
       await next();
     } finally {
-      console.log(`${ctx.method} ${ctx.url} -> ${ctx.status}${used ? ` ${used}` : ''}`);
+      console.log(`${ctx.method} ${ctx.url} -> ${ctx.status}${used ? ` ${used}` : ''}${asked}`);
     }
   });
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'end_session.error',
@@ -211,6 +249,10 @@ server.listen(port, HOST, () => {
       console.log(`event ${event}: ${err?.name ?? ''} ${err?.message ?? err} ${err?.error_description ?? ''}`);
     });
   }
+  for (const event of ['refresh_token.saved', 'refresh_token.consumed', 'refresh_token.destroyed']) {
+    provider.on(event, (token) => console.log(`event ${event}: ${fingerprint(token.jti)}`));
+  }
+  provider.on('grant.revoked', (_ctx, grantId) => console.log(`event grant.revoked: ${grantId}`));
 
   server.on('request', provider.callback());
   console.log(`oidc-provider listening on ${issuer}`);
