@@ -5,13 +5,13 @@
 mod common;
 
 use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::response::{Html, Redirect};
 use axum::routing::get;
-use common::{Browser, serve};
+use common::Browser;
 use oauth_runtime::dev::DevProvider;
 use oauth_runtime::prelude::*;
 use reqwest::StatusCode;
@@ -64,18 +64,12 @@ fn routes() -> Router {
 }
 
 async fn start() -> (common::Server, DevProvider) {
-    let slot = Arc::new(OnceLock::new());
-    let s = slot.clone();
-    let server = serve(|base| async move {
-        let dev = DevProvider::new(&base).unwrap();
-        s.set(dev.clone()).unwrap();
+    common::serve_dev(|dev, base| {
         Auth.builder(dev.client())
             .public_url(base.parse().unwrap())
             .install(routes())
     })
-    .await;
-    let dev = slot.get().unwrap().clone();
-    (server, dev)
+    .await
 }
 
 /// The development provider's `sub` for a login name without `@`: `dev-` and the first 16 hex

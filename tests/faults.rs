@@ -6,14 +6,14 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::response::{Html, Redirect};
 use axum::routing::get;
-use common::{Browser, Page, Server, serve};
+use common::{Browser, Page, Server};
 use oauth_runtime::dev::{DevProvider, Fault};
 use oauth_runtime::prelude::*;
 use reqwest::StatusCode;
@@ -86,19 +86,15 @@ impl App {
 }
 
 async fn start() -> App {
-    let slot = Arc::new(OnceLock::new());
     let calls = Arc::new(AtomicUsize::new(0));
-    let (s, c) = (slot.clone(), calls.clone());
-    let server = serve(|base| async move {
-        let dev = DevProvider::new(&base).unwrap();
-        s.set(dev.clone()).unwrap();
+    let c = calls.clone();
+    let (server, dev) = common::serve_dev(|dev, base| {
         Auth { calls: c }
             .builder(dev.client())
             .public_url(base.parse().unwrap())
             .install(routes())
     })
     .await;
-    let dev = slot.get().unwrap().clone();
     App { server, dev, calls }
 }
 

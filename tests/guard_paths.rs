@@ -8,7 +8,6 @@
 mod common;
 
 use std::convert::Infallible;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -16,7 +15,7 @@ use axum::body::Body;
 use axum::extract::{Path, Request};
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::get;
-use common::{Browser, serve};
+use common::Browser;
 use http::HeaderMap;
 use oauth_runtime::dev::DevProvider;
 use oauth_runtime::prelude::*;
@@ -349,18 +348,12 @@ async fn raw(
 }
 
 async fn served() -> (common::Server, DevProvider) {
-    let slot = Arc::new(OnceLock::new());
-    let s = slot.clone();
-    let server = serve(|base| async move {
-        let dev = DevProvider::new(&base).unwrap();
-        s.set(dev.clone()).unwrap();
+    common::serve_dev(|dev, base| {
         Auth.builder(dev.client())
             .public_url(base.parse().unwrap())
             .install(routes())
     })
-    .await;
-    let dev = slot.get().unwrap().clone();
-    (server, dev)
+    .await
 }
 
 #[tokio::test]
