@@ -28,7 +28,7 @@ use hook::Kind;
 /// ```ignore
 /// use oauth_runtime::prelude::*;
 ///
-/// #[oauth(provider = "github", skip = ["/public", r"/static/.*"])]
+/// #[oauth(provider = "github", skip = [r"/static/.*"], public = ["/", r"/blog/.*"])]
 /// struct Auth;
 /// ```
 ///
@@ -45,15 +45,19 @@ use hook::Kind;
 /// | `error` | `"/error"` | where failed logins are sent, with `?code=` (your route) |
 /// | `logout` | `"/logout"` | the logout route the runtime adds (GET and POST) |
 /// | `login` | `"/login"` | where anonymous requests are sent with a 303 (your route) |
-/// | `skip` | `[]` | public paths: regular expressions that must match the **whole** path |
+/// | `skip` | `[]` | paths the guard skips, **without a session** (assets): regular expressions that must match the **whole** path |
+/// | `public` | `[]` | paths open to everyone **with** the session: `Login` links, `Option<Ident>` for a logged-in visitor |
 ///
 /// Every path must start with `/` and be a fixed path without query, fragment or route
 /// parameters. `redirect` and `logout` must differ from each other and from `error` and `login`
 /// (`error` and `login` may be the same page). These four paths are always public.
 ///
 /// `skip` follows FastHTML's `Beforeware(skip=[...])`: `"/static"` matches only `/static`, write
-/// `r"/static/.*"` for everything under it. Each pattern is checked at compile time: an invalid
-/// regular expression, or one that can never match a path, is an error at its literal.
+/// `r"/static/.*"` for everything under it. A skipped request never touches the session, which
+/// makes it as cheap as a route without the guard; a page that needs the session (a landing page
+/// with a login link carrying state, a cart) goes in `public` instead. Each pattern is checked at
+/// compile time: an invalid regular expression, one that can never match a path, or one in both
+/// lists, is an error at its literal.
 ///
 /// The struct may have fields (the hooks receive it as `oauth: &Auth`), but no generic parameters
 /// or lifetimes. It must be `Send + Sync + 'static`.
@@ -72,7 +76,8 @@ use hook::Kind;
 ///         error: "/error",
 ///         logout: "/logout",
 ///         login: "/login",
-///         skip: &["/public", r"/static/.*"],
+///         skip: &[r"/static/.*"],
+///         public: &["/", r"/blog/.*"],
 ///     };
 ///     // Finds the optional `#[check_invalid]` and `#[logout]` functions of this struct, if any:
 ///     // the `Has*` traits apply when the struct implements the hook's trait, else `No*`.

@@ -36,9 +36,11 @@ pub struct Config {
     pub logout: &'static str,
     /// Where anonymous requests are sent with a 303 (default `/login`).
     pub login: &'static str,
-    /// Public path patterns: regular expressions that must match the whole path, as in FastHTML's
-    /// `Beforeware(skip=...)`.
+    /// Paths the guard skips, without a session (assets): regular expressions that must match
+    /// the whole path, as in FastHTML's `Beforeware(skip=...)`.
     pub skip: &'static [&'static str],
+    /// Paths open to everyone, with the session and, for a logged-in user, their `Ident`.
+    pub public: &'static [&'static str],
 }
 
 impl Config {
@@ -50,6 +52,7 @@ impl Config {
         logout: "/logout",
         login: "/login",
         skip: &[],
+        public: &[],
     };
 }
 

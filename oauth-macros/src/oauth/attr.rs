@@ -18,10 +18,13 @@ pub(crate) mod kw {
     syn::custom_keyword!(logout);
     syn::custom_keyword!(login);
     syn::custom_keyword!(skip);
+    syn::custom_keyword!(public);
 }
 
 /// The keys, in the order the docs list them.
-pub(crate) const KEYS: &[&str] = &["provider", "redirect", "error", "logout", "login", "skip"];
+pub(crate) const KEYS: &[&str] = &[
+    "provider", "redirect", "error", "logout", "login", "skip", "public",
+];
 
 /// The keys given to `#[oauth(...)]`, each with its keyword token (for spans) and its value.
 /// A value is `None` when it was malformed (and reported): the key was given all the same, so it
@@ -35,6 +38,8 @@ pub(crate) struct Args {
     pub(crate) login: Option<(kw::login, Option<LitStr>)>,
     /// The entries that are string literals (the others are already reported).
     pub(crate) skip: Option<(kw::skip, Option<Vec<LitStr>>)>,
+    /// As `skip`.
+    pub(crate) public: Option<(kw::public, Option<Vec<LitStr>>)>,
 }
 
 /// The value of a key that was given and well-formed.
@@ -74,8 +79,13 @@ fn parse_key(input: ParseStream, args: &mut Args, errors: &mut Errors) -> syn::R
         string_key(input, &mut args.login, "login", "/login", errors)
     } else if lookahead.peek(kw::skip) {
         let key = input.parse::<kw::skip>()?;
-        let value = patterns(input, errors)?;
+        let value = patterns(input, "skip", errors)?;
         set(&mut args.skip, key, value, "skip", errors);
+        Ok(())
+    } else if lookahead.peek(kw::public) {
+        let key = input.parse::<kw::public>()?;
+        let value = patterns(input, "public", errors)?;
+        set(&mut args.public, key, value, "public", errors);
         Ok(())
     } else if input.peek(Ident::peek_any) {
         // An unknown key: report it, then read past its value to find the next key.
@@ -136,15 +146,24 @@ fn set<K: Spanned, V>(
     }
 }
 
-/// `= ["...", r"..."]`. Entries that are not string literals are reported and left out.
-fn patterns(input: ParseStream, errors: &mut Errors) -> syn::Result<Option<Vec<LitStr>>> {
+/// `= ["...", r"..."]` of the key `name`. Entries that are not string literals are reported and
+/// left out.
+fn patterns(
+    input: ParseStream,
+    name: &str,
+    errors: &mut Errors,
+) -> syn::Result<Option<Vec<LitStr>>> {
     input.parse::<Token![=]>()?;
+    let example = match name {
+        "skip" => r#"skip = [r"/static/.*", r"/favicon\.ico"]"#,
+        _ => r#"public = ["/", r"/blog/.*"]"#,
+    };
     let array = match input.parse::<Expr>()? {
         Expr::Array(array) => array,
         other => {
             errors.spanned(
                 other,
-                "expected a list of patterns, e.g. `skip = [\"/public\", r\"/static/.*\"]`",
+                format!("expected a list of patterns, e.g. `{example}`"),
             );
             return Ok(None);
         }
@@ -157,7 +176,7 @@ fn patterns(input: ParseStream, errors: &mut Errors) -> syn::Result<Option<Vec<L
             }) => literals.push(lit),
             other => errors.spanned(
                 other,
-                "`skip` entries must be string literals, e.g. `skip = [\"/public\", r\"/static/.*\"]`",
+                format!("`{name}` entries must be string literals, e.g. `{example}`"),
             ),
         }
     }

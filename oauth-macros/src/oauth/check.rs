@@ -22,6 +22,8 @@ pub(crate) struct Config {
     pub(crate) login: String,
     /// Kept as the user's literals, so the expansion shows them as written.
     pub(crate) skip: Vec<LitStr>,
+    /// As `skip`.
+    pub(crate) public: Vec<LitStr>,
 }
 
 /// Checks `args` (parsed from `tokens`). The returned config is meaningful only when no error was
@@ -39,14 +41,8 @@ pub(crate) fn check(args: &Args, tokens: &TokenStream, errors: &mut Errors) -> C
         path.check(errors);
     }
     collisions(&paths, errors);
-    let skip = value(&args.skip).cloned().unwrap_or_default();
-    for (i, pattern) in skip.iter().enumerate() {
-        if skip[..i].iter().any(|p| p.value() == pattern.value()) {
-            errors.spanned(pattern, "duplicate `skip` pattern");
-        } else {
-            check_pattern(pattern, errors);
-        }
-    }
+    let skip = patterns(value(&args.skip), "skip", &[], errors);
+    let public = patterns(value(&args.public), "public", &skip, errors);
     let [redirect, error, logout, login] = paths.map(|p| p.value);
     Config {
         provider,
@@ -55,7 +51,34 @@ pub(crate) fn check(args: &Args, tokens: &TokenStream, errors: &mut Errors) -> C
         logout,
         login,
         skip,
+        public,
     }
+}
+
+/// The patterns of `key`: each valid, none repeated, none also in `other` (`skip`'s).
+fn patterns(
+    given: Option<&Vec<LitStr>>,
+    key: &str,
+    other: &[LitStr],
+    errors: &mut Errors,
+) -> Vec<LitStr> {
+    let list = given.cloned().unwrap_or_default();
+    for (i, pattern) in list.iter().enumerate() {
+        if list[..i].iter().any(|p| p.value() == pattern.value()) {
+            errors.spanned(pattern, format!("duplicate `{key}` pattern"));
+        } else if other.iter().any(|p| p.value() == pattern.value()) {
+            errors.spanned(
+                pattern,
+                format!(
+                    "`{}` is in both `skip` and `public`: `skip` paths get no session, `public` ones do; keep one",
+                    pattern.value()
+                ),
+            );
+        } else {
+            check_pattern(pattern, key, errors);
+        }
+    }
+    list
 }
 
 fn provider(args: &Args, tokens: &TokenStream, errors: &mut Errors) -> String {
@@ -150,18 +173,18 @@ fn collisions(paths: &[Path; 4], errors: &mut Errors) {
     }
 }
 
-/// A `skip` entry must be a regular expression that can match some path.
-fn check_pattern(lit: &LitStr, errors: &mut Errors) {
+/// A `skip` or `public` entry must be a regular expression that can match some path.
+fn check_pattern(lit: &LitStr, key: &str, errors: &mut Errors) {
     let pattern = lit.value();
     if pattern.is_empty() {
-        errors.spanned(lit, "empty `skip` pattern: it matches no path");
+        errors.spanned(lit, format!("empty `{key}` pattern: it matches no path"));
         return;
     }
     match regex_syntax::Parser::new().parse(&pattern) {
         Ok(hir) if matches_no_path(&hir) => errors.spanned(
             lit,
             format!(
-                "`skip` pattern `{pattern}` matches no path: patterns match the whole path, which starts with `/`"
+                "`{key}` pattern `{pattern}` matches no path: patterns match the whole path, which starts with `/`"
             ),
         ),
         Ok(_) => {}
@@ -275,7 +298,7 @@ mod tests {
         assert_eq!(
             messages(quote!(provider = "github", callback = "/cb")),
             [
-                "unknown key `callback`, expected one of `provider`, `redirect`, `error`, `logout`, `login`, `skip`"
+                "unknown key `callback`, expected one of `provider`, `redirect`, `error`, `logout`, `login`, `skip`, `public`"
             ]
         );
     }
@@ -409,11 +432,24 @@ mod tests {
             (quote!(skip = ["/a", "/a"]), "duplicate `skip` pattern"),
             (
                 quote!(skip = [PUBLIC]),
-                "`skip` entries must be string literals, e.g. `skip = [\"/public\", r\"/static/.*\"]`",
+                "`skip` entries must be string literals, e.g. `skip = [r\"/static/.*\", r\"/favicon\\.ico\"]`",
             ),
             (
                 quote!(skip = "/public"),
-                "expected a list of patterns, e.g. `skip = [\"/public\", r\"/static/.*\"]`",
+                "expected a list of patterns, e.g. `skip = [r\"/static/.*\", r\"/favicon\\.ico\"]`",
+            ),
+            (quote!(public = ["/", "/"]), "duplicate `public` pattern"),
+            (
+                quote!(skip = ["/a"], public = ["/a"]),
+                "`/a` is in both `skip` and `public`: `skip` paths get no session, `public` ones do; keep one",
+            ),
+            (
+                quote!(public = ["blog"]),
+                "`public` pattern `blog` matches no path: patterns match the whole path, which starts with `/`",
+            ),
+            (
+                quote!(public = "/"),
+                "expected a list of patterns, e.g. `public = [\"/\", r\"/blog/.*\"]`",
             ),
         ];
         for (arg, expected) in cases {
@@ -445,7 +481,9 @@ mod tests {
         );
         assert_eq!(
             messages(quote!("github")),
-            ["expected one of: `provider`, `redirect`, `error`, `logout`, `login`, `skip`"]
+            [
+                "expected one of: `provider`, `redirect`, `error`, `logout`, `login`, `skip`, `public`"
+            ]
         );
         // Errors found before the syntax error stay.
         assert_eq!(

@@ -18,6 +18,7 @@ pub(super) fn oauth_impl(target: &Target, config: &Config) -> TokenStream {
         logout,
         login,
         skip,
+        public,
     } = config;
     quote! {
         #[automatically_derived]
@@ -29,6 +30,7 @@ pub(super) fn oauth_impl(target: &Target, config: &Config) -> TokenStream {
                 logout: #logout,
                 login: #login,
                 skip: &[#(#skip),*],
+                public: &[#(#public),*],
             };
             fn hooks() -> #p::Hooks<Self> {
                 #[allow(unused_imports)]

@@ -10,7 +10,8 @@ impl ::oauth_runtime::__private::OAuth for Auth {
         error: "/auth/error",
         logout: "/auth/logout",
         login: "/auth/login",
-        skip: &["/public", r"/static/.*"],
+        skip: &[r"/static/.*"],
+        public: &["/", r"/blog/.*"],
     };
     fn hooks() -> ::oauth_runtime::__private::Hooks<Self> {
         #[allow(unused_imports)]

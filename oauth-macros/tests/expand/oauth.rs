@@ -5,7 +5,8 @@
     error = "/auth/error",
     logout = "/auth/logout",
     login = "/auth/login",
-    skip = ["/public", r"/static/.*"],
+    skip = [r"/static/.*"],
+    public = ["/", r"/blog/.*"],
 )]
 pub struct Auth {
     banned: Vec<String>,

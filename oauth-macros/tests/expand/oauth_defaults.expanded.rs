@@ -8,6 +8,7 @@ impl ::oauth_runtime::__private::OAuth for Auth {
         logout: "/logout",
         login: "/login",
         skip: &[],
+        public: &[],
     };
     fn hooks() -> ::oauth_runtime::__private::Hooks<Self> {
         #[allow(unused_imports)]

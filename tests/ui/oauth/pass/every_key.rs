@@ -7,6 +7,7 @@ use oauth_runtime::{OAuth, oauth};
     logout = "/auth/logout",
     login = "/auth/login",
     skip = ["/public", r"/static/.*", r"/img/\d+\.png", "(?i)/About", ".*\\.css"],
+    public = ["/", r"/blog/.*"],
 )]
 struct Auth;
 
@@ -27,5 +28,6 @@ fn main() {
             ".*\\.css"
         ]
     );
+    assert_eq!(config.public, ["/", r"/blog/.*"]);
     let _ = Auth;
 }
