@@ -40,11 +40,11 @@ async fn me(Ident(ident): Ident, session: Session) -> String {
     format!("{ident} {email}")
 }
 
-/// The access token kept in this user's session.
-async fn token(session: Session) -> String {
-    oauth_runtime::tokens(&session)
+/// The access token kept for this user.
+async fn token(tokens: UserTokens) -> String {
+    tokens
+        .get()
         .await
-        .unwrap()
         .expect("tokens are kept")
         .access_token()
         .to_owned()

@@ -14,7 +14,7 @@ use oauth_runtime::dev::DevProvider;
 use oauth_runtime::prelude::*;
 use reqwest::StatusCode;
 
-#[oauth(provider = "dev", skip = ["/public", r"/assets/.*", "/login-state"])]
+#[oauth(provider = "dev", skip = ["/public", r"/assets/.*"], public = ["/login-state"])]
 struct Auth {
     /// User names that `check_invalid` bans.
     banned: Vec<String>,

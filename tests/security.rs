@@ -31,8 +31,8 @@ async fn login(login: Login) -> Result<Html<String>, Error> {
     )))
 }
 
-async fn show_tokens(session: Session) -> String {
-    let tokens = oauth_runtime::tokens(&session).await.unwrap().unwrap();
+async fn show_tokens(tokens: UserTokens) -> String {
+    let tokens = tokens.get().await.unwrap();
     format!(
         "{}\n{}\n{}",
         tokens.access_token(),

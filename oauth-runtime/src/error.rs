@@ -115,6 +115,12 @@ impl From<tower_sessions::session::Error> for Error {
     }
 }
 
+impl From<tower_sessions::session_store::Error> for Error {
+    fn from(_: tower_sessions::session_store::Error) -> Self {
+        Self::SessionStore
+    }
+}
+
 /// The `error` of an authorization error response (RFC 6749 §4.1.2.1), reduced to the
 /// registered values so that nothing the provider wrote reaches a page or a log unchecked.
 ///

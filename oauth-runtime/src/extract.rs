@@ -7,12 +7,13 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use tower_sessions::Session;
 
-use crate::install::Core;
-use crate::{Error, flow, url};
+use crate::install::{Core, Provider};
+use crate::{Error, flow, url, vault};
 
 /// The logged-in user's ident: the seed's `auth` parameter.
 ///
-/// Available on every guarded route; `Option<Ident>` also works on public ones.
+/// Available on every guarded route. On `#[oauth(public = [...])]` paths use `Option<Ident>`:
+/// `Some` when the visitor is logged in. `skip` paths have no session, so no `Ident` either.
 ///
 /// ```
 /// use oauth_runtime::Ident;
@@ -61,11 +62,13 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Ident {
 /// }
 /// # let _ = axum::Router::<()>::new().route("/login", axum::routing::get(login));
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Login {
     core: Arc<Core>,
+    /// Which of `core.providers`.
+    index: usize,
     session: Session,
-    redirect_uri: String,
+    origin: String,
     next: Option<String>,
 }
 
@@ -90,15 +93,54 @@ impl Login {
 
     /// The callback URL sent to the provider (register exactly this URL with it).
     #[must_use]
-    pub fn redirect_uri(&self) -> &str {
-        &self.redirect_uri
+    pub fn redirect_uri(&self) -> String {
+        format!("{}{}", self.origin, self.current().callback)
+    }
+
+    /// Login links for another provider of the app (one added with
+    /// [`OAuthBuilder::add_provider`](crate::OAuthBuilder::add_provider)), by its name
+    /// (`"google"`); `None` when the app has no such provider.
+    ///
+    /// ```
+    /// use oauth_runtime::{Error, Login};
+    ///
+    /// async fn login(login: Login) -> Result<String, Error> {
+    ///     let github = login.link().await?;
+    ///     let google = match login.provider("google") {
+    ///         Some(google) => google.link().await?,
+    ///         None => String::new(),
+    ///     };
+    ///     Ok(format!("{github} {google}"))
+    /// }
+    /// # let _ = axum::Router::<()>::new().route("/login", axum::routing::get(login));
+    /// ```
+    #[must_use]
+    pub fn provider(&self, name: &str) -> Option<Self> {
+        let index = self
+            .core
+            .providers
+            .iter()
+            .position(|p| p.client.provider().name == name)?;
+        Some(Self {
+            index,
+            ..self.clone()
+        })
+    }
+
+    /// The names of the app's providers, `#[oauth(provider)]`'s first: one login button each.
+    pub fn providers(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.core.providers.iter().map(|p| p.client.provider().name)
+    }
+
+    fn current(&self) -> &Provider {
+        &self.core.providers[self.index]
     }
 
     async fn start(&self, state: Option<String>) -> Result<String, Error> {
         flow::start_login(
-            &self.core.client,
+            &self.current().client,
             &self.session,
-            self.redirect_uri.clone(),
+            self.redirect_uri(),
             state,
             self.next.clone(),
         )
@@ -126,7 +168,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Login {
             .ok_or_else(missing)?;
         let origin = url::origin(parts, core.public_url.as_ref(), &core.trusted_proxies)
             .map_err(IntoResponse::into_response)?;
-        let redirect_uri = format!("{origin}{}", core.config.redirect);
         let next = parts.uri.query().and_then(|q| {
             ::url::form_urlencoded::parse(q.as_bytes())
                 .find(|(k, _)| k == "next")
@@ -135,8 +176,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Login {
         });
         Ok(Self {
             core,
+            index: 0,
             session,
-            redirect_uri,
+            origin,
             next,
         })
     }
@@ -161,12 +203,13 @@ pub struct UserTokens {
 }
 
 impl UserTokens {
-    /// The tokens kept in the session.
+    /// The tokens of the logged-in user.
     ///
     /// # Errors
-    /// [`Error::NoTokens`] when there are none; [`Error::SessionStore`].
+    /// [`Error::NoTokens`] when there are none (not logged in, `keep_tokens(false)`, revoked);
+    /// [`Error::SessionStore`].
     pub async fn get(&self) -> Result<crate::Tokens, Error> {
-        flow::tokens(&self.session).await?.ok_or(Error::NoTokens)
+        Ok(vault::get(&self.core, &self.session).await?.1)
     }
 
     /// The tokens, refreshed first when the access token expires within a minute (and a refresh
@@ -175,25 +218,26 @@ impl UserTokens {
     /// # Errors
     /// As [`refresh`](Self::refresh).
     pub async fn fresh(&self) -> Result<crate::Tokens, Error> {
-        let tokens = self.get().await?;
+        let (handle, tokens) = vault::get(&self.core, &self.session).await?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         match tokens.expires_at() {
-            Some(at) if at - now < 60 && tokens.refresh_token().is_some() => self.refresh().await,
+            Some(at) if at - now < 60 && tokens.refresh_token().is_some() => {
+                vault::refresh(&self.core, &handle, &tokens).await
+            }
             _ => Ok(tokens),
         }
     }
 
     /// Refreshes the tokens at the provider now and keeps the new ones (a rotated refresh token
-    /// included) in the session.
+    /// included). One refresh at a time per session: concurrent callers wait for it and get its
+    /// result instead of spending the refresh token twice.
     ///
     /// # Errors
     /// [`Error::InvalidGrant`] when the provider refuses the refresh token: the user must log in
     /// again; [`Error::NoTokens`]; network and provider errors.
     pub async fn refresh(&self) -> Result<crate::Tokens, Error> {
-        let tokens = self.get().await?;
-        let fresh = self.core.client.refresh(&tokens).await?;
-        self.session.insert(flow::TOKENS_KEY, &fresh).await?;
-        Ok(fresh)
+        let (handle, tokens) = vault::get(&self.core, &self.session).await?;
+        vault::refresh(&self.core, &handle, &tokens).await
     }
 
     /// Revokes the tokens at the provider and forgets them (the user stays logged in here).
@@ -201,10 +245,18 @@ impl UserTokens {
     /// # Errors
     /// [`Error::Unsupported`] when the provider has no revocation endpoint; network errors.
     pub async fn revoke(&self) -> Result<(), Error> {
-        let tokens = self.get().await?;
-        self.core.client.revoke(&tokens).await?;
-        self.session.remove_value(flow::TOKENS_KEY).await?;
-        Ok(())
+        let (handle, tokens) = vault::get(&self.core, &self.session).await?;
+        vault::client(&self.core, &handle)?.revoke(&tokens).await?;
+        vault::delete(&self.core, &self.session).await
+    }
+
+    /// The name of the provider that issued the tokens (`"github"`), for apps with several.
+    ///
+    /// # Errors
+    /// [`Error::NoTokens`]; [`Error::SessionStore`].
+    pub async fn provider(&self) -> Result<String, Error> {
+        let handle = vault::handle(&self.session).await?.ok_or(Error::NoTokens)?;
+        Ok(handle.provider)
     }
 }
 

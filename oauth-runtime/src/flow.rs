@@ -20,8 +20,6 @@ use crate::{Client, Error, Tokens, UserInfo};
 
 /// The session key of the logged-in user's ident (the seed's `session['auth']`).
 pub const AUTH_KEY: &str = "auth";
-/// The session key of the logged-in user's tokens.
-pub const TOKENS_KEY: &str = "oauth.tokens";
 /// The session key of the last time the guard extended the session.
 pub(crate) const SEEN_KEY: &str = "oauth.seen";
 /// The session key of the pending logins.
@@ -34,6 +32,9 @@ const PENDING_TTL_SECS: i64 = 600;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Pending {
     state: String,
+    /// The provider the login was started with: only its callback may finish it (mix-up defence).
+    #[serde(default)]
+    provider: String,
     verifier: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     nonce: Option<String>,
@@ -67,6 +68,7 @@ pub(crate) async fn start_login(
 ) -> Result<String, Error> {
     let pending = Pending {
         state: random_token(),
+        provider: client.provider().name.to_owned(),
         verifier: random_token(),
         nonce: client.provider().oidc.is_some().then(random_token),
         redirect_uri,
@@ -175,16 +177,34 @@ impl CallbackParams {
         }
         params
     }
+
+    /// The parameters as a query string again (for the `form_post` bounce to the GET callback).
+    pub(crate) fn to_query(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in [
+            ("code", &self.code),
+            ("state", &self.state),
+            ("error", &self.error),
+            ("iss", &self.iss),
+        ] {
+            if let Some(value) = value {
+                query.append_pair(key, value);
+            }
+        }
+        query.finish()
+    }
 }
 
-/// The callback route: checks `state`, exchanges the code, asks `get_auth`, logs the user in.
+/// The callback route of `client`: checks `state`, exchanges the code, asks `get_auth`, logs the
+/// user in.
 pub(crate) async fn callback<A: GetAuth>(
     shared: Arc<Shared<A>>,
+    client: &Client,
     session: Session,
     params: CallbackParams,
 ) -> Response {
     let core = &shared.core;
-    match finish_login(&shared, &session, params).await {
+    match finish_login(&shared, client, &session, params).await {
         Ok(Some(response)) => response,
         Ok(None) => Redirect::to(core.config.login).into_response(),
         Err(error) => {
@@ -200,11 +220,12 @@ pub(crate) async fn callback<A: GetAuth>(
 
 async fn finish_login<A: GetAuth>(
     shared: &Shared<A>,
+    client: &Client,
     session: &Session,
     params: CallbackParams,
 ) -> Result<Option<Response>, Error> {
     let core = &shared.core;
-    let (retrieved, next) = retrieve(&core.client, session, &params).await?;
+    let (retrieved, next) = retrieve(client, session, &params).await?;
     let Retrieved {
         info,
         tokens,
@@ -220,7 +241,7 @@ async fn finish_login<A: GetAuth>(
         tracing::info!("get_auth denied the login");
         return Ok(None);
     };
-    log_in(core, session, &cx.ident, tokens).await?;
+    log_in(core, session, client.provider().name, &cx.ident, tokens).await?;
     if let Some(next) = next
         && response.status().is_redirection()
         && let Ok(value) = http::HeaderValue::from_str(&next)
@@ -255,6 +276,14 @@ async fn retrieve(
     // The pending login is consumed first, whatever the provider answered: a second use of the
     // same state is always refused.
     let pending = take_pending(session, state).await?;
+    if pending.provider != client.provider().name {
+        tracing::warn!(
+            started_with = pending.provider,
+            callback_of = client.provider().name,
+            "a login came back to another provider's callback"
+        );
+        return Err(Error::StateMismatch);
+    }
     if let Some(error) = params.error.as_deref() {
         return Err(Error::Provider(crate::error::ProviderErrorCode::parse(
             error,
@@ -348,30 +377,30 @@ impl Client {
 }
 
 /// Stores the identity (and the tokens, unless turned off) under a fresh session id.
-async fn log_in(core: &Core, session: &Session, ident: &str, tokens: Tokens) -> Result<(), Error> {
+async fn log_in(
+    core: &Core,
+    session: &Session,
+    provider: &str,
+    ident: &str,
+    tokens: Tokens,
+) -> Result<(), Error> {
     // A new id at the moment of login defeats session fixation.
     session.cycle_id().await?;
+    // Whoever was logged in on this session before leaves no tokens behind.
+    crate::vault::delete(core, session).await?;
     session.insert(AUTH_KEY, ident).await?;
     if core.keep_tokens {
-        session.insert(TOKENS_KEY, tokens).await?;
+        crate::vault::put(core, session, provider, &tokens).await?;
     }
     Ok(())
 }
 
-/// The tokens of the logged-in user of this session, if any.
-///
-/// # Errors
-/// [`Error::SessionStore`] when the store fails.
-///
-/// ```no_run
-/// # async fn handler(session: oauth_runtime::Session) -> Result<(), oauth_runtime::Error> {
-/// if let Some(tokens) = oauth_runtime::tokens(&session).await? {
-///     let _bearer = tokens.access_token();
-/// }
-/// # Ok(()) }
-/// ```
-pub async fn tokens(session: &Session) -> Result<Option<Tokens>, Error> {
-    Ok(session.get(TOKENS_KEY).await?)
+/// Ends the session: the token record, then the session record (so that a copied cookie stops
+/// working too).
+pub(crate) async fn end_session(core: &Core, session: &Session) -> Result<(), Error> {
+    crate::vault::delete(core, session).await?;
+    session.flush().await?;
+    Ok(())
 }
 
 #[cfg(test)]

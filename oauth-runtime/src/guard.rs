@@ -1,11 +1,24 @@
-//! The beforeware: public paths pass, anonymous requests go to the login page, logged-in ones
-//! run `check_invalid` and carry their identity to the handlers.
+//! The beforeware, as a tower layer on every route.
+//!
+//! Each route gets two services, so that requests which need no session never pay for one:
+//!
+//! - [`Gate`], outermost: a `skip` path goes straight to the route (no session, no allocation for
+//!   the decision); a request without a session cookie gets the 303 to the login page at once,
+//!   unless its path is `public`.
+//! - The session layer, then [`Guard`]: the library's own paths pass with their session; other
+//!   requests load the identity (one session load), run `check_invalid` and carry the identity
+//!   to the handlers. Anonymous requests to `public` paths pass without one.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Redirect, Response};
+use http::HeaderMap;
+use tower::{Layer, Service};
 use tower_sessions::Session;
 
 use crate::flow::{AUTH_KEY, SEEN_KEY};
@@ -13,24 +26,192 @@ use crate::hooks::GuardContext;
 use crate::install::{Core, Shared};
 use crate::{Error, Ident, OAuth};
 
-pub(crate) async fn guard<A: OAuth>(
-    State(shared): State<Arc<Shared<A>>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// Wraps each route in a [`Gate`] and, behind it, the session layer `L` around a [`Guard`].
+pub(crate) struct OAuthLayer<A, L> {
+    shared: Arc<Shared<A>>,
+    session: L,
+}
+
+impl<A, L> OAuthLayer<A, L> {
+    pub(crate) fn new(shared: Arc<Shared<A>>, session: L) -> Self {
+        Self { shared, session }
+    }
+}
+
+impl<A, L: Clone> Clone for OAuthLayer<A, L> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            session: self.session.clone(),
+        }
+    }
+}
+
+impl<A, L, S> Layer<S> for OAuthLayer<A, L>
+where
+    S: Clone,
+    L: Layer<Guard<A, S>>,
+{
+    type Service = Gate<S, L::Service>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Gate {
+            core: self.shared.core.clone(),
+            bare: inner.clone(),
+            guarded: self.session.layer(Guard {
+                shared: self.shared.clone(),
+                inner,
+            }),
+        }
+    }
+}
+
+/// Decides what needs no session: `skip` paths go to `bare`, anonymous requests to the login
+/// page, everything else to `guarded` (the session layer around the [`Guard`]).
+#[derive(Clone)]
+pub(crate) struct Gate<S, G> {
+    core: Arc<Core>,
+    bare: S,
+    guarded: G,
+}
+
+impl<S, G> Service<Request> for Gate<S, G>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    G: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = GateFuture<S::Future, G::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        match self.bare.poll_ready(cx) {
+            Poll::Ready(Ok(())) => self.guarded.poll_ready(cx),
+            other => other,
+        }
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let core = &self.core;
+        let path = req.uri().path();
+        if core.own.matches(path) {
+            return GateFuture::Guarded {
+                future: self.guarded.call(req),
+            };
+        }
+        if core.skip.matches(path) {
+            return GateFuture::Bare {
+                future: self.bare.call(req),
+            };
+        }
+        if !has_cookie(req.headers(), &core.cookie_name) && !core.public.matches(path) {
+            return GateFuture::Done {
+                response: Some(to_login(core, req.headers())),
+            };
+        }
+        GateFuture::Guarded {
+            future: self.guarded.call(req),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The [`Gate`]'s future: no boxing on the skip and anonymous paths.
+    #[project = GateProj]
+    pub(crate) enum GateFuture<B, G> {
+        Bare { #[pin] future: B },
+        Guarded { #[pin] future: G },
+        Done { response: Option<Response> },
+    }
+}
+
+impl<B, G> Future for GateFuture<B, G>
+where
+    B: Future<Output = Result<Response, Infallible>>,
+    G: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            GateProj::Bare { future } => future.poll(cx),
+            GateProj::Guarded { future } => future.poll(cx),
+            GateProj::Done { response } => Poll::Ready(Ok(response
+                .take()
+                .unwrap_or_else(|| http::StatusCode::INTERNAL_SERVER_ERROR.into_response()))),
+        }
+    }
+}
+
+/// True when the request carries a non-empty cookie named `name`. Allocates nothing.
+fn has_cookie(headers: &HeaderMap, name: &str) -> bool {
+    headers.get_all(http::header::COOKIE).iter().any(|value| {
+        value.as_bytes().split(|&b| b == b';').any(|pair| {
+            pair.trim_ascii_start()
+                .strip_prefix(name.as_bytes())
+                .and_then(|rest| rest.strip_prefix(b"="))
+                .is_some_and(|value| !value.trim_ascii().is_empty())
+        })
+    })
+}
+
+/// Inside the session layer: loads the identity and decides.
+pub(crate) struct Guard<A, S> {
+    shared: Arc<Shared<A>>,
+    inner: S,
+}
+
+impl<A, S: Clone> Clone for Guard<A, S> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<A, S> Service<Request> for Guard<A, S>
+where
+    A: OAuth,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // The ready service goes into the future; a fresh clone waits for the next request.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let shared = self.shared.clone();
+        Box::pin(async move { Ok(guard(&shared, inner, req).await) })
+    }
+}
+
+async fn guard<A: OAuth, S>(shared: &Shared<A>, mut inner: S, mut req: Request) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
     let core = &shared.core;
-    // Lets the `Login` extractor make links on any page, public ones included.
+    // Lets the `Login` and `UserTokens` extractors find the installation.
     req.extensions_mut().insert(core.clone());
-    if core.public.matches(req.uri().path()) {
-        return next.run(req).await;
+    if core.own.matches(req.uri().path()) {
+        return run(&mut inner, req).await;
     }
     let Some(session) = req.extensions().get::<Session>().cloned() else {
         tracing::error!("no session layer around the OAuth guard");
         return Error::Config("the session layer is missing".into()).into_response();
     };
+    let public = core.public.matches(req.uri().path());
     let ident = match session.get::<String>(AUTH_KEY).await {
         Ok(Some(ident)) => ident,
-        Ok(None) => return to_login(core, &req),
+        Ok(None) if public => return run(&mut inner, req).await,
+        Ok(None) => return to_login(core, req.headers()),
         // Fail closed: a store that cannot answer never lets a request through.
         Err(_) => return Error::SessionStore.into_response(),
     };
@@ -49,45 +230,96 @@ pub(crate) async fn guard<A: OAuth>(
             None => {}
             Some(Ok(response)) => return response,
             Some(Err(())) => {
-                if session.flush().await.is_err() {
+                if crate::flow::end_session(core, &session).await.is_err() {
                     return Error::SessionStore.into_response();
                 }
-                return to_login(core, &req);
+                if public {
+                    return run(&mut inner, req).await;
+                }
+                return to_login(core, req.headers());
             }
         }
     }
-    if let Err(response) = slide_expiry(core, &session).await {
-        return *response;
+    if let Err(error) = slide_expiry(core, &session).await {
+        return error.into_response();
     }
     req.extensions_mut().insert(Ident(ident));
-    next.run(req).await
+    run(&mut inner, req).await
+}
+
+async fn run<S>(inner: &mut S, req: Request) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    match inner.call(req).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
 /// tower-sessions saves (and so extends) a session only when it changed: an active user would be
 /// logged out `window` after login. Touching a timestamp once a quarter of the window keeps the
 /// session alive at the cost of one write per quarter window, not one per request.
-async fn slide_expiry(core: &Core, session: &Session) -> Result<(), Box<Response>> {
+async fn slide_expiry(core: &Core, session: &Session) -> Result<(), Error> {
     let Some(window) = core.inactivity else {
         return Ok(());
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let seen: Option<i64> = session
-        .get(SEEN_KEY)
-        .await
-        .map_err(|_| Box::new(Error::SessionStore.into_response()))?;
+    let seen: Option<i64> = session.get(SEEN_KEY).await?;
     if seen.is_none_or(|at| now - at >= window.whole_seconds() / 4) {
-        session
-            .insert(SEEN_KEY, now)
-            .await
-            .map_err(|_| Box::new(Error::SessionStore.into_response()))?;
+        session.insert(SEEN_KEY, now).await?;
+        crate::vault::touch(core, session).await?;
     }
     Ok(())
 }
 
 /// 303 to the login page; HTMX requests get `HX-Redirect` so the whole page navigates.
-fn to_login(core: &Core, req: &Request) -> Response {
-    if req.headers().contains_key("hx-request") {
+fn to_login(core: &Core, headers: &HeaderMap) -> Response {
+    if headers.contains_key("hx-request") {
         return ([("hx-redirect", core.config.login)], "").into_response();
     }
     Redirect::to(core.config.login).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(cookies: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for c in cookies {
+            map.append(http::header::COOKIE, c.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_only_by_its_exact_name() {
+        assert!(has_cookie(
+            &headers(&["oauth_session=abc"]),
+            "oauth_session"
+        ));
+        assert!(has_cookie(
+            &headers(&["a=1; oauth_session=abc; b=2"]),
+            "oauth_session"
+        ));
+        assert!(has_cookie(
+            &headers(&["a=1", "oauth_session=x"]),
+            "oauth_session"
+        ));
+        assert!(!has_cookie(&headers(&[]), "oauth_session"));
+        assert!(!has_cookie(&headers(&["oauth_session="]), "oauth_session"));
+        assert!(!has_cookie(
+            &headers(&["oauth_session2=abc"]),
+            "oauth_session"
+        ));
+        assert!(!has_cookie(
+            &headers(&["xoauth_session=abc"]),
+            "oauth_session"
+        ));
+        assert!(!has_cookie(
+            &headers(&["a=oauth_session=abc"]),
+            "oauth_session"
+        ));
+    }
 }

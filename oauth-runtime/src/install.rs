@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -12,20 +13,39 @@ use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionS
 use url::Url;
 
 use crate::flow::{self, AUTH_KEY, CallbackParams};
+use crate::guard::OAuthLayer;
 use crate::hooks::{Config, GetAuth, Hooks, LogoutContext};
 use crate::skip::SkipSet;
-use crate::{Client, Error, OAuth, guard};
+use crate::{Client, Error, OAuth, vault};
 
 /// Where the development provider mounts itself (always public).
 pub(crate) const DEV_PREFIX: &str = "/_dev/oauth/";
 
+/// One provider of the app and the path of its callback.
+#[derive(Debug)]
+pub(crate) struct Provider {
+    pub(crate) client: Client,
+    pub(crate) callback: String,
+}
+
 /// What the guard, the callback and the extractors share, whatever the auth struct.
 #[derive(Debug)]
 pub(crate) struct Core {
-    pub(crate) client: Client,
+    /// The providers; the first is `#[oauth(provider)]`'s, at the `redirect` path.
+    pub(crate) providers: Vec<Provider>,
     pub(crate) config: Config,
-    /// The user's `skip` plus the callback, error, login and logout paths.
+    /// The library's own paths (callbacks, error, login, logout, the development provider):
+    /// public, with a session.
+    pub(crate) own: SkipSet,
+    /// The user's `skip` patterns: no guard, no session.
+    pub(crate) skip: SkipSet,
+    /// The user's `public` patterns: no login required, with the session and the identity.
     pub(crate) public: SkipSet,
+    pub(crate) cookie_name: String,
+    /// The session store, for the token records (see `vault`).
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) flights: vault::Flights,
+    pub(crate) expiry: Expiry,
     pub(crate) public_url: Option<Url>,
     pub(crate) trusted_proxies: Vec<IpAddr>,
     pub(crate) keep_tokens: bool,
@@ -33,6 +53,15 @@ pub(crate) struct Core {
     pub(crate) provider_logout: bool,
     /// The inactivity window, when sessions expire on inactivity (the guard slides it).
     pub(crate) inactivity: Option<time::Duration>,
+}
+
+impl Core {
+    /// The provider named `name` (its [`ProviderConfig::name`](crate::provider::ProviderConfig::name)).
+    pub(crate) fn provider(&self, name: &str) -> Option<&Provider> {
+        self.providers
+            .iter()
+            .find(|p| p.client.provider().name == name)
+    }
 }
 
 /// [`Core`] plus the user's auth struct and its hooks.
@@ -69,6 +98,7 @@ pub(crate) struct Shared<A> {
 pub struct OAuthBuilder<A, S = MemoryStore> {
     auth: A,
     client: Client,
+    more_clients: Vec<Client>,
     store: S,
     public_url: Option<Url>,
     trusted_proxies: Vec<IpAddr>,
@@ -86,6 +116,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
         Self {
             auth,
             client: client.into(),
+            more_clients: Vec::new(),
             store: MemoryStore::default(),
             public_url: None,
             trusted_proxies: Vec::new(),
@@ -136,6 +167,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         OAuthBuilder {
             auth: self.auth,
             client: self.client,
+            more_clients: self.more_clients,
             store,
             public_url: self.public_url,
             trusted_proxies: self.trusted_proxies,
@@ -146,6 +178,35 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             revoke_on_logout: self.revoke_on_logout,
             provider_logout: self.provider_logout,
         }
+    }
+
+    /// Offers another provider beside the one of `#[oauth(provider)]` (a "Log in with Google"
+    /// button next to "Log in with GitHub"). Its callback is `{redirect}/{name}`, `name` being the
+    /// client's [`ProviderConfig::name`](crate::provider::ProviderConfig::name) (`/redirect/google`):
+    /// register that URL with the provider. Make its login links with
+    /// [`Login::provider`](crate::Login::provider). One guard and one session serve all providers;
+    /// a login started with one provider can only finish at that provider's callback.
+    ///
+    /// ```
+    /// use axum::{Router, response::Redirect};
+    /// use oauth_runtime::{GitHubAppClient, GoogleAppClient, OAuth, UserInfo, get_auth, oauth};
+    ///
+    /// #[oauth(provider = "github")]
+    /// struct Auth;
+    ///
+    /// #[get_auth]
+    /// fn get_auth(info: &UserInfo) -> Option<Redirect> {
+    ///     info.email_verified.then(|| Redirect::to("/"))
+    /// }
+    ///
+    /// let app: Router = Auth
+    ///     .builder(GitHubAppClient::new("github-id", "github-secret"))
+    ///     .add_provider(GoogleAppClient::new("google-id", "google-secret"))
+    ///     .install(Router::new());
+    /// ```
+    pub fn add_provider(mut self, client: impl Into<Client>) -> Self {
+        self.more_clients.push(client.into());
+        self
     }
 
     /// The URL the site is reached at (`https://example.com`): redirect URLs are built from it,
@@ -217,7 +278,8 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// are not guarded.
     ///
     /// # Panics
-    /// At start-up, when `router` already has a route at the callback or logout path.
+    /// At start-up, when `router` already has a route at a callback or logout path, or when two
+    /// providers have the same name.
     pub fn install(self, router: Router) -> Router {
         let config = A::CONFIG;
         if config.provider != self.client.provider().name && self.client.provider().name != "dev" {
@@ -233,25 +295,53 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             );
         }
         // `#[oauth]` validated the patterns at compile time.
-        let mut public = SkipSet::new(config.skip).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "invalid skip pattern; nothing of `skip` is public");
-            SkipSet::default()
-        });
-        for path in [config.redirect, config.error, config.login, config.logout] {
-            public.insert_exact(path);
+        let patterns = |list: &[&str], key: &str| {
+            SkipSet::new(list).unwrap_or_else(|e| {
+                tracing::error!(error = %e, key, "invalid pattern; the list is ignored");
+                SkipSet::default()
+            })
+        };
+        let skip = patterns(config.skip, "skip");
+        let public = patterns(config.public, "public");
+        let mut providers = vec![Provider {
+            client: self.client,
+            callback: config.redirect.to_owned(),
+        }];
+        for client in self.more_clients {
+            let name = client.provider().name;
+            assert!(
+                providers.iter().all(|p| p.client.provider().name != name),
+                "two providers are named `{name}`: give one another name with `Client::with_provider`"
+            );
+            let callback = format!("{}/{name}", config.redirect.trim_end_matches('/'));
+            providers.push(Provider { client, callback });
         }
-        let dev_routes = self.client.inner.routes.clone();
+        let mut own = SkipSet::default();
+        for path in [config.error, config.login, config.logout] {
+            own.insert_exact(path);
+        }
+        for provider in &providers {
+            own.insert_exact(&provider.callback);
+        }
+        // The development provider's routes, once (renamed copies of its client share them).
+        let dev_routes = providers.iter().find_map(|p| p.client.inner.routes.clone());
         if dev_routes.is_some() {
-            public.insert_prefix(DEV_PREFIX);
+            own.insert_prefix(DEV_PREFIX);
         }
         let secure = self
             .public_url
             .as_ref()
             .is_some_and(|u| u.scheme() == "https");
         let core = Arc::new(Core {
-            client: self.client,
+            providers,
             config,
+            own,
+            skip,
             public,
+            cookie_name: self.cookie_name.clone(),
+            store: Arc::new(self.store.clone()),
+            flights: vault::Flights::default(),
+            expiry: self.expiry,
             public_url: self.public_url,
             trusted_proxies: self.trusted_proxies,
             keep_tokens: self.keep_tokens,
@@ -265,21 +355,29 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         let shared = Arc::new(Shared {
             auth: self.auth,
             hooks: A::hooks(),
-            core,
+            core: core.clone(),
         });
 
-        let auth_routes = Router::new()
-            .route(config.redirect, get(callback::<A>))
+        let mut auth_routes = Router::new();
+        for (index, provider) in core.providers.iter().enumerate() {
+            let path = provider.callback.clone();
+            auth_routes = auth_routes.route(
+                &provider.callback,
+                get(
+                    move |State(shared): State<Arc<Shared<A>>>, session, RawQuery(query)| {
+                        callback(shared, index, session, query)
+                    },
+                )
+                .post(move |body: Bytes| form_post(path, body)),
+            );
+        }
+        let auth_routes = auth_routes
             .route(config.logout, get(logout::<A>).post(logout::<A>))
             .with_state(shared.clone());
         let mut router = router.merge(auth_routes);
         if let Some(dev) = dev_routes {
             router = router.merge(dev);
         }
-        let router = router.layer(axum::middleware::from_fn_with_state(
-            shared,
-            guard::guard::<A>,
-        ));
 
         let layer = SessionManagerLayer::new(self.store)
             .with_name(self.cookie_name)
@@ -288,23 +386,34 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             .with_secure(secure)
             .with_expiry(self.expiry);
         match self.cookie_key {
-            Some(key) => router.layer(layer.with_private(key)),
-            None => router.layer(layer),
+            Some(key) => router.layer(OAuthLayer::new(shared, layer.with_private(key))),
+            None => router.layer(OAuthLayer::new(shared, layer)),
         }
     }
 }
 
 async fn callback<A: GetAuth>(
-    State(shared): State<Arc<Shared<A>>>,
+    shared: Arc<Shared<A>>,
+    index: usize,
     session: Session,
-    RawQuery(query): RawQuery,
+    query: Option<String>,
 ) -> Response {
+    let client = shared.core.providers[index].client.clone();
     flow::callback(
         shared,
+        &client,
         session,
         CallbackParams::parse(query.as_deref().unwrap_or("")),
     )
     .await
+}
+
+/// `response_mode=form_post` (Sign in with Apple): the provider posts the answer from its own
+/// site, and a `SameSite=Lax` session cookie is not sent with a cross-site POST. The answer is
+/// sent back as a GET to the same callback, a top-level navigation that carries the cookie.
+async fn form_post(path: String, body: Bytes) -> Response {
+    let params = CallbackParams::parse(&String::from_utf8_lossy(&body));
+    Redirect::to(&format!("{path}?{}", params.to_query())).into_response()
 }
 
 async fn logout<A: OAuth>(
@@ -317,19 +426,23 @@ async fn logout<A: OAuth>(
         Ok(auth) => auth,
         Err(_) => return Error::SessionStore.into_response(),
     };
-    let tokens = flow::tokens(&session).await.ok().flatten();
+    let tokens = vault::get(core, &session).await.ok();
     if core.revoke_on_logout
-        && let Some(tokens) = &tokens
-        && let Err(error) = core.client.revoke(tokens).await
+        && let Some((handle, tokens)) = &tokens
+        && let Err(error) = match vault::client(core, handle) {
+            Ok(client) => client.revoke(tokens).await,
+            Err(error) => Err(error),
+        }
     {
         tracing::warn!(code = error.code(), "token revocation at logout failed");
     }
     // Deleting the record server-side means a copied cookie stops working too.
-    if session.flush().await.is_err() {
+    if flow::end_session(core, &session).await.is_err() {
         return Error::SessionStore.into_response();
     }
     if core.provider_logout
-        && let Some(url) = provider_logout_url(core, &parts, tokens.as_ref())
+        && let Some((handle, tokens)) = &tokens
+        && let Some(url) = provider_logout_url(core, &parts, handle, tokens)
     {
         return Redirect::to(url.as_str()).into_response();
     }
@@ -343,14 +456,16 @@ async fn logout<A: OAuth>(
 fn provider_logout_url(
     core: &Core,
     parts: &http::request::Parts,
-    tokens: Option<&crate::Tokens>,
+    handle: &vault::Handle,
+    tokens: &crate::Tokens,
 ) -> Option<Url> {
-    let mut url = core.client.provider().end_session_url.clone()?;
-    let id_token = tokens?.id_token()?;
+    let client = vault::client(core, handle).ok()?;
+    let mut url = client.provider().end_session_url.clone()?;
+    let id_token = tokens.id_token()?;
     let origin = crate::url::origin(parts, core.public_url.as_ref(), &core.trusted_proxies).ok()?;
     url.query_pairs_mut()
         .append_pair("id_token_hint", id_token)
-        .append_pair("client_id", core.client.client_id())
+        .append_pair("client_id", client.client_id())
         .append_pair(
             "post_logout_redirect_uri",
             &format!("{origin}{}", core.config.login),

@@ -22,11 +22,12 @@ pub mod skip;
 pub mod store;
 mod url;
 mod userinfo;
+mod vault;
 
 pub use client::Client;
 pub use error::Error;
 pub use extract::{Ident, Login, UserTokens};
-pub use flow::{AUTH_KEY, Retrieved, TOKENS_KEY, is_safe_next, tokens};
+pub use flow::{AUTH_KEY, Retrieved, is_safe_next};
 pub use install::OAuthBuilder;
 pub use oauth_macros::{check_invalid, get_auth, logout, oauth};
 pub use provider::{

@@ -1,0 +1,392 @@
+//! Several providers in one app, the `form_post` callback, token refresh one at a time per
+//! session, and what the guard asks of the session store.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::response::{Html, Redirect};
+use axum::routing::get;
+use common::{Browser, serve_dev};
+use oauth_runtime::prelude::*;
+use reqwest::StatusCode;
+use tower_sessions::MemoryStore;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+#[oauth(provider = "dev", skip = ["/public"], public = ["/welcome"])]
+struct Auth;
+
+#[get_auth]
+fn get_auth(info: &UserInfo) -> Option<Redirect> {
+    info.email_verified.then(|| Redirect::to("/"))
+}
+
+/// One link per provider, `#[oauth(provider)]`'s first; `?only=NAME` shows one provider's link.
+async fn login(
+    login: Login,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Html<String>, Error> {
+    let only = query.as_deref().and_then(|q| q.strip_prefix("only="));
+    let mut page = String::new();
+    let names: Vec<&str> = login.providers().collect();
+    for name in names.into_iter().filter(|n| only.is_none_or(|o| o == *n)) {
+        let link = login.provider(name).expect("a provider of the app");
+        page.push_str(&format!(
+            r#"<a href="{}">{name}</a>"#,
+            html_escape::encode_double_quoted_attribute(&link.link().await?)
+        ));
+    }
+    Ok(Html(page))
+}
+
+/// A public page: a greeting for a logged-in visitor, a login link (with state) for the others.
+async fn welcome(ident: Option<Ident>, login: Login) -> Result<String, Error> {
+    Ok(match ident {
+        Some(Ident(auth)) => format!("welcome back {auth}"),
+        None => format!(
+            "welcome; log in at {}",
+            login.link_with_state("draft").await?
+        ),
+    })
+}
+
+fn routes() -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|Ident(a): Ident| async move { format!("hello {a}") }),
+        )
+        .route("/public", get(|| async { "public" }))
+        .route("/welcome", get(welcome))
+        .route("/login", get(login))
+        .route(
+            "/provider",
+            get(|t: UserTokens| async move { t.provider().await }),
+        )
+        .route(
+            "/refresh",
+            get(|t: UserTokens| async move {
+                Ok::<_, Error>(t.refresh().await?.access_token().to_owned())
+            }),
+        )
+        .route(
+            "/error",
+            get(|q: axum::extract::RawQuery| async move {
+                format!("error {}", q.0.unwrap_or_default())
+            }),
+        )
+}
+
+#[tokio::test]
+async fn two_providers_share_one_guard_and_session_with_their_own_callbacks() {
+    let (server, _dev) = serve_dev(|dev, base| {
+        Auth.builder(dev.client())
+            // The same development provider under a second name stands in for a second provider.
+            .add_provider(dev.client().with_provider(|p| p.name = "dev2"))
+            .public_url(base.parse().unwrap())
+            .install(routes())
+    })
+    .await;
+    let base = &server.base;
+
+    let b = Browser::new();
+    let page = b.get(&format!("{base}/login")).await.body;
+    assert!(
+        page.contains(">dev</a>") && page.contains(">dev2</a>"),
+        "{page}"
+    );
+    assert!(page.find(">dev<").unwrap() < page.find(">dev2<").unwrap());
+
+    // The second provider's login comes back to its own callback path.
+    let callback = b.dev_authorize(base, "/login?only=dev2", "ada").await;
+    assert!(
+        callback.starts_with(&format!("{base}/redirect/dev2?")),
+        "{callback}"
+    );
+    let done = b.get(&callback).await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    assert!(
+        b.get(&format!("{base}/"))
+            .await
+            .body
+            .starts_with("hello dev-")
+    );
+    assert_eq!(b.get(&format!("{base}/provider")).await.body, "dev2");
+
+    // The first provider's login, in another browser, at `/redirect`.
+    let b1 = Browser::new();
+    let callback = b1.dev_authorize(base, "/login", "bob").await;
+    assert!(
+        callback.starts_with(&format!("{base}/redirect?")),
+        "{callback}"
+    );
+    b1.get(&callback).await;
+    assert_eq!(b1.get(&format!("{base}/provider")).await.body, "dev");
+}
+
+#[tokio::test]
+async fn a_login_cannot_finish_at_another_providers_callback() {
+    let (server, _dev) = serve_dev(|dev, base| {
+        Auth.builder(dev.client())
+            .add_provider(dev.client().with_provider(|p| p.name = "dev2"))
+            .public_url(base.parse().unwrap())
+            .install(routes())
+    })
+    .await;
+    let base = &server.base;
+    let b = Browser::new();
+    let callback = b.dev_authorize(base, "/login?only=dev2", "ada").await;
+    // The answer for dev2's login, delivered to the first provider's callback (a mix-up).
+    let mixed = callback.replacen("/redirect/dev2?", "/redirect?", 1);
+    let refused = b.get(&mixed).await;
+    assert_eq!(
+        refused.location.as_deref(),
+        Some("/error?code=state_mismatch")
+    );
+    assert_eq!(
+        b.get(&format!("{base}/")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // The pending login was used up by the refused attempt: the right callback refuses it too.
+    let late = b.get(&callback).await;
+    assert_eq!(late.location.as_deref(), Some("/error?code=state_mismatch"));
+}
+
+#[test]
+#[should_panic(expected = "two providers are named `dev`")]
+fn two_providers_with_one_name_are_refused_at_start_up() {
+    let dev = oauth_runtime::dev::DevProvider::new("http://127.0.0.1:1").unwrap();
+    let _ = Auth
+        .builder(dev.client())
+        .add_provider(dev.client())
+        .install(routes());
+}
+
+#[tokio::test]
+async fn form_post_answers_are_bounced_to_the_get_callback() {
+    let (server, _dev) = serve_dev(|dev, base| {
+        Auth.builder(dev.client())
+            .public_url(base.parse().unwrap())
+            .install(routes())
+    })
+    .await;
+    let base = &server.base;
+    let b = Browser::new();
+    let callback = b.dev_authorize(base, "/login", "ada").await;
+    let params: Vec<(String, String)> = common::query(&callback).into_iter().collect();
+
+    // A provider's cross-site POST carries no SameSite=Lax cookie: a fresh client stands in.
+    let bounce = Browser::new()
+        .post_form(&format!("{base}/redirect"), &params)
+        .await;
+    assert_eq!(bounce.status, StatusCode::SEE_OTHER);
+    assert!(bounce.headers.get("set-cookie").is_none());
+    let to = bounce.location.expect("a redirect to the GET callback");
+    assert!(to.starts_with("/redirect?"), "{to}");
+    assert_eq!(
+        common::query(&format!("{base}{to}")),
+        common::query(&callback)
+    );
+
+    // The browser follows it with its cookie and is logged in.
+    let done = b.get(&format!("{base}{to}")).await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    assert!(
+        b.get(&format!("{base}/"))
+            .await
+            .body
+            .starts_with("hello dev-")
+    );
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_session_spend_the_refresh_token_once() {
+    let (server, _dev) = serve_dev(|dev, base| {
+        Auth.builder(dev.client())
+            .public_url(base.parse().unwrap())
+            .install(routes())
+    })
+    .await;
+    let base = server.base.clone();
+    let b = Browser::new();
+    b.dev_login(&base, "ada").await;
+
+    // The development provider treats a reused refresh token as stolen: it refuses it and revokes
+    // the whole family. Without single flight, some of these would fail, and the next refresh too.
+    let answers = futures_join_all((0..8).map(|_| {
+        let b = b.clone();
+        let url = format!("{base}/refresh");
+        async move { b.get(&url).await }
+    }))
+    .await;
+    for page in &answers {
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    }
+    let after = b.get(&format!("{base}/refresh")).await;
+    assert_eq!(after.status, StatusCode::OK, "{}", after.body);
+    assert!(answers.iter().all(|p| p.body != after.body));
+}
+
+async fn futures_join_all<F: Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send,
+{
+    let tasks: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+/// A memory store that counts its calls and keeps the last record it loaded.
+#[derive(Debug, Clone, Default)]
+struct CountingStore {
+    inner: MemoryStore,
+    loads: Arc<AtomicUsize>,
+    writes: Arc<AtomicUsize>,
+    last: Arc<std::sync::Mutex<Option<Record>>>,
+}
+
+#[async_trait]
+impl SessionStore for CountingStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.create(record).await
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.save(record).await
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        let record = self.inner.load(id).await?;
+        *self.last.lock().unwrap() = record.clone();
+        Ok(record)
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.delete(id).await
+    }
+}
+
+#[tokio::test]
+async fn the_guard_asks_the_store_once_per_logged_in_request_and_never_otherwise() {
+    let store = CountingStore::default();
+    let s = store.clone();
+    let (server, _dev) = serve_dev(move |dev, base| {
+        Auth.builder(dev.client())
+            .public_url(base.parse().unwrap())
+            .session_store(s)
+            .install(routes())
+    })
+    .await;
+    let base = &server.base;
+    let reset = || {
+        store.loads.store(0, Ordering::SeqCst);
+        store.writes.store(0, Ordering::SeqCst);
+    };
+
+    // Anonymous and skipped requests: no store access, no cookie set.
+    let anon = Browser::new();
+    reset();
+    let page = anon.get(&format!("{base}/")).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let page = anon.get(&format!("{base}/public")).await;
+    assert_eq!(page.body, "public");
+    assert!(page.headers.get("set-cookie").is_none());
+    assert_eq!(store.loads.load(Ordering::SeqCst), 0);
+
+    let b = Browser::new();
+    b.dev_login(base, "ada").await;
+    b.get(&format!("{base}/")).await; // the first request after login slides the expiry
+    // A skipped path with a session cookie: still no store access.
+    reset();
+    assert_eq!(b.get(&format!("{base}/public")).await.body, "public");
+    assert_eq!(store.loads.load(Ordering::SeqCst), 0);
+
+    // A logged-in request: one load (the session), no write, and the session holds no tokens.
+    reset();
+    assert!(
+        b.get(&format!("{base}/"))
+            .await
+            .body
+            .starts_with("hello dev-")
+    );
+    assert_eq!(store.loads.load(Ordering::SeqCst), 1);
+    assert_eq!(store.writes.load(Ordering::SeqCst), 0);
+    let record = store.last.lock().unwrap().clone().unwrap();
+    let size = serde_json::to_vec(&record.data).unwrap().len();
+    assert!(size < 256, "{size} bytes: {:?}", record.data);
+    let text = serde_json::to_string(&record.data).unwrap();
+    assert!(
+        !text.contains("access_token") && !text.contains("eyJ"),
+        "{text}"
+    );
+
+    // The tokens are read only when a handler asks for them.
+    reset();
+    assert_eq!(b.get(&format!("{base}/provider")).await.body, "dev");
+    assert_eq!(store.loads.load(Ordering::SeqCst), 1);
+    reset();
+    assert_eq!(
+        b.get(&format!("{base}/refresh")).await.status,
+        StatusCode::OK
+    );
+    assert!(
+        store.loads.load(Ordering::SeqCst) >= 2,
+        "session, then the token record"
+    );
+
+    // Logout deletes the token record with the session.
+    let handle = &record.data["oauth.tokens"]["id"];
+    let tokens_id: Id = handle.as_str().unwrap().parse().unwrap();
+    assert!(store.inner.load(&tokens_id).await.unwrap().is_some());
+    b.post(&format!("{base}/logout")).await;
+    assert!(store.inner.load(&tokens_id).await.unwrap().is_none());
+    assert_eq!(
+        b.get(&format!("{base}/")).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn public_paths_serve_everyone_with_the_session_and_skip_paths_without() {
+    let (server, _dev) = serve_dev(|dev, base| {
+        Auth.builder(dev.client())
+            .public_url(base.parse().unwrap())
+            .install(routes())
+    })
+    .await;
+    let base = &server.base;
+    let b = Browser::new();
+
+    // Anonymous: the public page answers, and its login link started a pending login in a new
+    // session (so the cookie is set).
+    let page = b.get(&format!("{base}/welcome")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.starts_with("welcome; log in at "),
+        "{}",
+        page.body
+    );
+    assert!(page.headers.get("set-cookie").is_some());
+    // A skipped path answers without touching the session.
+    assert_eq!(b.get(&format!("{base}/public")).await.body, "public");
+
+    b.dev_login(base, "ada").await;
+    let page = b.get(&format!("{base}/welcome")).await;
+    assert!(page.body.starts_with("welcome back dev-"), "{}", page.body);
+
+    // After logout the public page is anonymous again, not a redirect.
+    b.post(&format!("{base}/logout")).await;
+    let page = b.get(&format!("{base}/welcome")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.starts_with("welcome; log in at "));
+}
