@@ -18,7 +18,8 @@ use std::task::{Context, Poll};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::HeaderMap;
-use tower::{Layer, Service};
+use tower::util::Oneshot;
+use tower::{Layer, Service, ServiceExt as _};
 use tower_sessions::Session;
 
 use crate::flow::{AUTH_KEY, SEEN_KEY};
@@ -55,53 +56,63 @@ where
     type Service = Gate<S, L::Service>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Gate {
+        Gate(Arc::new(GateParts {
             core: self.shared.core.clone(),
             bare: inner.clone(),
             guarded: self.session.layer(Guard {
                 shared: self.shared.clone(),
                 inner,
             }),
-        }
+        }))
     }
 }
 
 /// Decides what needs no session: `skip` paths go to `bare`, anonymous requests to the login
 /// page, everything else to `guarded` (the session layer around the [`Guard`]).
-#[derive(Clone)]
-pub(crate) struct Gate<S, G> {
+///
+/// Axum clones a route's service for every request: behind an `Arc`, that clone is a counter
+/// increment, and only the service the request goes to is cloned (the session stack is not cheap
+/// to clone, and a skipped request never needs it).
+pub(crate) struct Gate<S, G>(Arc<GateParts<S, G>>);
+
+struct GateParts<S, G> {
     core: Arc<Core>,
     bare: S,
     guarded: G,
 }
 
+impl<S, G> Clone for Gate<S, G> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
 impl<S, G> Service<Request> for Gate<S, G>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
-    G: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone,
+    G: Service<Request, Response = Response, Error = Infallible> + Clone,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = GateFuture<S::Future, G::Future>;
+    type Future = GateFuture<Oneshot<S, Request>, Oneshot<G, Request>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        match self.bare.poll_ready(cx) {
-            Poll::Ready(Ok(())) => self.guarded.poll_ready(cx),
-            other => other,
-        }
+    /// Always ready: the chosen service is driven to readiness in its `Oneshot`.
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let core = &self.core;
+        let parts = &*self.0;
+        let core = &parts.core;
         let path = req.uri().path();
         if core.own.matches(path) {
             return GateFuture::Guarded {
-                future: self.guarded.call(req),
+                future: parts.guarded.clone().oneshot(req),
             };
         }
         if core.skip.matches(path) {
             return GateFuture::Bare {
-                future: self.bare.call(req),
+                future: parts.bare.clone().oneshot(req),
             };
         }
         if !has_cookie(req.headers(), &core.cookie_name) && !core.public.matches(path) {
@@ -110,7 +121,7 @@ where
             };
         }
         GateFuture::Guarded {
-            future: self.guarded.call(req),
+            future: parts.guarded.clone().oneshot(req),
         }
     }
 }
