@@ -40,7 +40,7 @@ use hook::Kind;
 ///
 /// | key | default | meaning |
 /// |---|---|---|
-/// | `provider` | required | `"google"`, `"github"`, `"huggingface"`, `"discord"`, `"oidc"` or `"dev"` |
+/// | `provider` | required | `"google"`, `"github"`, `"huggingface"`, `"discord"`, `"gitlab"`, `"auth0"`, `"entra"`, `"apple"`, `"oidc"` or `"dev"` |
 /// | `redirect` | `"/redirect"` | the callback path the provider sends the user back to (a route the runtime adds) |
 /// | `error` | `"/error"` | where failed logins are sent, with `?code=` (your route) |
 /// | `logout` | `"/logout"` | the logout route the runtime adds (GET and POST) |

@@ -23,7 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::http::{HttpClient, HttpError};
-use crate::jwks::{self, Expected, Jwks};
+use crate::jwks::{self, Expected, Issuer, Jwks};
+use crate::provider::apple::SecretSigner;
+use crate::provider::entra::TenantPolicy;
 use crate::provider::{AuthMethod, ProviderConfig};
 use crate::{Error, Tokens, UserInfo};
 
@@ -76,6 +78,34 @@ const RESERVED_AUTH_PARAMS: &[&str] = &[
 /// Google's ID tokens carry either spelling of its issuer (Google's OpenID Connect docs).
 const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 
+/// How the client authenticates at the token and revocation endpoints.
+#[derive(Clone)]
+pub(crate) enum Secret {
+    /// The secret registered at the provider.
+    Static(String),
+    /// Apple's: a short-lived JWT signed with the team's key, minted when a request needs it.
+    Signed(Arc<SecretSigner>),
+}
+
+impl Secret {
+    /// The secret to send now.
+    fn current(&self) -> Result<Cow<'_, str>, Error> {
+        match self {
+            Self::Static(secret) => Ok(Cow::Borrowed(secret)),
+            Self::Signed(signer) => signer.secret().map(Cow::Owned),
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Static(_) => f.write_str("[redacted]"),
+            Self::Signed(signer) => fmt::Debug::fmt(signer, f),
+        }
+    }
+}
+
 /// A client of one OAuth 2 / OpenID Connect provider. Cheap to clone; shared by all users.
 ///
 /// It holds no user's token: tokens are returned to the caller and kept in that user's session.
@@ -95,7 +125,9 @@ pub struct Client {
 pub(crate) struct ClientInner {
     pub(crate) config: ProviderConfig,
     pub(crate) client_id: String,
-    pub(crate) client_secret: Option<String>,
+    pub(crate) client_secret: Option<Secret>,
+    /// Entra ID's multi-tenant apps: the tenants whose users may log in (`None`: any).
+    pub(crate) tenants: Option<Arc<TenantPolicy>>,
     /// Routes the client brings along (the development provider mounts itself this way).
     pub(crate) routes: Option<axum::Router>,
     pub(crate) http: HttpClient,
@@ -110,10 +142,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("provider", &inner.config.name)
             .field("client_id", &inner.client_id)
-            .field(
-                "client_secret",
-                &inner.client_secret.as_ref().map(|_| "[redacted]"),
-            )
+            .field("client_secret", &inner.client_secret)
             .field("config", &inner.config)
             .field("routes", &inner.routes.is_some())
             .finish_non_exhaustive()
@@ -125,10 +154,7 @@ impl fmt::Debug for ClientInner {
         f.debug_struct("ClientInner")
             .field("config", &self.config)
             .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
+            .field("client_secret", &self.client_secret)
             .finish_non_exhaustive()
     }
 }
@@ -142,21 +168,21 @@ impl Client {
     /// use oauth_runtime::Client;
     /// use oauth_runtime::provider::{AuthMethod, ProviderConfig};
     /// let config = ProviderConfig {
-    ///     name: "gitlab",
-    ///     auth_url: "https://gitlab.com/oauth/authorize".parse().unwrap(),
-    ///     token_url: "https://gitlab.com/oauth/token".parse().unwrap(),
-    ///     userinfo_url: Some("https://gitlab.com/api/v4/user".parse().unwrap()),
-    ///     revocation_url: Some("https://gitlab.com/oauth/revoke".parse().unwrap()),
+    ///     name: "codeberg",
+    ///     auth_url: "https://codeberg.org/login/oauth/authorize".parse().unwrap(),
+    ///     token_url: "https://codeberg.org/login/oauth/access_token".parse().unwrap(),
+    ///     userinfo_url: Some("https://codeberg.org/api/v1/user".parse().unwrap()),
+    ///     revocation_url: None,
     ///     end_session_url: None,
     ///     oidc: None,
-    ///     scopes: vec!["read_user".into()],
+    ///     scopes: vec!["read:user".into()],
     ///     id_key: "id".into(),
     ///     auth_method: AuthMethod::Post,
     ///     iss_parameter: false,
     ///     extra_auth_params: vec![],
     /// };
     /// let client = Client::new(config, "client-id", Some("client-secret".into()));
-    /// assert_eq!(client.provider().name, "gitlab");
+    /// assert_eq!(client.provider().name, "codeberg");
     /// ```
     #[must_use]
     pub fn new(
@@ -167,7 +193,18 @@ impl Client {
         Self::build(
             config,
             client_id.into(),
-            client_secret,
+            client_secret.map(Secret::Static),
+            HttpClient::shared(),
+            jwks::DEFAULT_COOLDOWN,
+        )
+    }
+
+    /// A client authenticating with `secret` (a signed one, for Apple).
+    pub(crate) fn with_secret(config: ProviderConfig, client_id: String, secret: Secret) -> Self {
+        Self::build(
+            config,
+            client_id,
+            Some(secret),
             HttpClient::shared(),
             jwks::DEFAULT_COOLDOWN,
         )
@@ -176,7 +213,7 @@ impl Client {
     pub(crate) fn build(
         config: ProviderConfig,
         client_id: String,
-        client_secret: Option<String>,
+        client_secret: Option<Secret>,
         http: HttpClient,
         jwks_cooldown: Duration,
     ) -> Self {
@@ -189,6 +226,7 @@ impl Client {
                 config,
                 client_id,
                 client_secret,
+                tenants: None,
                 routes: None,
                 http,
                 jwks,
@@ -253,6 +291,16 @@ impl Client {
         );
         if let Some(fresh) = Arc::get_mut(&mut client.inner) {
             fresh.routes = inner.routes.clone();
+            fresh.tenants = inner.tenants.clone();
+        }
+        client
+    }
+
+    /// The same client accepting ID tokens of the tenants `policy` admits (Entra ID).
+    pub(crate) fn with_tenants(self, policy: TenantPolicy) -> Self {
+        let mut client = self.with_provider(|_| {});
+        if let Some(fresh) = Arc::get_mut(&mut client.inner) {
+            fresh.tenants = Some(Arc::new(policy));
         }
         client
     }
@@ -273,19 +321,27 @@ impl Client {
         self.with_provider(|config| config.scopes = scopes)
     }
 
+    /// oauth2's client without the secret: enough for the authorization URL.
     fn oauth2(&self) -> OAuth2Client {
         let inner = &self.inner;
-        let client = oauth2::Client::new(ClientId::new(inner.client_id.clone()))
+        oauth2::Client::new(ClientId::new(inner.client_id.clone()))
             .set_auth_uri(AuthUrl::from_url(inner.config.auth_url.clone()))
             .set_token_uri(TokenUrl::from_url(inner.config.token_url.clone()))
             .set_auth_type(match inner.config.auth_method {
                 AuthMethod::Basic => AuthType::BasicAuth,
                 AuthMethod::Post => AuthType::RequestBody,
-            });
-        match &inner.client_secret {
-            Some(secret) => client.set_client_secret(ClientSecret::new(secret.clone())),
+            })
+    }
+
+    /// oauth2's client with the secret, for token requests (a signed secret is minted here).
+    fn oauth2_authenticated(&self) -> Result<OAuth2Client, Error> {
+        let client = self.oauth2();
+        Ok(match &self.inner.client_secret {
+            Some(secret) => {
+                client.set_client_secret(ClientSecret::new(secret.current()?.into_owned()))
+            }
             None => client,
-        }
+        })
     }
 
     /// The authorization URL for one pending login: `state`, PKCE S256 challenge of
@@ -333,7 +389,7 @@ impl Client {
         nonce: Option<&str>,
     ) -> Result<(UserInfo, Tokens), Error> {
         let redirect = redirect_url(redirect_uri)?;
-        let client = self.oauth2();
+        let client = self.oauth2_authenticated()?;
         let response = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
@@ -365,15 +421,14 @@ impl Client {
     /// for other refusals, [`Error::Network`] when the provider cannot be reached.
     ///
     /// ```no_run
-    /// # async fn handler(session: oauth_runtime::Session) -> Result<(), oauth_runtime::Error> {
-    /// use oauth_runtime::{Error, GoogleAppClient, tokens};
+    /// # async fn handler(tokens: oauth_runtime::UserTokens) -> Result<(), oauth_runtime::Error> {
+    /// use oauth_runtime::{Error, GoogleAppClient};
     /// let client = GoogleAppClient::new("id", "secret");
-    /// if let Some(old) = tokens(&session).await? {
-    ///     match client.refresh(&old).await {
-    ///         Ok(fresh) => println!("valid until {:?}", fresh.expires_at()),
-    ///         Err(Error::InvalidGrant) => println!("log in again"),
-    ///         Err(other) => return Err(other),
-    ///     }
+    /// let old = tokens.get().await?;
+    /// match client.refresh(&old).await {
+    ///     Ok(fresh) => println!("valid until {:?}", fresh.expires_at()),
+    ///     Err(Error::InvalidGrant) => println!("log in again"),
+    ///     Err(other) => return Err(other),
     /// }
     /// # Ok(()) }
     /// ```
@@ -383,7 +438,7 @@ impl Client {
             .refresh_token()
             .ok_or(Error::Unsupported("refresh"))?;
         let refresh_token = RefreshToken::new(refresh_token.to_owned());
-        let client = self.oauth2();
+        let client = self.oauth2_authenticated()?;
         let response = client
             .exchange_refresh_token(&refresh_token)
             .request_async(&self.inner.http)
@@ -419,12 +474,10 @@ impl Client {
     /// [`Error::Network`] when it cannot be reached.
     ///
     /// ```no_run
-    /// # async fn handler(session: oauth_runtime::Session) -> Result<(), oauth_runtime::Error> {
-    /// use oauth_runtime::{DiscordAppClient, tokens};
+    /// # async fn handler(tokens: oauth_runtime::UserTokens) -> Result<(), oauth_runtime::Error> {
+    /// use oauth_runtime::DiscordAppClient;
     /// let client = DiscordAppClient::new("id", "secret");
-    /// if let Some(tokens) = tokens(&session).await? {
-    ///     client.revoke(&tokens).await?;
-    /// }
+    /// client.revoke(&tokens.get().await?).await?;
     /// # Ok(()) }
     /// ```
     #[tracing::instrument(skip_all, fields(provider = self.inner.config.name))]
@@ -439,6 +492,10 @@ impl Client {
             Some(refresh) => (refresh, "refresh_token"),
             None => (tokens.access_token(), "access_token"),
         };
+        let secret = match &inner.client_secret {
+            Some(secret) => Some(secret.current()?),
+            None => None,
+        };
         let mut form = vec![("token", token), ("token_type_hint", hint)];
         let mut request = inner
             .http
@@ -447,7 +504,7 @@ impl Client {
         // Google's revocation endpoint takes the token alone; the others authenticate the client
         // as at the token endpoint.
         if inner.config.name != "google" {
-            match (inner.config.auth_method, &inner.client_secret) {
+            match (inner.config.auth_method, &secret) {
                 (AuthMethod::Basic, Some(secret)) => {
                     // RFC 6749 §2.3.1: form-encoded before Basic encoding, as oauth2 does.
                     let id: String =
@@ -459,7 +516,7 @@ impl Client {
                 (_, secret) => {
                     form.push(("client_id", &inner.client_id));
                     if let Some(secret) = secret {
-                        form.push(("client_secret", secret));
+                        form.push(("client_secret", secret.as_ref()));
                     }
                 }
             }
@@ -496,8 +553,20 @@ impl Client {
         if inner.config.name == "google" && oidc.issuer == GOOGLE_ISSUER {
             issuers.push("accounts.google.com");
         }
+        // Entra ID's `common`, `organizations` and domain tenants: the issuer names the user's
+        // tenant, its `tid`.
+        let admits = |tid: &str| inner.tenants.as_ref().is_none_or(|t| t.admits(tid));
+        let issuer =
+            if inner.config.name == "entra" && oidc.issuer.contains(jwks::TENANT_PLACEHOLDER) {
+                Issuer::PerTenant {
+                    template: &oidc.issuer,
+                    admits: &admits,
+                }
+            } else {
+                Issuer::OneOf(&issuers)
+            };
         let expected = Expected {
-            issuers: &issuers,
+            issuer,
             client_id: &inner.client_id,
             nonce,
         };
@@ -577,6 +646,7 @@ impl Client {
         };
         let mut info = UserInfo::from_claims(&config.id_key, raw)
             .ok_or_else(|| Error::UserInfo(format!("the answer has no `{}`", config.id_key)))?;
+        info.provider = config.name.to_owned();
         match config.name {
             "github" => {
                 if let Some(url) = &config.userinfo_url {
@@ -584,6 +654,7 @@ impl Client {
                 }
             }
             "discord" => discord_fixups(&mut info),
+            "entra" => entra_fixups(&mut info),
             _ => {}
         }
         Ok(info)
@@ -663,6 +734,16 @@ fn discord_fixups(info: &mut UserInfo) {
             info.ident
         ));
     }
+}
+
+/// Entra ID's `email` is whatever the tenant typed (Microsoft's "nOAuth" advisory): it counts as
+/// verified only with the optional claim `xms_edov` ("email domain owner verified") set to true.
+fn entra_fixups(info: &mut UserInfo) {
+    info.email_verified = info.email.is_some()
+        && info
+            .raw
+            .get("xms_edov")
+            .is_some_and(crate::profile::is_true);
 }
 
 fn redirect_url(redirect_uri: &str) -> Result<RedirectUrl, Error> {

@@ -17,6 +17,7 @@ pub mod hooks;
 mod http;
 mod install;
 mod jwks;
+pub mod profile;
 pub mod provider;
 pub mod skip;
 pub mod store;
@@ -31,7 +32,8 @@ pub use flow::{AUTH_KEY, Retrieved, is_safe_next};
 pub use install::OAuthBuilder;
 pub use oauth_macros::{check_invalid, get_auth, logout, oauth};
 pub use provider::{
-    DiscordAppClient, GitHubAppClient, GoogleAppClient, HuggingFaceClient, OidcClient,
+    AppleAppClient, Auth0AppClient, DiscordAppClient, EntraAppClient, GitHubAppClient,
+    GitLabAppClient, GoogleAppClient, HuggingFaceClient, OidcClient,
 };
 pub use tower_sessions::Session;
 pub use url::redir_url;

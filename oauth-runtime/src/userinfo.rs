@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 /// The user as the provider describes them: the seed's `info`.
 ///
 /// The common fields are filled from each provider's own keys; `raw` keeps the whole answer for
-/// anything else (`info.raw["login"]` on GitHub).
+/// anything else (`info.raw["login"]` on GitHub). For a typed view of the answer, ask for the
+/// provider's: [`github`](Self::github), [`google`](Self::google), [`discord`](Self::discord),
+/// [`huggingface`](Self::huggingface), [`apple`](Self::apple), [`gitlab`](Self::gitlab),
+/// [`entra`](Self::entra), or the standard claims of any OpenID Connect provider with
+/// [`oidc`](Self::oidc) (see [`profile`](crate::profile)).
 ///
 /// ```
 /// use oauth_runtime::UserInfo;
@@ -33,6 +37,13 @@ pub struct UserInfo {
     pub username: Option<String>,
     /// A picture URL.
     pub picture: Option<String>,
+    /// The key of the provider that answered ([`ProviderConfig::name`]: `"github"`, `"google"`,
+    /// `"oidc"`, ...); empty when unknown (info built by [`from_claims`](Self::from_claims) alone,
+    /// or stored before this field existed). The typed views check it.
+    ///
+    /// [`ProviderConfig::name`]: crate::provider::ProviderConfig::name
+    #[serde(default)]
+    pub provider: String,
     /// The provider's answer as it came.
     pub raw: serde_json::Value,
 }
@@ -41,6 +52,20 @@ impl UserInfo {
     /// Builds user info from OpenID-style claims, taking the id from `id_key`. Integer ids (GitHub,
     /// Discord snowflakes sent as numbers) become their decimal string. `None` when the id is
     /// missing or empty.
+    ///
+    /// The email counts as verified only when there is one and `email_verified` is `true` (or the
+    /// string `"true"`, as Apple and some older providers send it). The
+    /// [`provider`](Self::provider) is left empty: set it with
+    /// [`with_provider`](Self::with_provider).
+    ///
+    /// ```
+    /// use oauth_runtime::UserInfo;
+    /// let info = UserInfo::from_claims("id", serde_json::json!({"id": 583231, "login": "octocat"})).unwrap();
+    /// assert_eq!(info.ident, "583231");
+    /// assert_eq!(info.username.as_deref(), Some("octocat"));
+    /// assert!(!info.email_verified);
+    /// assert!(UserInfo::from_claims("sub", serde_json::json!({"sub": ""})).is_none());
+    /// ```
     #[must_use]
     pub fn from_claims(id_key: &str, raw: serde_json::Value) -> Option<Self> {
         let ident = match raw.get(id_key)? {
@@ -49,23 +74,44 @@ impl UserInfo {
             _ => return None,
         };
         let text = |key: &str| raw.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        let email_verified = match raw.get("email_verified") {
-            Some(serde_json::Value::Bool(b)) => *b,
-            // Some providers (older Google, Cognito) send the flag as a string.
-            Some(serde_json::Value::String(s)) => s == "true",
-            _ => false,
-        };
+        let email = text("email");
+        // Apple, older Google and Cognito send the flag as a string. Without an address there
+        // is nothing verified.
+        let email_verified = email.is_some()
+            && raw
+                .get("email_verified")
+                .is_some_and(crate::profile::is_true);
         Some(Self {
             ident,
-            email: text("email"),
+            email,
             email_verified,
             name: text("name"),
             username: text("preferred_username")
                 .or_else(|| text("login"))
                 .or_else(|| text("username")),
             picture: text("picture").or_else(|| text("avatar_url")),
+            provider: String::new(),
             raw,
         })
+    }
+
+    /// The same info marked as coming from `provider` (a [`ProviderConfig::name`] such as
+    /// `"github"`), which the typed views check. The login sets it; call it yourself for info
+    /// built with [`from_claims`](Self::from_claims).
+    ///
+    /// [`ProviderConfig::name`]: crate::provider::ProviderConfig::name
+    ///
+    /// ```
+    /// use oauth_runtime::UserInfo;
+    /// let info = UserInfo::from_claims("id", serde_json::json!({"id": 1, "login": "octocat"})).unwrap();
+    /// assert!(info.github().is_none(), "no provider, no typed view");
+    /// let info = info.with_provider("github");
+    /// assert_eq!(info.github().unwrap().login, "octocat");
+    /// ```
+    #[must_use]
+    pub fn with_provider(mut self, provider: impl Into<String>) -> Self {
+        self.provider = provider.into();
+        self
     }
 
     /// The domain of a verified email address, lower-cased; `None` when there is no verified email.

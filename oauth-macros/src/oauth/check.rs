@@ -10,8 +10,18 @@ use crate::errors::{Errors, one_of, suggest};
 
 /// The providers `provider = "..."` accepts: the runtime's provider names. A new provider is one
 /// more entry here.
-pub(crate) const PROVIDERS: &[&str] =
-    &["google", "github", "huggingface", "discord", "oidc", "dev"];
+pub(crate) const PROVIDERS: &[&str] = &[
+    "google",
+    "github",
+    "huggingface",
+    "discord",
+    "gitlab",
+    "auth0",
+    "entra",
+    "apple",
+    "oidc",
+    "dev",
+];
 
 /// The validated configuration, the only input of the expansion.
 pub(crate) struct Config {
@@ -316,7 +326,7 @@ mod tests {
         assert_eq!(
             messages(quote!()),
             [
-                "missing `provider`, one of `google`, `github`, `huggingface`, `discord`, `oidc`, `dev`, e.g. `#[oauth(provider = \"github\")]`"
+                "missing `provider`, one of `google`, `github`, `huggingface`, `discord`, `gitlab`, `auth0`, `entra`, `apple`, `oidc`, `dev`, e.g. `#[oauth(provider = \"github\")]`"
             ]
         );
         assert_eq!(
@@ -326,13 +336,13 @@ mod tests {
         assert_eq!(
             messages(quote!(provider = "twitter")),
             [
-                "unknown provider `twitter`, expected one of `google`, `github`, `huggingface`, `discord`, `oidc`, `dev`"
+                "unknown provider `twitter`, expected one of `google`, `github`, `huggingface`, `discord`, `gitlab`, `auth0`, `entra`, `apple`, `oidc`, `dev`"
             ]
         );
         assert_eq!(
             messages(quote!(provider = "")),
             [
-                "empty `provider`, expected one of `google`, `github`, `huggingface`, `discord`, `oidc`, `dev`"
+                "empty `provider`, expected one of `google`, `github`, `huggingface`, `discord`, `gitlab`, `auth0`, `entra`, `apple`, `oidc`, `dev`"
             ]
         );
         assert_eq!(

@@ -1,14 +1,28 @@
 //! Providers: endpoints, scopes and quirks of each.
 //!
-//! One client type per provider of the seed ([`GoogleAppClient`], [`GitHubAppClient`],
-//! [`HuggingFaceClient`], [`DiscordAppClient`]) and [`OidcClient`] for any OpenID Connect
-//! provider found by discovery. The four provider types deref to a [`Client`](crate::Client) and
-//! convert into one; [`OidcClient`] builds a `Client` directly. A [`ProviderConfig`] passed to
+//! One client type per provider: those of the seed ([`GoogleAppClient`], [`GitHubAppClient`],
+//! [`HuggingFaceClient`], [`DiscordAppClient`]), then [`GitLabAppClient`], [`Auth0AppClient`],
+//! [`EntraAppClient`] (Microsoft) and [`AppleAppClient`], and [`OidcClient`] for any OpenID
+//! Connect provider found by discovery. The provider types deref to a [`Client`](crate::Client)
+//! and convert into one; [`OidcClient`] builds a `Client` directly. A [`ProviderConfig`] passed to
 //! [`Client::new`](crate::Client::new) covers any other provider.
+//!
+//! | key | type | user id | built from |
+//! |---|---|---|---|
+//! | `google` | [`GoogleAppClient`] | `sub` | client id and secret |
+//! | `github` | [`GitHubAppClient`] | `id` | client id and secret |
+//! | `huggingface` | [`HuggingFaceClient`] | `sub` | client id and secret |
+//! | `discord` | [`DiscordAppClient`] | `id` | client id and secret |
+//! | `gitlab` | [`GitLabAppClient`] | `sub` | client id and secret (+ instance URL) |
+//! | `auth0` | [`Auth0AppClient`] | `sub` | tenant domain, client id and secret |
+//! | `entra` | [`EntraAppClient`] | `sub` | tenant, client id and secret |
+//! | `apple` | [`AppleAppClient`] | `sub` | Services ID, team id, key id, `.p8` key |
+//! | `oidc` | [`OidcClient`] | `sub` | issuer, client id and secret |
 //!
 //! The quirks live in `client.rs`, keyed by [`ProviderConfig::name`]: GitHub's errors with HTTP
 //! 200, its comma-separated scopes and its email list; Discord's `verified`; Google's two issuer
-//! spellings and its unauthenticated revocation.
+//! spellings and its unauthenticated revocation; Entra ID's per-tenant issuer and unverified
+//! email; Apple's signed client secret.
 //!
 //! ```
 //! use oauth_runtime::{Client, GitHubAppClient};
@@ -66,7 +80,7 @@ pub struct OidcConfig {
 /// ```
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
-    /// The provider key (`"github"`, `"google"`, `"oidc"`, `"dev"`), used in logs and errors.
+    /// The provider key (`"github"`, `"google"`, `"entra"`, `"oidc"`, `"dev"`, ...), used in logs and errors.
     pub name: &'static str,
     /// The authorization endpoint (where the browser is sent).
     pub auth_url: Url,
@@ -92,15 +106,110 @@ pub struct ProviderConfig {
     pub extra_auth_params: Vec<(String, String)>,
 }
 
-// The provider clients share their shape; the macro writes it once.
+// The provider clients share their shape; the macros write it once. `provider_common!` is the
+// part every provider type has (the newtype, `with_scopes`, `with_provider`, `Deref`, `From`);
+// `$setup` and `$make` are the doc examples' setup lines and an expression building a client.
+macro_rules! provider_common {
+    (
+        $(#[$doc:meta])*
+        $name:ident,
+        setup = $setup:literal,
+        make = ($($make:tt)+) $(,)?
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $name(crate::Client);
+
+        impl $name {
+            /// The same client asking for `scopes` instead of the defaults.
+            ///
+            /// ```
+            #[doc = $setup]
+            #[doc = concat!("let client = ", $($make)+, ".with_scopes([\"openid\", \"email\"]);")]
+            /// assert_eq!(client.provider().scopes, ["openid", "email"]);
+            /// ```
+            #[must_use]
+            pub fn with_scopes<I, S>(self, scopes: I) -> Self
+            where
+                I: IntoIterator<Item = S>,
+                S: Into<String>,
+            {
+                Self(self.0.with_scopes(scopes))
+            }
+
+            /// The same client with its provider description changed by `edit` (see
+            /// [`Client::with_provider`](crate::Client::with_provider)).
+            ///
+            /// ```
+            #[doc = $setup]
+            #[doc = concat!("let client = ", $($make)+)]
+            ///     .with_provider(|p| p.extra_auth_params.push(("prompt".into(), "login".into())));
+            /// assert!(client.provider().extra_auth_params.iter().any(|(k, _)| k == "prompt"));
+            /// ```
+            #[must_use]
+            pub fn with_provider(self, edit: impl FnOnce(&mut ProviderConfig)) -> Self {
+                Self(self.0.with_provider(edit))
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = crate::Client;
+            fn deref(&self) -> &crate::Client {
+                &self.0
+            }
+        }
+
+        impl From<$name> for crate::Client {
+            fn from(client: $name) -> Self {
+                client.0
+            }
+        }
+    };
+}
+
+// `with_endpoints` for the provider types whose module has `config_at(&Base)`.
+macro_rules! provider_endpoints {
+    ($name:ident, setup = $setup:literal, make = ($($make:tt)+) $(,)?) => {
+        impl $name {
+            /// The same client talking to the provider's endpoints under `base` instead of the real
+            /// ones (same paths; see the type's docs), for a self-hosted instance or a test server.
+            /// Scopes and other settings are kept.
+            ///
+            /// # Errors
+            /// [`Error::Config`](crate::Error::Config) when `base` is not an absolute URL.
+            ///
+            /// ```
+            #[doc = $setup]
+            #[doc = concat!("let client = ", $($make)+)]
+            ///     .with_endpoints("http://127.0.0.1:9000")
+            ///     .unwrap();
+            /// assert!(client.provider().token_url.as_str().starts_with("http://127.0.0.1:9000/"));
+            /// ```
+            pub fn with_endpoints(self, base: &str) -> Result<Self, crate::Error> {
+                let at = config_at(&super::Base::parse(base)?);
+                Ok(Self(self.0.with_provider(|config| config.replace_endpoints(at))))
+            }
+        }
+    };
+}
+
+// The providers with a client id and a secret from `AUTH_CLIENT_ID` and `AUTH_CLIENT_SECRET`.
 macro_rules! provider_client {
     (
         $(#[$doc:meta])*
         $name:ident
     ) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug)]
-        pub struct $name(crate::Client);
+        provider_common! {
+            $(#[$doc])*
+            $name,
+            setup = "",
+            make = (concat!("oauth_runtime::", stringify!($name), "::new(\"id\", \"secret\")")),
+        }
+        provider_endpoints! {
+            $name,
+            setup = "",
+            make = (concat!("oauth_runtime::", stringify!($name), "::new(\"id\", \"secret\")")),
+        }
 
         impl $name {
             /// A client with these credentials and the provider's real endpoints and default scopes.
@@ -130,84 +239,34 @@ macro_rules! provider_client {
                 let (id, secret) = super::credentials_from_env("AUTH_CLIENT_ID", "AUTH_CLIENT_SECRET")?;
                 Ok(Self::new(id, secret))
             }
-
-            /// The same client talking to the provider's endpoints under `base` instead of the real
-            /// ones (same paths; see the type's docs), for a self-hosted instance or a test server.
-            /// Scopes and other settings are kept.
-            ///
-            /// # Errors
-            /// [`Error::Config`](crate::Error::Config) when `base` is not an absolute URL.
-            ///
-            /// ```
-            #[doc = concat!("let client = oauth_runtime::", stringify!($name), "::new(\"id\", \"secret\")")]
-            ///     .with_endpoints("http://127.0.0.1:9000")
-            ///     .unwrap();
-            /// assert!(client.provider().token_url.as_str().starts_with("http://127.0.0.1:9000/"));
-            /// ```
-            pub fn with_endpoints(self, base: &str) -> Result<Self, crate::Error> {
-                let at = config_at(&super::Base::parse(base)?);
-                Ok(Self(self.0.with_provider(|config| config.replace_endpoints(at))))
-            }
-
-            /// The same client asking for `scopes` instead of the defaults.
-            ///
-            /// ```
-            #[doc = concat!("let client = oauth_runtime::", stringify!($name), "::new(\"id\", \"secret\")")]
-            ///     .with_scopes(["openid", "email"]);
-            /// assert_eq!(client.provider().scopes, ["openid", "email"]);
-            /// ```
-            #[must_use]
-            pub fn with_scopes<I, S>(self, scopes: I) -> Self
-            where
-                I: IntoIterator<Item = S>,
-                S: Into<String>,
-            {
-                Self(self.0.with_scopes(scopes))
-            }
-
-            /// The same client with its provider description changed by `edit` (see
-            /// [`Client::with_provider`](crate::Client::with_provider)).
-            ///
-            /// ```
-            #[doc = concat!("let client = oauth_runtime::", stringify!($name), "::new(\"id\", \"secret\")")]
-            ///     .with_provider(|p| p.extra_auth_params.push(("prompt".into(), "consent".into())));
-            /// assert_eq!(client.provider().extra_auth_params[0].0, "prompt");
-            /// ```
-            #[must_use]
-            pub fn with_provider(self, edit: impl FnOnce(&mut ProviderConfig)) -> Self {
-                Self(self.0.with_provider(edit))
-            }
-        }
-
-        impl std::ops::Deref for $name {
-            type Target = crate::Client;
-            fn deref(&self) -> &crate::Client {
-                &self.0
-            }
-        }
-
-        impl From<$name> for crate::Client {
-            fn from(client: $name) -> Self {
-                client.0
-            }
         }
     };
 }
 
+pub(crate) mod apple;
+mod auth0;
 mod discord;
+pub(crate) mod entra;
 mod github;
+mod gitlab;
 mod google;
 mod huggingface;
 mod oidc;
 
+pub use apple::AppleAppClient;
+pub use auth0::Auth0AppClient;
 pub use discord::DiscordAppClient;
+pub use entra::EntraAppClient;
 pub use github::GitHubAppClient;
+pub use gitlab::GitLabAppClient;
 pub use google::GoogleAppClient;
 pub use huggingface::HuggingFaceClient;
 pub use oidc::OidcClient;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
 
 impl ProviderConfig {
     /// Takes the endpoints (not the scopes, id key or quirks) of `other`.
@@ -270,13 +329,15 @@ fn credentials_from_env(id: &str, secret: &str) -> Result<(String, String), crat
 }
 
 /// The client of the provider named `provider` (`"google"`, `"github"`, `"huggingface"`,
-/// `"discord"`, `"oidc"`), with its credentials from the environment: `AUTH_CLIENT_ID` and
-/// `AUTH_CLIENT_SECRET`, or for `"oidc"` `OIDC_ISSUER`, `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET`
-/// (discovery is fetched).
+/// `"discord"`, `"gitlab"`, `"auth0"`, `"entra"`, `"apple"`, `"oidc"`), with its credentials from
+/// the environment: `AUTH_CLIENT_ID` and `AUTH_CLIENT_SECRET`, plus `AUTH0_DOMAIN` for `"auth0"`
+/// (discovery is fetched) and `ENTRA_TENANT` for `"entra"`; for `"apple"` the variables of
+/// [`AppleAppClient::from_env`]; for `"oidc"` `OIDC_ISSUER`, `OIDC_CLIENT_ID` and
+/// `OIDC_CLIENT_SECRET` (discovery is fetched).
 ///
 /// # Errors
 /// [`Error::Config`](crate::Error::Config) for an unknown provider or a missing variable;
-/// discovery errors for `"oidc"` (see [`OidcClient::discover`]).
+/// discovery errors for `"auth0"` and `"oidc"` (see [`OidcClient::discover`]).
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -291,10 +352,14 @@ pub async fn client_from_env(provider: &str) -> Result<crate::Client, crate::Err
         "github" => GitHubAppClient::from_env()?.into(),
         "huggingface" => HuggingFaceClient::from_env()?.into(),
         "discord" => DiscordAppClient::from_env()?.into(),
+        "gitlab" => GitLabAppClient::from_env()?.into(),
+        "auth0" => Auth0AppClient::from_env().await?.into(),
+        "entra" => EntraAppClient::from_env()?.into(),
+        "apple" => AppleAppClient::from_env()?.into(),
         "oidc" => OidcClient::from_env().await?,
         other => {
             return Err(crate::Error::Config(format!(
-                "unknown provider `{other}`; expected one of google, github, huggingface, discord, oidc"
+                "unknown provider `{other}`; expected one of google, github, huggingface, discord, gitlab, auth0, entra, apple, oidc"
             )));
         }
     })

@@ -23,35 +23,35 @@ use super::*;
 use crate::http::HttpClient;
 use crate::{Client, Error, Tokens};
 
-const ID: &str = "the-client-id";
-const SECRET: &str = "the-client-secret";
-const REDIRECT: &str = "http://localhost:8000/redirect?x=1";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const NONCE: &str = "the-nonce";
+pub(super) const ID: &str = "the-client-id";
+pub(super) const SECRET: &str = "the-client-secret";
+pub(super) const REDIRECT: &str = "http://localhost:8000/redirect?x=1";
+pub(super) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(super) const NONCE: &str = "the-nonce";
 
 // ---------------------------------------------------------------------------------------------
 // The fake server
 
 /// A request the fake received.
 #[derive(Clone, Debug)]
-struct Seen {
-    path: String,
-    headers: HeaderMap,
-    form: HashMap<String, String>,
+pub(super) struct Seen {
+    pub(super) path: String,
+    pub(super) headers: HeaderMap,
+    pub(super) form: HashMap<String, String>,
 }
 
 #[derive(Default)]
-struct Fake {
-    seen: Mutex<Vec<Seen>>,
+pub(super) struct Fake {
+    pub(super) seen: Mutex<Vec<Seen>>,
     /// The JWKS served (a key set can be rotated by a test).
-    keys: Mutex<Vec<Value>>,
-    jwks_hits: AtomicUsize,
+    pub(super) keys: Mutex<Vec<Value>>,
+    pub(super) jwks_hits: AtomicUsize,
     /// The ID token the token endpoint returns next.
-    id_token: Mutex<Option<String>>,
+    pub(super) id_token: Mutex<Option<String>>,
 }
 
 impl Fake {
-    fn requests_to(&self, path: &str) -> Vec<Seen> {
+    pub(super) fn requests_to(&self, path: &str) -> Vec<Seen> {
         self.seen
             .lock()
             .unwrap()
@@ -61,13 +61,17 @@ impl Fake {
             .collect()
     }
 
-    fn set_id_token(&self, token: String) {
+    pub(super) fn set_id_token(&self, token: String) {
         *self.id_token.lock().unwrap() = Some(token);
     }
 }
 
 /// Records every request (path, headers, form body) before the route answers.
-async fn record(State(fake): State<Arc<Fake>>, request: Request, next: Next) -> Response {
+pub(super) async fn record(
+    State(fake): State<Arc<Fake>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
     let form = url::form_urlencoded::parse(&bytes).into_owned().collect();
@@ -81,7 +85,7 @@ async fn record(State(fake): State<Arc<Fake>>, request: Request, next: Next) -> 
 }
 
 /// Starts a fake on 127.0.0.1 with the routes `build` makes (given the base URL).
-async fn start(build: impl FnOnce(String, Arc<Fake>) -> Router) -> (String, Arc<Fake>) {
+pub(super) async fn start(build: impl FnOnce(String, Arc<Fake>) -> Router) -> (String, Arc<Fake>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let fake = Arc::new(Fake::default());
@@ -90,7 +94,7 @@ async fn start(build: impl FnOnce(String, Arc<Fake>) -> Router) -> (String, Arc<
     (base, fake)
 }
 
-fn jwks_route(fake: &Arc<Fake>) -> axum::routing::MethodRouter {
+pub(super) fn jwks_route(fake: &Arc<Fake>) -> axum::routing::MethodRouter {
     let fake = fake.clone();
     get(move || async move {
         fake.jwks_hits.fetch_add(1, Ordering::SeqCst);
@@ -98,7 +102,7 @@ fn jwks_route(fake: &Arc<Fake>) -> axum::routing::MethodRouter {
     })
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()
@@ -106,7 +110,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .strip_prefix("Bearer ")
 }
 
-fn basic(seen: &Seen) -> Option<String> {
+pub(super) fn basic(seen: &Seen) -> Option<String> {
     let value = seen
         .headers
         .get(header::AUTHORIZATION)?
@@ -116,7 +120,7 @@ fn basic(seen: &Seen) -> Option<String> {
     String::from_utf8(STANDARD.decode(value).ok()?).ok()
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     i64::try_from(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -126,7 +130,7 @@ fn now() -> i64 {
     .unwrap()
 }
 
-fn oauth_error(status: StatusCode, code: &str) -> Response {
+pub(super) fn oauth_error(status: StatusCode, code: &str) -> Response {
     (
         status,
         Json(json!({ "error": code, "error_description": "SECRET-DESCRIPTION" })),
@@ -135,7 +139,7 @@ fn oauth_error(status: StatusCode, code: &str) -> Response {
 }
 
 /// The checks every token request must pass, whatever the provider.
-fn assert_token_request(seen: &Seen) {
+pub(super) fn assert_token_request(seen: &Seen) {
     assert_eq!(seen.form["grant_type"], "authorization_code");
     assert_eq!(seen.form["code"], "good-code");
     assert_eq!(seen.form["code_verifier"], VERIFIER);
@@ -157,13 +161,13 @@ fn assert_token_request(seen: &Seen) {
     );
 }
 
-fn assert_secret_in_body(seen: &Seen) {
+pub(super) fn assert_secret_in_body(seen: &Seen) {
     assert_eq!(seen.form["client_id"], ID);
     assert_eq!(seen.form["client_secret"], SECRET);
     assert!(seen.headers.get(header::AUTHORIZATION).is_none());
 }
 
-fn assert_secret_in_basic(seen: &Seen) {
+pub(super) fn assert_secret_in_basic(seen: &Seen) {
     assert_eq!(basic(seen).as_deref(), Some(&*format!("{ID}:{SECRET}")));
     assert!(!seen.form.contains_key("client_secret"));
 }
@@ -171,14 +175,14 @@ fn assert_secret_in_basic(seen: &Seen) {
 // ---------------------------------------------------------------------------------------------
 // ID token signing
 
-struct Key {
-    signing: SigningKey,
-    kid: String,
+pub(super) struct Key {
+    pub(super) signing: SigningKey,
+    pub(super) kid: String,
 }
 
 impl Key {
     /// A fresh P-256 key.
-    fn new(kid: &str) -> Self {
+    pub(super) fn new(kid: &str) -> Self {
         loop {
             if let Ok(signing) = SigningKey::from_slice(&rand::random::<[u8; 32]>()) {
                 return Self {
@@ -189,7 +193,7 @@ impl Key {
         }
     }
 
-    fn jwk(&self) -> Value {
+    pub(super) fn jwk(&self) -> Value {
         let mut jwk =
             serde_json::to_value(p256::PublicKey::from(self.signing.verifying_key()).to_jwk())
                 .unwrap();
@@ -199,25 +203,25 @@ impl Key {
         jwk
     }
 
-    fn sign(&self, claims: &Value) -> String {
+    pub(super) fn sign(&self, claims: &Value) -> String {
         self.sign_with_header(
             &json!({ "alg": "ES256", "typ": "JWT", "kid": self.kid }),
             claims,
         )
     }
 
-    fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
+    pub(super) fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
         let message = format!("{}.{}", b64(header), b64(claims));
         let signature: Signature = self.signing.sign(message.as_bytes());
         format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
     }
 }
 
-fn b64(value: &Value) -> String {
+pub(super) fn b64(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
 }
 
-fn claims(issuer: &str, sub: &str) -> Value {
+pub(super) fn claims(issuer: &str, sub: &str) -> Value {
     json!({
         "iss": issuer, "aud": ID, "sub": sub, "nonce": NONCE, "iat": now(), "exp": now() + 300,
         "email": "ada@example.com", "email_verified": true, "name": "Ada",
@@ -875,7 +879,7 @@ async fn unknown_kid_refetches_the_keys_once_after_the_cooldown() {
     let client = Client::build(
         config,
         ID.into(),
-        Some(SECRET.into()),
+        Some(crate::client::Secret::Static(SECRET.into())),
         HttpClient::shared(),
         Duration::ZERO,
     );
