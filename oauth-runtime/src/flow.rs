@@ -157,6 +157,8 @@ pub(crate) struct CallbackParams {
     state: Option<String>,
     error: Option<String>,
     iss: Option<String>,
+    /// Sign in with Apple's `user` (the name, sent on the first login only, unsigned).
+    user: Option<String>,
 }
 
 impl CallbackParams {
@@ -169,6 +171,7 @@ impl CallbackParams {
                 "state" => &mut params.state,
                 "error" => &mut params.error,
                 "iss" => &mut params.iss,
+                "user" => &mut params.user,
                 _ => continue,
             };
             if slot.is_none() {
@@ -186,6 +189,7 @@ impl CallbackParams {
             ("state", &self.state),
             ("error", &self.error),
             ("iss", &self.iss),
+            ("user", &self.user),
         ] {
             if let Some(value) = value {
                 query.append_pair(key, value);
@@ -301,7 +305,7 @@ async fn retrieve(
         .as_deref()
         .filter(|c| !c.is_empty())
         .ok_or(Error::MissingCode)?;
-    let (info, tokens) = client
+    let (mut info, tokens) = client
         .exchange_code(
             code,
             &pending.redirect_uri,
@@ -309,12 +313,48 @@ async fn retrieve(
             pending.nonce.as_deref(),
         )
         .await?;
+    if let Some(user) = &params.user {
+        apple_name(&mut info, user);
+    }
     let retrieved = Retrieved {
         info,
         tokens,
         state: pending.user_state,
     };
     Ok((retrieved, pending.next))
+}
+
+/// Sign in with Apple sends the user's name only in the first login's `form_post` body, as JSON
+/// beside the code (`{"name":{"firstName":..,"lastName":..}}`), never in the ID token. It is not
+/// signed, so it fills in a display name and nothing else: the identity and the email come from
+/// the verified ID token.
+fn apple_name(info: &mut UserInfo, user: &str) {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Name {
+        first_name: Option<String>,
+        last_name: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct User {
+        name: Option<Name>,
+    }
+    if info.provider != "apple" || info.name.is_some() || user.len() > 1024 {
+        return;
+    }
+    let Ok(User { name: Some(name) }) = serde_json::from_str::<User>(user) else {
+        return;
+    };
+    let full = [name.first_name, name.last_name]
+        .into_iter()
+        .flatten()
+        .map(|part| part.trim().to_owned())
+        .filter(|part| !part.is_empty() && !part.chars().any(char::is_control))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !full.is_empty() {
+        info.name = Some(full);
+    }
 }
 
 /// The seed's from-scratch API, on [`Client`]: for apps that write their own callback route and
@@ -429,6 +469,27 @@ mod tests {
         ] {
             assert!(!is_safe_next(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn apples_first_login_name_fills_in_the_display_name_only() {
+        let info = |provider: &str| {
+            UserInfo::from_claims("sub", serde_json::json!({"sub": "001"}))
+                .unwrap()
+                .with_provider(provider)
+        };
+        let user = r#"{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"x@example.com"}"#;
+        let mut apple = info("apple");
+        apple_name(&mut apple, user);
+        assert_eq!(apple.name.as_deref(), Some("Ada Lovelace"));
+        assert_eq!(apple.email, None, "the unsigned email is ignored");
+        let mut github = info("github");
+        apple_name(&mut github, user);
+        assert_eq!(github.name, None, "only Apple sends `user`");
+        let mut bad = info("apple");
+        apple_name(&mut bad, "not json");
+        apple_name(&mut bad, r#"{"name":{"firstName":"\u0007"}}"#);
+        assert_eq!(bad.name, None);
     }
 
     #[test]
