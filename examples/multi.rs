@@ -33,7 +33,7 @@ async fn home(Ident(auth): Ident, session: Session, tokens: UserTokens) -> Html<
     let email: Option<String> = session.get("email").await.ok().flatten();
     let provider = tokens.provider().await.unwrap_or_default();
     Html(format!(
-        "<p>Logged in as <b id=ident>{}</b> ({}) with <b id=provider>{}</b>.</p><a href=/logout>Log out</a>",
+        "<p>Logged in as <b id=\"ident\">{}</b> ({}) with <b id=\"provider\">{}</b>.</p><a href=/logout>Log out</a>",
         html_escape::encode_text(&auth),
         html_escape::encode_text(&email.unwrap_or_default()),
         html_escape::encode_text(&provider),

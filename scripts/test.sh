@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test suite: unit, UI (trybuild), flow and conformance tests, then doctests.
-# Needs only a Rust toolchain, Node 20 + npm (for the `oidc-provider` peer) and loopback.
+# Needs only a Rust toolchain, Node 20 + npm (for the `oidc-provider` peer) and loopback; installs
+# headless Chromium + chromedriver (for tests/browser.rs) with apt-get when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,9 @@ cd "$(dirname "$0")/.."
 if [[ ! -d tests/oidc-provider/node_modules ]] || [[ tests/oidc-provider/package-lock.json -nt tests/oidc-provider/node_modules ]]; then
   npm ci --prefix tests/oidc-provider --no-audit --no-fund
 fi
+
+# The real browser of tests/browser.rs.
+bash scripts/browser-deps.sh
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install cargo-nextest --locked

@@ -102,3 +102,243 @@ async fn minimal_lets_in_verified_emails_of_the_allowed_domain() {
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("Logged in!"));
 }
+
+/// The text of the element with `id` (the examples' pages put one value in each), HTML-unescaped.
+fn by_id(body: &str, tag: &str, id: &str) -> Option<String> {
+    let re = regex::Regex::new(&format!(r#"(?s)<{tag} id="{id}"[^>]*>(.*?)</{tag}>"#)).unwrap();
+    re.captures(body)
+        .map(|c| html_escape::decode_html_entities(&c[1]).into_owned())
+}
+
+#[tokio::test]
+async fn state_carries_the_edit_through_the_login() {
+    let app = start_example("state", &[]);
+    let base = &app.base;
+    // Markup and non-ASCII survive, escaped on every page.
+    let draft = "add a <b>unicorn</b> & a rainbow ✨";
+
+    let user = Browser::new();
+    // Anonymous visitors edit on the login page.
+    let home = user.get(&format!("{base}/")).await;
+    assert_eq!(home.location.as_deref(), Some("/login"));
+    let editor = user.get(&format!("{base}/login")).await;
+    assert_eq!(editor.status, StatusCode::OK);
+    assert!(
+        editor.body.contains(r#"action="/login""#),
+        "{}",
+        editor.body
+    );
+
+    let login_path = format!(
+        "/login?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("draft", draft)
+            .finish()
+    );
+    let login = user.get(&format!("{base}{login_path}")).await;
+    assert_eq!(by_id(&login.body, "q", "pending").as_deref(), Some(draft));
+    assert!(
+        !login.body.contains("<b>unicorn"),
+        "escaped: {}",
+        login.body
+    );
+
+    let callback = user.dev_authorize(base, &login_path, "ada").await;
+    // The provider sees a random state, never the edit.
+    let state = common::query(&callback)["state"].clone();
+    assert!(!state.contains("unicorn"), "{state}");
+    assert!(!callback.contains("unicorn"), "{callback}");
+
+    let done = user.get(&callback).await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    let home = user.get(&format!("{base}/")).await;
+    assert_eq!(home.status, StatusCode::OK);
+    let ident = by_id(&home.body, "b", "ident").expect("the user's ident");
+    assert!(ident.starts_with("dev-"), "{ident}");
+    assert!(home.body.contains(r#"id="restored""#), "{}", home.body);
+    assert_eq!(
+        by_id(&home.body, "textarea", "draft").as_deref(),
+        Some(draft)
+    );
+    assert!(!home.body.contains("<b>unicorn"), "escaped: {}", home.body);
+
+    // Running it uses the edit up and forgets the draft.
+    let run = user
+        .post_form(
+            &format!("{base}/run"),
+            &[("draft".to_owned(), draft.to_owned())],
+        )
+        .await;
+    assert_eq!(run.status, StatusCode::OK);
+    assert_eq!(by_id(&run.body, "q", "running").as_deref(), Some(draft));
+    let home = user.get(&format!("{base}/")).await;
+    assert!(!home.body.contains(r#"id="restored""#), "{}", home.body);
+    assert_eq!(by_id(&home.body, "textarea", "draft").as_deref(), Some(""));
+
+    // A login without an edit restores nothing; running stays for logged-in users only.
+    let plain = Browser::new();
+    assert_eq!(
+        plain.dev_login(base, "bob").await.location.as_deref(),
+        Some("/")
+    );
+    let home = plain.get(&format!("{base}/")).await;
+    assert!(!home.body.contains(r#"id="restored""#), "{}", home.body);
+    let anon = Browser::new()
+        .post_form(&format!("{base}/run"), &[("draft".into(), "x".into())])
+        .await;
+    assert_eq!(anon.status, StatusCode::SEE_OTHER);
+}
+
+/// The development provider's verdict on an access token: `/userinfo`'s status.
+async fn userinfo_status(base: &str, access_token: &str) -> StatusCode {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{base}/_dev/oauth/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Asks the development provider for fresh tokens with `refresh_token`: the response's status.
+async fn refresh_status(base: &str, refresh_token: &str) -> StatusCode {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{base}/_dev/oauth/token"))
+        .basic_auth(
+            oauth_runtime::dev::CLIENT_ID,
+            Some(oauth_runtime::dev::CLIENT_SECRET),
+        )
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Logs `name` in to the revoke example; returns the access and refresh tokens its home page
+/// shows (it does on the development provider only), after checking that both work.
+async fn revoke_login(user: &Browser, base: &str, name: &str) -> (String, String) {
+    let done = user.dev_login(base, name).await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    let home = user.get(&format!("{base}/")).await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    let access = by_id(&home.body, "code", "access-token").expect("the access token is shown");
+    let refresh = by_id(&home.body, "code", "refresh-token").expect("the refresh token is shown");
+    assert_eq!(userinfo_status(base, &access).await, StatusCode::OK);
+    (access, refresh)
+}
+
+#[tokio::test]
+async fn revoke_revokes_the_token_at_logout() {
+    let app = start_example("revoke", &[]);
+    let base = &app.base;
+    let user = Browser::new();
+    let (access, refresh) = revoke_login(&user, base, "ada").await;
+
+    let out = user.post(&format!("{base}/logout")).await;
+    assert_eq!(out.location.as_deref(), Some("/login"), "{}", out.body);
+    assert_eq!(
+        user.get(&format!("{base}/")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // Revoked at the provider: neither token works any more.
+    assert_eq!(
+        userinfo_status(base, &access).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refresh_status(base, &refresh).await,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Someone else's tokens are untouched by that logout.
+    let other = Browser::new();
+    let (other_access, _) = revoke_login(&other, base, "bob").await;
+    assert_eq!(userinfo_status(base, &other_access).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn revoke_button_revokes_the_token_and_keeps_the_login() {
+    let app = start_example("revoke", &[]);
+    let base = &app.base;
+    let user = Browser::new();
+    let (access, refresh) = revoke_login(&user, base, "ada").await;
+
+    let revoked = user.post(&format!("{base}/revoke")).await;
+    assert_eq!(revoked.location.as_deref(), Some("/"), "{}", revoked.body);
+    assert_eq!(
+        userinfo_status(base, &access).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refresh_status(base, &refresh).await,
+        StatusCode::BAD_REQUEST
+    );
+    // Still logged in here, without tokens.
+    let home = user.get(&format!("{base}/")).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.body.contains("No token: it was revoked"),
+        "{}",
+        home.body
+    );
+    assert!(!home.body.contains("access-token"), "{}", home.body);
+    // A second press has nothing left to revoke.
+    let again = user.post(&format!("{base}/revoke")).await;
+    assert_eq!(again.location.as_deref(), Some("/"), "{}", again.body);
+    // And the logout, with no token to revoke, still works.
+    let out = user.post(&format!("{base}/logout")).await;
+    assert_eq!(out.location.as_deref(), Some("/login"), "{}", out.body);
+}
+
+/// The `href` of the link with `id`, HTML-unescaped.
+fn href_of(body: &str, id: &str) -> String {
+    let re = regex::Regex::new(&format!(r#"<a id="{id}" href="([^"]*)""#)).unwrap();
+    re.captures(body)
+        .map(|c| html_escape::decode_html_entities(&c[1]).into_owned())
+        .unwrap_or_else(|| panic!("no link {id}: {body}"))
+}
+
+#[tokio::test]
+async fn multi_offers_each_provider_with_its_own_callback() {
+    let app = start_example("multi", &[]);
+    let base = &app.base;
+
+    // Google's button comes back to Google's callback, and the session knows the provider.
+    let user = Browser::new();
+    let login = user.get(&format!("{base}/login")).await.body;
+    assert!(login.contains("Log in with GitHub") && login.contains("Log in with Google"));
+    let callback = user
+        .dev_authorize_link(&href_of(&login, "login-dev-google"), "ada")
+        .await;
+    assert!(
+        callback.starts_with(&format!("{base}/redirect/dev-google?")),
+        "{callback}"
+    );
+    assert_eq!(user.get(&callback).await.location.as_deref(), Some("/"));
+    let home = user.get(&format!("{base}/")).await.body;
+    assert_eq!(by_id(&home, "b", "provider").as_deref(), Some("dev-google"));
+
+    // GitHub's button, in another browser, comes back to `/redirect`.
+    let other = Browser::new();
+    let login = other.get(&format!("{base}/login")).await.body;
+    let callback = other
+        .dev_authorize_link(&href_of(&login, "login-dev"), "bob")
+        .await;
+    assert!(
+        callback.starts_with(&format!("{base}/redirect?")),
+        "{callback}"
+    );
+    assert_eq!(other.get(&callback).await.location.as_deref(), Some("/"));
+    let home = other.get(&format!("{base}/")).await.body;
+    assert_eq!(by_id(&home, "b", "provider").as_deref(), Some("dev"));
+}

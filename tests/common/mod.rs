@@ -125,14 +125,20 @@ impl Browser {
         let login = self.get(&format!("{base}{login_path}")).await;
         assert_eq!(login.status, StatusCode::OK, "login page: {}", login.body);
         let link = first_href(&login.body).expect("login page has a link");
-        let page = self.get(&link).await;
+        self.dev_authorize_link(&link, name).await
+    }
+
+    /// From a login link (the provider's authorization URL) to the callback URL the development
+    /// provider redirects to (not yet followed), logging in as `name`.
+    pub async fn dev_authorize_link(&self, link: &str, name: &str) -> String {
+        let page = self.get(link).await;
         assert_eq!(
             page.status,
             StatusCode::OK,
             "dev authorize page: {}",
             page.body
         );
-        let (action, mut fields) = parse_form(&page.body, &link);
+        let (action, mut fields) = parse_form(&page.body, link);
         fields.retain(|(k, _)| k != "login" && k != "action");
         fields.push(("login".into(), name.into()));
         fields.push(("action".into(), "allow".into()));
