@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use tower::util::Oneshot;
 use tower::{Layer, Service, ServiceExt as _};
@@ -286,11 +286,13 @@ async fn slide_expiry(core: &Core, session: &Session) -> Result<(), Error> {
 
 /// 303 to the login page; HTMX requests get `HX-Redirect` so the whole page navigates.
 fn to_login(core: &Core, headers: &HeaderMap) -> Response {
+    let location = core.login_location.clone();
     if headers.contains_key("hx-request") {
-        return ([("hx-redirect", core.config.login)], "").into_response();
+        return ([("hx-redirect", location)], "").into_response();
     }
-    Redirect::to(core.config.login).into_response()
+    (http::StatusCode::SEE_OTHER, [(http::header::LOCATION, location)]).into_response()
 }
+
 
 #[cfg(test)]
 mod tests {

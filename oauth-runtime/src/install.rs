@@ -1,5 +1,6 @@
 //! Installing the auth on a router: routes, guard, session layer.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -42,6 +43,8 @@ pub(crate) struct Core {
     /// The user's `public` patterns: no login required, with the session and the identity.
     pub(crate) public: SkipSet,
     pub(crate) cookie_name: String,
+    /// `config.login` as a header value, made once (anonymous requests are answered with it).
+    pub(crate) login_location: http::HeaderValue,
     /// The session store, for the token records (see `vault`).
     pub(crate) store: Arc<dyn SessionStore>,
     pub(crate) flights: vault::Flights,
@@ -102,7 +105,7 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
     store: S,
     public_url: Option<Url>,
     trusted_proxies: Vec<IpAddr>,
-    cookie_name: String,
+    cookie_name: Cow<'static, str>,
     cookie_key: Option<Key>,
     expiry: Expiry,
     keep_tokens: bool,
@@ -120,7 +123,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
             store: MemoryStore::default(),
             public_url: None,
             trusted_proxies: Vec::new(),
-            cookie_name: "oauth_session".to_owned(),
+            cookie_name: Cow::Borrowed("oauth_session"),
             cookie_key: None,
             expiry: Expiry::OnInactivity(time::Duration::days(14)),
             keep_tokens: true,
@@ -233,7 +236,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     }
 
     /// The session cookie's name (default `oauth_session`); give each app on one domain its own.
-    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+    pub fn cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.cookie_name = name.into();
         self
     }
@@ -338,7 +341,9 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             own,
             skip,
             public,
-            cookie_name: self.cookie_name.clone(),
+            cookie_name: self.cookie_name.to_string(),
+            login_location: http::HeaderValue::from_str(config.login)
+                .unwrap_or_else(|_| http::HeaderValue::from_static("/login")),
             store: Arc::new(self.store.clone()),
             flights: vault::Flights::default(),
             expiry: self.expiry,
