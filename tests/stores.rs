@@ -34,8 +34,10 @@ const POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const SESSION_KEY: &str = "8f0c3a5d2e7b41c69a1f0e3d5b7c9a2e4f6d8b0a1c3e5f7a9b2d4c6e8f0a1b3c\
                            5d7e9f1a3b5c7d9e0f2a4b6c8d0e2f4a6b8c9d1e3f5a7b9c0d2e4f6a8b1c3d5e";
 const COOKIE: &str = "oauth_session";
-/// What one logged-in session may occupy in a store (identity, tokens, ID token, expiry).
-const MAX_SESSION_BYTES: usize = 4096;
+/// What one logged-in session record may occupy in a store: the identity, the handle to the token
+/// record and the expiry slide's timestamp (the tokens have a record of their own, which the guard
+/// never reads).
+const MAX_SESSION_BYTES: usize = 256;
 /// How long a request may take while the store is stalled or down before the test calls it hung.
 const FAIL_CLOSED_WITHIN: Duration = Duration::from_secs(10);
 
