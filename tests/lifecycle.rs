@@ -347,7 +347,12 @@ async fn the_guard_asks_the_store_once_per_logged_in_request_and_never_otherwise
     // Logout deletes the token record with the session.
     let handle = &record.data["oauth.tokens"]["id"];
     let tokens_id: Id = handle.as_str().unwrap().parse().unwrap();
-    let tokens = store.inner.load(&tokens_id).await.unwrap().expect("the token record");
+    let tokens = store
+        .inner
+        .load(&tokens_id)
+        .await
+        .unwrap()
+        .expect("the token record");
     let tokens_size = serde_json::to_vec(&tokens.data).unwrap().len();
     println!("one login: session record {size} bytes, token record {tokens_size} bytes (JSON)");
     assert!(tokens_size > size, "the tokens are the bulk, kept apart");

@@ -25,11 +25,12 @@ use hook::Kind;
 
 /// Makes a struct the app's OAuth login: the seed's `class Auth(OAuth)`.
 ///
-/// ```ignore
+/// ```
 /// use oauth_runtime::prelude::*;
 ///
 /// #[oauth(provider = "github", skip = [r"/static/.*"], public = ["/", r"/blog/.*"])]
 /// struct Auth;
+/// # assert_eq!(<Auth as OAuth>::CONFIG.public, ["/", r"/blog/.*"]);
 /// ```
 ///
 /// Then `Auth.install(router, client)` adds the callback and logout routes, the guard (the seed's
@@ -118,7 +119,7 @@ pub fn oauth(args: TokenStream, item: TokenStream) -> TokenStream {
 /// The hook belongs to the struct named by the type of `oauth`, else by the attribute's argument
 /// (`#[get_auth(MyAuth)]`), else to the struct named `Auth`. Each struct has exactly one.
 ///
-/// ```ignore
+/// ```
 /// use axum::response::Redirect;
 /// use oauth_runtime::prelude::*;
 ///
@@ -176,7 +177,10 @@ pub fn get_auth(args: TokenStream, item: TokenStream) -> TokenStream {
 /// let the request through. The function may be `async`; the struct is found as for
 /// [`macro@get_auth`]. Without such a function every logged-in request goes through.
 ///
-/// ```ignore
+/// ```
+/// use std::collections::HashSet;
+/// use oauth_runtime::prelude::*;
+///
 /// #[oauth(provider = "github")]
 /// struct Auth {
 ///     banned: HashSet<String>,
@@ -230,7 +234,11 @@ pub fn check_invalid(args: TokenStream, item: TokenStream) -> TokenStream {
 /// It returns any `impl IntoResponse`. The function may be `async`; the struct is found as for
 /// [`macro@get_auth`].
 ///
-/// ```ignore
+/// ```
+/// # use axum::response::Redirect;
+/// # use oauth_runtime::prelude::*;
+/// # #[oauth(provider = "github")]
+/// # struct Auth;
 /// #[logout]
 /// async fn logout(auth: Option<&str>) -> Redirect {
 ///     tracing::info!(?auth, "logged out");

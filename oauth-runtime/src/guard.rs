@@ -290,9 +290,12 @@ fn to_login(core: &Core, headers: &HeaderMap) -> Response {
     if headers.contains_key("hx-request") {
         return ([("hx-redirect", location)], "").into_response();
     }
-    (http::StatusCode::SEE_OTHER, [(http::header::LOCATION, location)]).into_response()
+    (
+        http::StatusCode::SEE_OTHER,
+        [(http::header::LOCATION, location)],
+    )
+        .into_response()
 }
-
 
 #[cfg(test)]
 mod tests {
