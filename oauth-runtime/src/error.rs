@@ -87,6 +87,11 @@ impl Error {
     }
 
     /// The HTTP status that fits this error when it ends a request.
+    ///
+    /// ```
+    /// use oauth_runtime::Error;
+    /// assert_eq!(Error::SessionStore.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+    /// ```
     #[must_use]
     pub fn status(&self) -> http::StatusCode {
         match self {
@@ -154,6 +159,11 @@ pub enum ProviderErrorCode {
 
 impl ProviderErrorCode {
     /// Maps the provider's `error` parameter to a known code.
+    ///
+    /// ```
+    /// use oauth_runtime::error::ProviderErrorCode;
+    /// assert_eq!(ProviderErrorCode::parse("temporarily_unavailable").as_str(), "temporarily_unavailable");
+    /// ```
     #[must_use]
     pub fn parse(value: &str) -> Self {
         match value {
@@ -172,6 +182,11 @@ impl ProviderErrorCode {
     }
 
     /// The code as shown on the error page.
+    ///
+    /// ```
+    /// use oauth_runtime::error::ProviderErrorCode;
+    /// assert_eq!(ProviderErrorCode::parse("invalid_scope").as_str(), "invalid_scope");
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {

@@ -77,6 +77,13 @@ impl Login {
     ///
     /// # Errors
     /// [`Error::SessionStore`] when the session cannot be written.
+    ///
+    /// ```
+    /// use oauth_runtime::{Error, Login};
+    /// async fn login(login: Login) -> Result<String, Error> {
+    ///     login.link().await
+    /// }
+    /// ```
     pub async fn link(&self) -> Result<String, Error> {
         self.start(None).await
     }
@@ -87,11 +94,25 @@ impl Login {
     ///
     /// # Errors
     /// [`Error::SessionStore`] when the session cannot be written.
+    ///
+    /// ```
+    /// use oauth_runtime::{Error, Login};
+    /// async fn login(login: Login) -> Result<String, Error> {
+    ///     login.link_with_state("draft: add a unicorn").await // reaches get_auth as `state`
+    /// }
+    /// ```
     pub async fn link_with_state(&self, state: impl Into<String>) -> Result<String, Error> {
         self.start(Some(state.into())).await
     }
 
     /// The callback URL sent to the provider (register exactly this URL with it).
+    ///
+    /// ```
+    /// use oauth_runtime::{Error, Login};
+    /// async fn setup(login: Login) -> String {
+    ///     format!("Register {} with the provider", login.redirect_uri())
+    /// }
+    /// ```
     #[must_use]
     pub fn redirect_uri(&self) -> String {
         format!("{}{}", self.origin, self.current().callback)
@@ -128,6 +149,19 @@ impl Login {
     }
 
     /// The names of the app's providers, `#[oauth(provider)]`'s first: one login button each.
+    ///
+    /// ```
+    /// use oauth_runtime::{Error, Login};
+    /// async fn login(login: Login) -> Result<String, Error> {
+    ///     let mut links = Vec::new();
+    ///     for name in login.providers().collect::<Vec<_>>() {
+    ///         if let Some(provider) = login.provider(name) {
+    ///             links.push(provider.link().await?);
+    ///         }
+    ///     }
+    ///     Ok(links.join("\n"))
+    /// }
+    /// ```
     pub fn providers(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.core.providers.iter().map(|p| p.client.provider().name)
     }
@@ -208,6 +242,17 @@ impl UserTokens {
     /// # Errors
     /// [`Error::NoTokens`] when there are none (not logged in, `keep_tokens(false)`, revoked);
     /// [`Error::SessionStore`].
+    ///
+    /// ```
+    /// use oauth_runtime::{Error, UserTokens};
+    /// async fn api(tokens: UserTokens) -> Result<(), Error> {
+    ///     let tokens = tokens.get().await?;
+    ///     let _call = reqwest::Client::new()
+    ///         .get("https://api.github.com/user/repos")
+    ///         .bearer_auth(tokens.access_token());
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn get(&self) -> Result<crate::Tokens, Error> {
         Ok(vault::get(&self.core, &self.session).await?.1)
     }
@@ -217,6 +262,17 @@ impl UserTokens {
     ///
     /// # Errors
     /// As [`refresh`](Self::refresh).
+    ///
+    /// ```
+    /// use oauth_runtime::{Error, UserTokens};
+    /// async fn api(tokens: UserTokens) -> Result<(), Error> {
+    ///     let tokens = tokens.fresh().await?; // valid for at least another minute
+    ///     let _call = reqwest::Client::new()
+    ///         .get("https://www.googleapis.com/drive/v3/files")
+    ///         .bearer_auth(tokens.access_token());
+    ///     Ok(())
+    /// }
+    /// ```
     pub async fn fresh(&self) -> Result<crate::Tokens, Error> {
         let (handle, tokens) = vault::get(&self.core, &self.session).await?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -235,6 +291,17 @@ impl UserTokens {
     /// # Errors
     /// [`Error::InvalidGrant`] when the provider refuses the refresh token: the user must log in
     /// again; [`Error::NoTokens`]; network and provider errors.
+    ///
+    /// ```
+    /// use oauth_runtime::{Error, UserTokens};
+    /// async fn refresh(tokens: UserTokens) -> Result<&'static str, Error> {
+    ///     match tokens.refresh().await {
+    ///         Ok(_) => Ok("refreshed"),
+    ///         Err(Error::InvalidGrant) => Ok("log in again"),
+    ///         Err(error) => Err(error),
+    ///     }
+    /// }
+    /// ```
     pub async fn refresh(&self) -> Result<crate::Tokens, Error> {
         let (handle, tokens) = vault::get(&self.core, &self.session).await?;
         vault::refresh(&self.core, &handle, &tokens).await
@@ -244,6 +311,14 @@ impl UserTokens {
     ///
     /// # Errors
     /// [`Error::Unsupported`] when the provider has no revocation endpoint; network errors.
+    ///
+    /// ```
+    /// use oauth_runtime::{Error, UserTokens};
+    /// async fn revoke(tokens: UserTokens) -> Result<&'static str, Error> {
+    ///     tokens.revoke().await?; // the user stays logged in here
+    ///     Ok("revoked")
+    /// }
+    /// ```
     pub async fn revoke(&self) -> Result<(), Error> {
         let (handle, tokens) = vault::get(&self.core, &self.session).await?;
         vault::client(&self.core, &handle)?.revoke(&tokens).await?;
@@ -254,6 +329,13 @@ impl UserTokens {
     ///
     /// # Errors
     /// [`Error::NoTokens`]; [`Error::SessionStore`].
+    ///
+    /// ```
+    /// use oauth_runtime::{Error, UserTokens};
+    /// async fn which(tokens: UserTokens) -> Result<String, Error> {
+    ///     Ok(format!("logged in with {}", tokens.provider().await?))
+    /// }
+    /// ```
     pub async fn provider(&self) -> Result<String, Error> {
         let handle = vault::handle(&self.session).await?.ok_or(Error::NoTokens)?;
         Ok(handle.provider)

@@ -19,6 +19,14 @@ use crate::install::{Core, Shared};
 use crate::{Client, Error, Tokens, UserInfo};
 
 /// The session key of the logged-in user's ident (the seed's `session['auth']`).
+///
+/// ```
+/// use oauth_runtime::{AUTH_KEY, Session};
+/// async fn who(session: Session) -> String {
+///     let auth: Option<String> = session.get(AUTH_KEY).await.ok().flatten();
+///     auth.unwrap_or_else(|| "nobody".into())
+/// }
+/// ```
 pub const AUTH_KEY: &str = "auth";
 /// The session key of the last time the guard extended the session.
 pub(crate) const SEEN_KEY: &str = "oauth.seen";
@@ -258,6 +266,17 @@ async fn finish_login<A: GetAuth>(
 
 /// What a finished login gives: the seed's `retr_info` result, plus the tokens and the state
 /// payload given to the login link.
+///
+/// ```
+/// use oauth_runtime::{Client, Error, Session};
+/// use axum::extract::RawQuery;
+/// use axum::{Extension, response::Redirect};
+/// async fn callback(Extension(client): Extension<Client>, session: Session, RawQuery(q): RawQuery) -> Result<Redirect, Error> {
+///     let retrieved = client.retr_info(&session, q.as_deref().unwrap_or("")).await?;
+///     session.insert("user", &retrieved.info.ident).await?;
+///     Ok(Redirect::to(if retrieved.state.is_some() { "/resume" } else { "/" }))
+/// }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Retrieved {
@@ -401,6 +420,18 @@ impl Client {
     /// # Errors
     /// [`Error::StateMismatch`] for an unknown, used or expired state; the provider's error;
     /// the code exchange's errors.
+    ///
+    /// ```
+    /// use oauth_runtime::{Client, Error, Session};
+    /// use axum::extract::RawQuery;
+    /// use axum::{Extension, response::Redirect};
+    /// async fn callback(Extension(client): Extension<Client>, session: Session, RawQuery(q): RawQuery) -> Result<Redirect, Error> {
+    ///     let info = client.retr_info(&session, q.as_deref().unwrap_or("")).await?.info;
+    ///     session.cycle_id().await?; // a new session id at login
+    ///     session.insert("user_id", &info.ident).await?;
+    ///     Ok(Redirect::to("/"))
+    /// }
+    /// ```
     pub async fn retr_info(&self, session: &Session, query: &str) -> Result<Retrieved, Error> {
         Ok(retrieve(self, session, &CallbackParams::parse(query))
             .await?
@@ -411,6 +442,17 @@ impl Client {
     ///
     /// # Errors
     /// As [`retr_info`](Self::retr_info).
+    ///
+    /// ```
+    /// use oauth_runtime::{Client, Error, Session};
+    /// use axum::extract::RawQuery;
+    /// use axum::{Extension, response::Redirect};
+    /// async fn callback(Extension(client): Extension<Client>, session: Session, RawQuery(q): RawQuery) -> Result<Redirect, Error> {
+    ///     let ident = client.retr_id(&session, q.as_deref().unwrap_or("")).await?;
+    ///     session.insert("user_id", ident).await?;
+    ///     Ok(Redirect::to("/"))
+    /// }
+    /// ```
     pub async fn retr_id(&self, session: &Session, query: &str) -> Result<String, Error> {
         Ok(self.retr_info(session, query).await?.info.ident)
     }

@@ -115,6 +115,14 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
 
 impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
     /// The defaults: in-memory sessions, cookie `oauth_session`, 14 days of inactivity, tokens kept.
+    ///
+    /// ```
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// let builder = oauth_runtime::OAuthBuilder::new(Auth, client);
+    /// ```
     pub fn new(auth: A, client: impl Into<Client>) -> Self {
         Self {
             auth,
@@ -145,6 +153,17 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # Errors
     /// [`Error::Config`] for a malformed value, [`Error::SessionStore`] for a store that cannot be
     /// reached.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// // SESSION_STORE unset: in-memory sessions.
+    /// let app = Auth.builder(client).configure_from_env().await.unwrap().install(axum::Router::new());
+    /// # });
+    /// ```
     pub async fn configure_from_env(
         self,
     ) -> Result<OAuthBuilder<A, crate::store::AnyStore>, Error> {
@@ -166,6 +185,15 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
 
     /// Keeps sessions in `store` (Redis or PostgreSQL when several instances serve one site; see
     /// [`store`](crate::store)).
+    ///
+    /// ```
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// let store = tower_sessions::MemoryStore::default(); // or store::AnyStore, a Redis or SQL store
+    /// let app = Auth.builder(client).session_store(store).install(axum::Router::new());
+    /// ```
     pub fn session_store<T: SessionStore + Clone>(self, store: T) -> OAuthBuilder<A, T> {
         OAuthBuilder {
             auth: self.auth,
@@ -218,6 +246,16 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # Warning
     /// Without it, redirect URLs come from the request's `Host` header (the seed's `redir_url`)
     /// and cookies are not marked `Secure`: fine on localhost, not for production.
+    ///
+    /// ```
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// let app = Auth.builder(client)
+    ///     .public_url("https://app.example".parse().unwrap())
+    ///     .install(axum::Router::new());
+    /// ```
     pub fn public_url(mut self, url: Url) -> Self {
         self.public_url = Some(url);
         self
@@ -230,12 +268,31 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # Warning
     /// Forwarding headers from any other peer are ignored; never list a proxy that passes on
     /// its clients' own forwarding headers.
+    ///
+    /// ```
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// use std::net::{IpAddr, Ipv4Addr};
+    /// let app = Auth.builder(client)
+    ///     .trusted_proxies([IpAddr::V4(Ipv4Addr::LOCALHOST)])
+    ///     .install(axum::Router::new());
+    /// ```
     pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpAddr>) -> Self {
         self.trusted_proxies = proxies.into_iter().collect();
         self
     }
 
     /// The session cookie's name (default `oauth_session`); give each app on one domain its own.
+    ///
+    /// ```
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// let app = Auth.builder(client).cookie_name("shop_session").install(axum::Router::new());
+    /// ```
     pub fn cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.cookie_name = name.into();
         self
@@ -243,24 +300,62 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
 
     /// Encrypts and signs the session cookie with `key`. Give every instance the same key (see
     /// [`store::key_from_hex`](crate::store::key_from_hex)) so that they accept each other's cookies.
+    ///
+    /// ```
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// let key = oauth_runtime::store::key_from_hex(&"ab".repeat(64)).unwrap(); // from SESSION_KEY
+    /// let app = Auth.builder(client).cookie_key(key).install(axum::Router::new());
+    /// ```
     pub fn cookie_key(mut self, key: Key) -> Self {
         self.cookie_key = Some(key);
         self
     }
 
     /// When sessions expire (default: after 14 days of inactivity).
+    ///
+    /// ```
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// use tower_sessions::{Expiry, cookie::time::Duration};
+    /// let app = Auth.builder(client)
+    ///     .session_expiry(Expiry::OnInactivity(Duration::hours(8)))
+    ///     .install(axum::Router::new());
+    /// ```
     pub fn session_expiry(mut self, expiry: Expiry) -> Self {
         self.expiry = expiry;
         self
     }
 
-    /// Whether the tokens are kept in the session after login (default `true`).
+    /// Whether the tokens are kept after login (default `true`), in a record of their own in the
+    /// session store that only [`UserTokens`](crate::UserTokens) reads.
+    ///
+    /// ```
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// // Identity only: no tokens stored, `UserTokens` answers `Error::NoTokens`.
+    /// let app = Auth.builder(client).keep_tokens(false).install(axum::Router::new());
+    /// ```
     pub fn keep_tokens(mut self, keep: bool) -> Self {
         self.keep_tokens = keep;
         self
     }
 
     /// Revokes the user's token at the provider on logout (default `false`).
+    ///
+    /// ```
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// let app = Auth.builder(client).revoke_on_logout(true).install(axum::Router::new());
+    /// ```
     pub fn revoke_on_logout(mut self, revoke: bool) -> Self {
         self.revoke_on_logout = revoke;
         self
@@ -271,6 +366,14 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// token as hint and the login page as `post_logout_redirect_uri` (register that URL with the
     /// provider). Providers without the endpoint, or sessions without an ID token, get the usual
     /// local logout. Default `false`.
+    ///
+    /// ```
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// let app = Auth.builder(client).provider_logout(true).install(axum::Router::new());
+    /// ```
     pub fn provider_logout(mut self, enabled: bool) -> Self {
         self.provider_logout = enabled;
         self
@@ -283,6 +386,16 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # Panics
     /// At start-up, when `router` already has a route at a callback or logout path, or when two
     /// providers have the same name.
+    ///
+    /// ```
+    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// use axum::routing::get;
+    /// let routes = axum::Router::new().route("/", get(|| async { "home" }));
+    /// let app: axum::Router = Auth.builder(client).install(routes);
+    /// ```
     pub fn install(self, router: Router) -> Router {
         let config = A::CONFIG;
         if config.provider != self.client.provider().name && self.client.provider().name != "dev" {

@@ -657,6 +657,11 @@ pub struct EntraUser {
 
 impl EntraUser {
     /// The tenant of personal Microsoft accounts (outlook.com, xbox.com, ...).
+    ///
+    /// ```
+    /// use oauth_runtime::profile::EntraUser;
+    /// assert_eq!(EntraUser::PERSONAL_TENANT.len(), 36);
+    /// ```
     pub const PERSONAL_TENANT: &'static str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
     /// True when the user signed in with a personal Microsoft account rather than a work or school

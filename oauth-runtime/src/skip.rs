@@ -33,6 +33,13 @@ impl SkipSet {
     ///
     /// # Errors
     /// A pattern that is not a valid regular expression.
+    ///
+    /// ```
+    /// use oauth_runtime::skip::SkipSet;
+    /// let skip = SkipSet::new([r"/static/.*", r"/favicon\.ico"]).unwrap();
+    /// assert!(skip.matches("/static/app.css"));
+    /// assert!(SkipSet::new(["/a("]).is_err());
+    /// ```
     pub fn new<I, P>(patterns: I) -> Result<Self, regex::Error>
     where
         I: IntoIterator<Item = P>,
@@ -57,16 +64,37 @@ impl SkipSet {
     }
 
     /// Adds an exact public path (the callback, error and login paths are always public).
+    ///
+    /// ```
+    /// use oauth_runtime::skip::SkipSet;
+    /// let mut skip = SkipSet::default();
+    /// skip.insert_exact("/health");
+    /// assert!(skip.matches("/health") && !skip.matches("/health/x"));
+    /// ```
     pub fn insert_exact(&mut self, path: &str) {
         self.exact.insert(path.to_owned());
     }
 
     /// Adds a public prefix.
+    ///
+    /// ```
+    /// use oauth_runtime::skip::SkipSet;
+    /// let mut skip = SkipSet::default();
+    /// skip.insert_prefix("/assets/");
+    /// assert!(skip.matches("/assets/app.js") && !skip.matches("/assets"));
+    /// ```
     pub fn insert_prefix(&mut self, prefix: &str) {
         self.prefixes.push(prefix.to_owned());
     }
 
     /// True when `path` is public. Allocates nothing.
+    ///
+    /// ```
+    /// use oauth_runtime::skip::SkipSet;
+    /// let skip = SkipSet::new(["/login"]).unwrap();
+    /// assert!(skip.matches("/login"));
+    /// assert!(!skip.matches("/login/"));
+    /// ```
     #[must_use]
     pub fn matches(&self, path: &str) -> bool {
         self.exact.contains(path)

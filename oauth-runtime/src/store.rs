@@ -74,6 +74,14 @@ impl AnyStore {
     /// # Errors
     /// [`Error::Config`] for an unknown or malformed URL, or a feature not compiled in;
     /// [`Error::SessionStore`] when the store cannot be reached or set up.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use oauth_runtime::store::AnyStore;
+    /// let store = AnyStore::from_url("memory").await.unwrap();
+    /// assert!(AnyStore::from_url("mongodb://x").await.is_err());
+    /// # });
+    /// ```
     pub async fn from_url(url: &str) -> Result<Self, Error> {
         if url == "memory" || url.is_empty() {
             return Ok(Self::Memory(MemoryStore::default()));

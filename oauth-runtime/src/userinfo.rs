@@ -159,6 +159,13 @@ pub struct Tokens {
 
 impl Tokens {
     /// Tokens with only an access token.
+    ///
+    /// ```
+    /// use oauth_runtime::Tokens;
+    /// let tokens = Tokens::new("at");
+    /// assert_eq!(tokens.access_token(), "at");
+    /// assert_eq!(tokens.refresh_token(), None);
+    /// ```
     #[must_use]
     pub fn new(access_token: impl Into<String>) -> Self {
         Self {
@@ -171,6 +178,12 @@ impl Tokens {
     }
 
     /// Adds a refresh token.
+    ///
+    /// ```
+    /// use oauth_runtime::Tokens;
+    /// let tokens = Tokens::new("at").with_refresh_token(Some("rt".into()));
+    /// assert_eq!(tokens.refresh_token(), Some("rt"));
+    /// ```
     #[must_use]
     pub fn with_refresh_token(mut self, token: Option<String>) -> Self {
         self.refresh_token = token;
@@ -178,6 +191,12 @@ impl Tokens {
     }
 
     /// Adds the raw ID token (kept for RP-initiated logout's `id_token_hint`).
+    ///
+    /// ```
+    /// use oauth_runtime::Tokens;
+    /// let tokens = Tokens::new("at").with_id_token(Some("eyJ...".into()));
+    /// assert!(tokens.id_token().is_some());
+    /// ```
     #[must_use]
     pub fn with_id_token(mut self, token: Option<String>) -> Self {
         self.id_token = token;
@@ -185,6 +204,12 @@ impl Tokens {
     }
 
     /// Sets the expiry as a Unix time in seconds.
+    ///
+    /// ```
+    /// use oauth_runtime::Tokens;
+    /// let tokens = Tokens::new("at").with_expires_at(Some(1_900_000_000));
+    /// assert_eq!(tokens.expires_at(), Some(1_900_000_000));
+    /// ```
     #[must_use]
     pub fn with_expires_at(mut self, at: Option<i64>) -> Self {
         self.expires_at = at;
@@ -192,6 +217,12 @@ impl Tokens {
     }
 
     /// Sets the granted scopes.
+    ///
+    /// ```
+    /// use oauth_runtime::Tokens;
+    /// let tokens = Tokens::new("at").with_scopes(vec!["openid".into(), "email".into()]);
+    /// assert_eq!(tokens.scopes(), ["openid", "email"]);
+    /// ```
     #[must_use]
     pub fn with_scopes(mut self, scopes: Vec<String>) -> Self {
         self.scopes = scopes;
@@ -199,30 +230,56 @@ impl Tokens {
     }
 
     /// The access token, for calling the provider's API on the user's behalf.
+    ///
+    /// ```
+    /// use oauth_runtime::Tokens;
+    /// assert_eq!(Tokens::new("at").access_token(), "at");
+    /// ```
     #[must_use]
     pub fn access_token(&self) -> &str {
         &self.access_token
     }
 
     /// The refresh token, if the provider issued one.
+    ///
+    /// ```
+    /// use oauth_runtime::Tokens;
+    /// assert_eq!(Tokens::new("at").refresh_token(), None);
+    /// ```
     #[must_use]
     pub fn refresh_token(&self) -> Option<&str> {
         self.refresh_token.as_deref()
     }
 
     /// The raw ID token (OpenID Connect), if any.
+    ///
+    /// ```
+    /// use oauth_runtime::Tokens;
+    /// assert_eq!(Tokens::new("at").id_token(), None);
+    /// ```
     #[must_use]
     pub fn id_token(&self) -> Option<&str> {
         self.id_token.as_deref()
     }
 
     /// When the access token expires (Unix seconds), if known.
+    ///
+    /// ```
+    /// use oauth_runtime::Tokens;
+    /// let expired = Tokens::new("at").with_expires_at(Some(0));
+    /// assert!(expired.expires_at().is_some_and(|at| at < 1_700_000_000));
+    /// ```
     #[must_use]
     pub fn expires_at(&self) -> Option<i64> {
         self.expires_at
     }
 
     /// The scopes the provider granted, if it said.
+    ///
+    /// ```
+    /// use oauth_runtime::Tokens;
+    /// assert!(Tokens::new("at").scopes().is_empty());
+    /// ```
     #[must_use]
     pub fn scopes(&self) -> &[String] {
         &self.scopes
