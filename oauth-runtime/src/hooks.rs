@@ -14,6 +14,7 @@ use tower_sessions::Session;
 
 use crate::UserInfo;
 
+#[doc(hidden)]
 /// A boxed, `Send` future, as returned by the hook adapters.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -45,6 +46,12 @@ pub struct Config {
 
 impl Config {
     /// The seed's defaults: `/redirect`, `/error`, `/logout`, `/login`, nothing skipped.
+    ///
+    /// ```
+    /// use oauth_runtime::hooks::Config;
+    /// assert_eq!(Config::DEFAULT.login, "/login");
+    /// assert!(Config::DEFAULT.skip.is_empty() && Config::DEFAULT.public.is_empty());
+    /// ```
     pub const DEFAULT: Self = Self {
         provider: "dev",
         redirect: "/redirect",
@@ -73,6 +80,13 @@ pub enum Decision {
 }
 
 /// Return types a `#[get_auth]` function may have.
+///
+/// ```
+/// use axum::response::Redirect;
+/// use oauth_runtime::hooks::{Decision, IntoDecision};
+/// // `Some(response)` logs the user in and answers with `response`.
+/// assert!(matches!(Some(Redirect::to("/home")).into_decision(), Decision::Allow(_)));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`#[get_auth]` must return `Option<impl IntoResponse>` (`Some` logs the user in, `None` denies), not `{Self}`",
     label = "this return type cannot mean allow or deny"
@@ -98,6 +112,14 @@ impl IntoDecision for Decision {
 }
 
 /// Return types a `#[check_invalid]` function may have: `None`/`false` lets the request through.
+///
+/// ```
+/// use axum::http::StatusCode;
+/// use oauth_runtime::hooks::IntoCheck;
+/// assert!(false.into_check().is_none()); // through
+/// assert!(matches!(true.into_check(), Some(Err(())))); // log out
+/// assert!(matches!(Some(StatusCode::FORBIDDEN).into_check(), Some(Ok(_)))); // answer instead
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`#[check_invalid]` must return `bool` or `Option<impl IntoResponse>`, not `{Self}`",
     label = "`false`/`None` lets the request through"
@@ -120,6 +142,7 @@ impl<R: IntoResponse> IntoCheck for Option<R> {
     }
 }
 
+#[doc(hidden)]
 /// Everything `get_auth` may ask for.
 #[derive(Debug)]
 pub struct AuthContext {
@@ -133,6 +156,7 @@ pub struct AuthContext {
     pub state: Option<String>,
 }
 
+#[doc(hidden)]
 /// Everything `check_invalid` may ask for.
 #[derive(Debug)]
 pub struct GuardContext<'a> {
@@ -144,6 +168,7 @@ pub struct GuardContext<'a> {
     pub auth: &'a str,
 }
 
+#[doc(hidden)]
 /// Everything the `logout` hook may ask for.
 #[derive(Debug)]
 pub struct LogoutContext {
@@ -153,7 +178,23 @@ pub struct LogoutContext {
     pub auth: Option<String>,
 }
 
-/// Implemented by `#[get_auth]` for the auth struct.
+/// Implemented by `#[get_auth]` for the auth struct: installing needs it.
+///
+/// ```
+/// use axum::response::Redirect;
+/// use oauth_runtime::{UserInfo, get_auth, hooks::GetAuth, oauth};
+///
+/// #[oauth(provider = "github")]
+/// struct Auth;
+///
+/// #[get_auth]
+/// fn get_auth(info: &UserInfo) -> Option<Redirect> {
+///     info.email_verified.then(|| Redirect::to("/"))
+/// }
+///
+/// fn installable<A: GetAuth>(_: &A) {}
+/// installable(&Auth);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no `#[get_auth]` function",
     label = "add a function with `#[get_auth]` that decides who may log in",
@@ -165,6 +206,21 @@ pub trait GetAuth: crate::OAuth {
 }
 
 /// Implemented by `#[check_invalid]` for the auth struct.
+///
+/// ```
+/// use oauth_runtime::{check_invalid, hooks::CheckInvalid, oauth};
+///
+/// #[oauth(provider = "github")]
+/// struct Auth;
+///
+/// #[check_invalid]
+/// fn check_invalid(auth: &str) -> bool {
+///     auth == "banned"
+/// }
+///
+/// fn has_check<A: CheckInvalid>(_: &A) {}
+/// has_check(&Auth);
+/// ```
 pub trait CheckInvalid: crate::OAuth {
     /// Calls the user's function with the arguments it names.
     fn check_invalid<'a>(
@@ -174,17 +230,36 @@ pub trait CheckInvalid: crate::OAuth {
 }
 
 /// Implemented by `#[logout]` for the auth struct.
+///
+/// ```
+/// use axum::response::Redirect;
+/// use oauth_runtime::{hooks::Logout, logout, oauth};
+///
+/// #[oauth(provider = "github")]
+/// struct Auth;
+///
+/// #[logout]
+/// fn logout() -> Redirect {
+///     Redirect::to("/goodbye")
+/// }
+///
+/// fn has_logout<A: Logout>(_: &A) {}
+/// has_logout(&Auth);
+/// ```
 pub trait Logout: crate::OAuth {
     /// Calls the user's function with the arguments it names.
     fn logout<'a>(&'a self, cx: &'a LogoutContext) -> BoxFuture<'a, Response>;
 }
 
+#[doc(hidden)]
 /// A `check_invalid` adapter, as a plain function pointer.
 pub type CheckInvalidFn<A> =
     for<'a> fn(&'a A, &'a GuardContext<'a>) -> BoxFuture<'a, Option<Result<Response, ()>>>;
+#[doc(hidden)]
 /// A `logout` adapter, as a plain function pointer.
 pub type LogoutFn<A> = for<'a> fn(&'a A, &'a LogoutContext) -> BoxFuture<'a, Response>;
 
+#[doc(hidden)]
 /// The optional hooks of an auth struct, found by [`Probe`] where `#[oauth]` expands.
 pub struct Hooks<A> {
     /// `#[check_invalid]`, if the user wrote one.
@@ -200,6 +275,7 @@ impl<A> Clone for Hooks<A> {
 }
 impl<A> Copy for Hooks<A> {}
 
+#[doc(hidden)]
 /// Finds the optional hooks of `A` without specialization: `(&&Probe::<A>::NEW).check_invalid_hook()`
 /// picks the impl on `&Probe<A>` when `A: CheckInvalid`, and the fallback on `Probe<A>` otherwise.
 /// This only works where `A` is a concrete type, which it is in the `#[oauth]` expansion.
@@ -210,6 +286,7 @@ impl<A> Probe<A> {
     pub const NEW: Self = Self(PhantomData);
 }
 
+#[doc(hidden)]
 /// Chosen when the auth struct has a `#[check_invalid]` hook.
 pub trait HasCheckInvalid<A> {
     /// The hook.
@@ -220,6 +297,7 @@ impl<A: CheckInvalid> HasCheckInvalid<A> for &Probe<A> {
         Some(<A as CheckInvalid>::check_invalid)
     }
 }
+#[doc(hidden)]
 /// Chosen when it has none.
 pub trait NoCheckInvalid<A> {
     /// No hook.
@@ -229,6 +307,7 @@ pub trait NoCheckInvalid<A> {
 }
 impl<A> NoCheckInvalid<A> for Probe<A> {}
 
+#[doc(hidden)]
 /// Chosen when the auth struct has a `#[logout]` hook.
 pub trait HasLogout<A> {
     /// The hook.
@@ -239,6 +318,7 @@ impl<A: Logout> HasLogout<A> for &Probe<A> {
         Some(<A as Logout>::logout)
     }
 }
+#[doc(hidden)]
 /// Chosen when it has none.
 pub trait NoLogout<A> {
     /// No hook.
@@ -249,8 +329,9 @@ pub trait NoLogout<A> {
 impl<A> NoLogout<A> for Probe<A> {}
 
 macro_rules! param_trait {
-    ($(#[$doc:meta])* $name:ident, $message:literal, $source:ty, $label:literal, {$($target:ty => |$v:ident| $conv:expr),* $(,)?}) => {
+    ($(#[$doc:meta])* $name:ident, $message:literal, $source:ty, $label:literal, {$($target:ty => |$v:ident| $conv:expr),* $(,)?}, $(#[$example:meta])*) => {
         $(#[$doc])*
+        $(#[$example])*
         #[diagnostic::on_unimplemented(message = $message, label = $label)]
         pub trait $name<'a>: Sized {
             /// Converts the runtime's value to the parameter's type.
@@ -265,35 +346,81 @@ macro_rules! param_trait {
 param_trait!(
     /// Types the `info` parameter may have.
     InfoParam, "the `info` parameter cannot have type `{Self}`", &'a UserInfo, "expected `&UserInfo` or `UserInfo`",
-    { &'a UserInfo => |v| v, UserInfo => |v| v.clone() }
+    { &'a UserInfo => |v| v, UserInfo => |v| v.clone() },
+    ///
+    /// ```
+    /// use oauth_runtime::{UserInfo, hooks::InfoParam};
+    /// let info = UserInfo::from_claims("sub", serde_json::json!({"sub": "1"})).unwrap();
+    /// let owned: UserInfo = InfoParam::from_ref(&info);
+    /// assert_eq!(owned.ident, "1");
+    /// ```
 );
 param_trait!(
     /// Types the `ident` (or `auth`) parameter may have.
     IdentParam, "the `ident` parameter cannot have type `{Self}`", &'a str, "expected `&str` or `String`",
-    { &'a str => |v| v, String => |v| v.to_owned() }
+    { &'a str => |v| v, String => |v| v.to_owned() },
+    ///
+    /// ```
+    /// use oauth_runtime::hooks::IdentParam;
+    /// let owned: String = IdentParam::from_ref("dev-1");
+    /// assert_eq!(owned, "dev-1");
+    /// ```
 );
 param_trait!(
     /// Types the `session` parameter may have.
     SessionParam, "the `session` parameter cannot have type `{Self}`", &'a Session, "expected `&Session` or `Session`",
-    { &'a Session => |v| v, Session => |v| v.clone() }
+    { &'a Session => |v| v, Session => |v| v.clone() },
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use oauth_runtime::{Session, hooks::SessionParam};
+    /// let session = Session::new(None, Arc::new(tower_sessions::MemoryStore::default()), None);
+    /// let owned: Session = SessionParam::from_ref(&session);
+    /// assert!(owned.id().is_none());
+    /// ```
 );
 param_trait!(
     /// Types the `state` parameter may have.
     StateParam, "the `state` parameter cannot have type `{Self}`", Option<&'a str>, "expected `Option<&str>` or `Option<String>`",
-    { Option<&'a str> => |v| v, Option<String> => |v| v.map(str::to_owned) }
+    { Option<&'a str> => |v| v, Option<String> => |v| v.map(str::to_owned) },
+    ///
+    /// ```
+    /// use oauth_runtime::hooks::StateParam;
+    /// let owned: Option<String> = StateParam::from_ref(Some("draft"));
+    /// assert_eq!(owned.as_deref(), Some("draft"));
+    /// ```
 );
 param_trait!(
     /// Types the `req` parameter of `check_invalid` may have.
     RequestParam, "the `req` parameter cannot have type `{Self}`", &'a Parts, "expected `&Parts` (`http::request::Parts`)",
-    { &'a Parts => |v| v }
+    { &'a Parts => |v| v },
+    ///
+    /// ```
+    /// use oauth_runtime::hooks::RequestParam;
+    /// let (parts, ()) = http::Request::new(()).into_parts();
+    /// let req: &http::request::Parts = RequestParam::from_ref(&parts);
+    /// assert_eq!(req.method, http::Method::GET);
+    /// ```
 );
 param_trait!(
     /// Types the `auth` parameter of `check_invalid` may have (the logged-in user's ident).
     AuthParam, "the `auth` parameter cannot have type `{Self}`", &'a str, "expected `&str` or `String`",
-    { &'a str => |v| v, String => |v| v.to_owned() }
+    { &'a str => |v| v, String => |v| v.to_owned() },
+    ///
+    /// ```
+    /// use oauth_runtime::hooks::AuthParam;
+    /// let owned: String = AuthParam::from_ref("dev-1");
+    /// assert_eq!(owned, "dev-1");
+    /// ```
 );
 param_trait!(
     /// Types the `auth` parameter of the `logout` hook may have (`None` when nobody was logged in).
     OptionalIdentParam, "the `auth` parameter cannot have type `{Self}`", Option<&'a str>, "expected `Option<&str>` or `Option<String>`",
-    { Option<&'a str> => |v| v, Option<String> => |v| v.map(str::to_owned) }
+    { Option<&'a str> => |v| v, Option<String> => |v| v.map(str::to_owned) },
+    ///
+    /// ```
+    /// use oauth_runtime::hooks::OptionalIdentParam;
+    /// let owned: Option<String> = OptionalIdentParam::from_ref(None);
+    /// assert_eq!(owned, None);
+    /// ```
 );

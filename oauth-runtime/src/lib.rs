@@ -40,6 +40,16 @@ pub use url::redir_url;
 pub use userinfo::{Tokens, UserInfo};
 
 /// Implemented by `#[oauth]` for the user's auth struct.
+///
+/// ```
+/// use oauth_runtime::{OAuth, oauth};
+///
+/// #[oauth(provider = "github", skip = [r"/static/.*"])]
+/// struct Auth;
+///
+/// assert_eq!(<Auth as OAuth>::CONFIG.provider, "github");
+/// assert_eq!(<Auth as OAuth>::CONFIG.redirect, "/redirect");
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an auth struct",
     label = "add `#[oauth(provider = \"...\")]` to the struct `{Self}`",
