@@ -1,9 +1,9 @@
 //! The seed's "Using State (Hugging Face)": in-progress work survives the login.
 //!
-//! An anonymous visitor (sent to the login page, which doubles as a public editor) types an edit
-//! and clicks "Run (Pro)", which needs an account. The login link carries the edit as its state
-//! payload (`login.link_with_state(..)`); after the login `get_auth` gets it back as `state`,
-//! keeps it in the session and sends the user home, where the edit is waiting to run.
+//! An anonymous visitor on the home page (`public`: open to everyone, with the session) types an
+//! edit and clicks "Run (Pro)", which needs an account. The sign-in link then carries the edit as
+//! its state payload (`login.link_with_state(..)`); after the login `get_auth` gets it back as
+//! `state`, keeps it in the session and sends the user home, where the edit is waiting to run.
 //!
 //! ```sh
 //! cargo run --example state                                    # development provider
@@ -25,8 +25,8 @@ use oauth_runtime::dev::DevProvider;
 use oauth_runtime::prelude::*;
 use serde::Deserialize;
 
-/// No `skip`: the login page, public by nature, is where anonymous visitors edit.
-#[oauth(provider = "huggingface")]
+/// The home page is `public`: anonymous visitors edit there, logged-in users run their edits.
+#[oauth(provider = "huggingface", public = ["/"])]
 struct Auth;
 
 /// The session key of the edit carried through the login.
@@ -52,8 +52,21 @@ fn page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
+/// The editor: the anonymous visitor's, or the logged-in user's.
+async fn home(
+    ident: Option<Ident>,
+    session: Session,
+    login: Login,
+    query: Query<Draft>,
+) -> Result<Html<String>, Error> {
+    match ident {
+        Some(Ident(auth)) => user_editor(&auth, &session).await,
+        None => visitor_editor(&login, query).await,
+    }
+}
+
 /// The editor of a logged-in user, with the edit carried through the login, if any.
-async fn home(Ident(auth): Ident, session: Session) -> Result<Html<String>, Error> {
+async fn user_editor(auth: &str, session: &Session) -> Result<Html<String>, Error> {
     let draft: Option<String> = session.get(DRAFT).await.map_err(|_| Error::SessionStore)?;
     let restored = match &draft {
         Some(_) => "<p id=\"restored\">Your edit from before you logged in is back.</p>",
@@ -67,7 +80,7 @@ async fn home(Ident(auth): Ident, session: Session) -> Result<Html<String>, Erro
              <textarea id=\"draft\" name=\"draft\" rows=\"3\" cols=\"60\" required maxlength=\"2000\">{}</textarea>\
              <p><button type=\"submit\">Run (Pro)</button></p></form>\
              <p><a href=\"/logout\">Log out</a></p>",
-            text(&auth),
+            text(auth),
             text(draft.as_deref().unwrap_or_default()),
         ),
     ))
@@ -78,9 +91,9 @@ struct Draft {
     draft: Option<String>,
 }
 
-/// The anonymous visitor's editor and the login page in one (anonymous requests are sent here).
-/// "Run (Pro)" comes back with `?draft=`, and the login link then carries the edit.
-async fn login(login: Login, Query(query): Query<Draft>) -> Result<Html<String>, Error> {
+/// The anonymous visitor's editor. "Run (Pro)" comes back with `?draft=`, and the sign-in link
+/// then carries the edit.
+async fn visitor_editor(login: &Login, Query(query): Query<Draft>) -> Result<Html<String>, Error> {
     let draft = query
         .draft
         .filter(|d| !d.trim().is_empty())
@@ -89,7 +102,7 @@ async fn login(login: Login, Query(query): Query<Draft>) -> Result<Html<String>,
         None => format!(
             "<h1>Image editor</h1><p>Not logged in. Describe your edit, then run it \
              (running needs an account).</p>\
-             <form method=\"get\" action=\"/login\">\
+             <form method=\"get\" action=\"/\">\
              <textarea id=\"draft\" name=\"draft\" rows=\"3\" cols=\"60\" required maxlength=\"2000\"></textarea>\
              <p><button type=\"submit\">Run (Pro)</button></p></form>\
              <p>Or just <a href=\"{}\">sign in with Hugging Face</a>.</p>",
@@ -103,7 +116,19 @@ async fn login(login: Login, Query(query): Query<Draft>) -> Result<Html<String>,
             attr(&login.link_with_state(draft.clone()).await?)
         ),
     };
-    Ok(page("Log in", &body))
+    Ok(page("Image editor", &body))
+}
+
+/// Where guarded routes send anonymous requests.
+async fn login(login: Login) -> Result<Html<String>, Error> {
+    Ok(page(
+        "Log in",
+        &format!(
+            "<p>Not logged in.</p><p><a href=\"{}\">Sign in with Hugging Face</a></p>\
+             <p><a href=\"/\">Back to the editor</a></p>",
+            attr(&login.link().await?)
+        ),
+    ))
 }
 
 /// Runs the edit (guarded: logged-in users only) and forgets the draft.

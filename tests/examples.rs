@@ -118,19 +118,13 @@ async fn state_carries_the_edit_through_the_login() {
     let draft = "add a <b>unicorn</b> & a rainbow ✨";
 
     let user = Browser::new();
-    // Anonymous visitors edit on the login page.
-    let home = user.get(&format!("{base}/")).await;
-    assert_eq!(home.location.as_deref(), Some("/login"));
-    let editor = user.get(&format!("{base}/login")).await;
+    // Anonymous visitors edit on the public home page.
+    let editor = user.get(&format!("{base}/")).await;
     assert_eq!(editor.status, StatusCode::OK);
-    assert!(
-        editor.body.contains(r#"action="/login""#),
-        "{}",
-        editor.body
-    );
+    assert!(editor.body.contains(r#"action="/""#), "{}", editor.body);
 
     let login_path = format!(
-        "/login?{}",
+        "/?{}",
         url::form_urlencoded::Serializer::new(String::new())
             .append_pair("draft", draft)
             .finish()
