@@ -186,20 +186,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Login {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let missing = || {
-            Error::Config("the OAuth layer is not installed: call `Auth.install(router, client)` on the finished router".into())
-                .into_response()
-        };
-        let core = parts
-            .extensions
-            .get::<Arc<Core>>()
-            .cloned()
-            .ok_or_else(missing)?;
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or_else(missing)?;
+        let (core, session) = installed(parts).map_err(IntoResponse::into_response)?;
         let origin = url::origin(parts, core.public_url.as_ref(), &core.trusted_proxies)
             .map_err(IntoResponse::into_response)?;
         let next = parts.uri.query().and_then(|q| {
@@ -346,23 +333,24 @@ impl<S: Send + Sync> FromRequestParts<S> for UserTokens {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let missing = || {
-            Error::Config(
-                "the OAuth layer is not installed: call `Auth.install(router, client)` on the finished router"
-                    .into(),
-            )
-            .into_response()
-        };
-        let core = parts
-            .extensions
-            .get::<Arc<Core>>()
-            .cloned()
-            .ok_or_else(missing)?;
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or_else(missing)?;
+        let (core, session) = installed(parts).map_err(IntoResponse::into_response)?;
         Ok(Self { core, session })
     }
+}
+
+/// The installation and the session a request carries; a clear error where it carries neither:
+/// a route added after `install`, or a `skip` path (those have no session).
+fn installed(parts: &Parts) -> Result<(Arc<Core>, Session), Error> {
+    let core = parts.extensions.get::<Arc<Core>>().cloned();
+    let session = parts.extensions.get::<Session>().cloned();
+    core.zip(session).ok_or_else(|| {
+        tracing::error!(
+            path = parts.uri.path(),
+            "`Login` or `UserTokens` used on a route without the OAuth session"
+        );
+        Error::Config(
+            "no OAuth session on this route: call `install` on the finished router, and list pages that need the session in `public`, not `skip`"
+                .into(),
+        )
+    })
 }

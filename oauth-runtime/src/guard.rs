@@ -56,19 +56,23 @@ where
     type Service = Gate<S, L::Service>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        let guard = |own| Guard {
+            shared: self.shared.clone(),
+            inner: inner.clone(),
+            own,
+        };
         Gate(Arc::new(GateParts {
             core: self.shared.core.clone(),
-            bare: inner.clone(),
-            guarded: self.session.layer(Guard {
-                shared: self.shared.clone(),
-                inner,
-            }),
+            own: self.session.layer(guard(true)),
+            guarded: self.session.layer(guard(false)),
+            bare: inner,
         }))
     }
 }
 
 /// Decides what needs no session: `skip` paths go to `bare`, anonymous requests to the login
-/// page, everything else to `guarded` (the session layer around the [`Guard`]).
+/// page, the library's own paths to `own` and everything else to `guarded` (both the session
+/// layer around a [`Guard`]). Each path is classified here, once.
 ///
 /// Axum clones a route's service for every request: behind an `Arc`, that clone is a counter
 /// increment, and only the service the request goes to is cloned (the session stack is not cheap
@@ -78,6 +82,7 @@ pub(crate) struct Gate<S, G>(Arc<GateParts<S, G>>);
 struct GateParts<S, G> {
     core: Arc<Core>,
     bare: S,
+    own: G,
     guarded: G,
 }
 
@@ -107,7 +112,7 @@ where
         let path = req.uri().path();
         if core.own.matches(path) {
             return GateFuture::Guarded {
-                future: parts.guarded.clone().oneshot(req),
+                future: parts.own.clone().oneshot(req),
             };
         }
         if core.skip.matches(path) {
@@ -166,10 +171,12 @@ fn has_cookie(headers: &HeaderMap, name: &str) -> bool {
     })
 }
 
-/// Inside the session layer: loads the identity and decides.
+/// Inside the session layer: loads the identity and decides; on the library's own paths
+/// (`own`), only makes the installation available to the extractors.
 pub(crate) struct Guard<A, S> {
     shared: Arc<Shared<A>>,
     inner: S,
+    own: bool,
 }
 
 impl<A, S: Clone> Clone for Guard<A, S> {
@@ -177,6 +184,7 @@ impl<A, S: Clone> Clone for Guard<A, S> {
         Self {
             shared: self.shared.clone(),
             inner: self.inner.clone(),
+            own: self.own,
         }
     }
 }
@@ -199,19 +207,24 @@ where
         // The ready service goes into the future; a fresh clone waits for the next request.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let shared = self.shared.clone();
-        Box::pin(async move { Ok(guard(&shared, inner, req).await) })
+        let (shared, own) = (self.shared.clone(), self.own);
+        Box::pin(async move { Ok(guard(&shared, own, inner, req).await) })
     }
 }
 
-async fn guard<A: OAuth, S>(shared: &Shared<A>, mut inner: S, mut req: Request) -> Response
+async fn guard<A: OAuth, S>(
+    shared: &Shared<A>,
+    own: bool,
+    mut inner: S,
+    mut req: Request,
+) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
     let core = &shared.core;
     // Lets the `Login` and `UserTokens` extractors find the installation.
     req.extensions_mut().insert(core.clone());
-    if core.own.matches(req.uri().path()) {
+    if own {
         return run(&mut inner, req).await;
     }
     let Some(session) = req.extensions().get::<Session>().cloned() else {
@@ -272,7 +285,7 @@ where
 /// logged out `window` after login. Touching a timestamp once a quarter of the window keeps the
 /// session alive at the cost of one write per quarter window, not one per request.
 async fn slide_expiry(core: &Core, session: &Session) -> Result<(), Error> {
-    let Some(window) = core.inactivity else {
+    let tower_sessions::Expiry::OnInactivity(window) = core.expiry else {
         return Ok(());
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();

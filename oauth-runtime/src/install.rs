@@ -48,14 +48,13 @@ pub(crate) struct Core {
     /// The session store, for the token records (see `vault`).
     pub(crate) store: Arc<dyn SessionStore>,
     pub(crate) flights: vault::Flights,
+    /// When sessions expire; the guard slides `OnInactivity`, and token records follow it.
     pub(crate) expiry: Expiry,
     pub(crate) public_url: Option<Url>,
     pub(crate) trusted_proxies: Vec<IpAddr>,
     pub(crate) keep_tokens: bool,
     pub(crate) revoke_on_logout: bool,
     pub(crate) provider_logout: bool,
-    /// The inactivity window, when sessions expire on inactivity (the guard slides it).
-    pub(crate) inactivity: Option<time::Duration>,
 }
 
 impl Core {
@@ -465,10 +464,6 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             keep_tokens: self.keep_tokens,
             revoke_on_logout: self.revoke_on_logout,
             provider_logout: self.provider_logout,
-            inactivity: match self.expiry {
-                Expiry::OnInactivity(window) => Some(window),
-                _ => None,
-            },
         });
         let shared = Arc::new(Shared {
             auth: self.auth,
@@ -544,7 +539,12 @@ async fn logout<A: OAuth>(
         Ok(auth) => auth,
         Err(_) => return Error::SessionStore.into_response(),
     };
-    let tokens = vault::get(core, &session).await.ok();
+    // The tokens are read only when the logout needs them.
+    let tokens = if core.revoke_on_logout || core.provider_logout {
+        vault::get(core, &session).await.ok()
+    } else {
+        None
+    };
     if core.revoke_on_logout
         && let Some((handle, tokens)) = &tokens
         && let Err(error) = match vault::client(core, handle) {
