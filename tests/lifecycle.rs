@@ -81,16 +81,28 @@ fn routes() -> Router {
         )
 }
 
-#[tokio::test]
-async fn two_providers_share_one_guard_and_session_with_their_own_callbacks() {
+const ONE_PROVIDER: bool = false;
+const TWO_PROVIDERS: bool = true;
+
+/// The app on the development provider; with `second`, the same provider again under the name
+/// `dev2`, standing in for a second provider.
+async fn start(second: bool) -> common::Server {
     let (server, _dev) = serve_dev(|dev, base| {
-        Auth.builder(dev.client())
-            // The same development provider under a second name stands in for a second provider.
-            .add_provider(dev.client().with_provider(|p| p.name = "dev2"))
-            .public_url(base.parse().unwrap())
-            .install(routes())
+        let builder = Auth.builder(dev.client());
+        let builder = if second {
+            builder.add_provider(dev.client().with_provider(|p| p.name = "dev2"))
+        } else {
+            builder
+        };
+        builder.public_url(base.parse().unwrap()).install(routes())
     })
     .await;
+    server
+}
+
+#[tokio::test]
+async fn two_providers_share_one_guard_and_session_with_their_own_callbacks() {
+    let server = start(TWO_PROVIDERS).await;
     let base = &server.base;
 
     let b = Browser::new();
@@ -130,13 +142,7 @@ async fn two_providers_share_one_guard_and_session_with_their_own_callbacks() {
 
 #[tokio::test]
 async fn a_login_cannot_finish_at_another_providers_callback() {
-    let (server, _dev) = serve_dev(|dev, base| {
-        Auth.builder(dev.client())
-            .add_provider(dev.client().with_provider(|p| p.name = "dev2"))
-            .public_url(base.parse().unwrap())
-            .install(routes())
-    })
-    .await;
+    let server = start(TWO_PROVIDERS).await;
     let base = &server.base;
     let b = Browser::new();
     let callback = b.dev_authorize(base, "/login?only=dev2", "ada").await;
@@ -168,12 +174,7 @@ fn two_providers_with_one_name_are_refused_at_start_up() {
 
 #[tokio::test]
 async fn form_post_answers_are_bounced_to_the_get_callback() {
-    let (server, _dev) = serve_dev(|dev, base| {
-        Auth.builder(dev.client())
-            .public_url(base.parse().unwrap())
-            .install(routes())
-    })
-    .await;
+    let server = start(ONE_PROVIDER).await;
     let base = &server.base;
     let b = Browser::new();
     let callback = b.dev_authorize(base, "/login", "ada").await;
@@ -205,12 +206,7 @@ async fn form_post_answers_are_bounced_to_the_get_callback() {
 
 #[tokio::test]
 async fn concurrent_refreshes_of_one_session_spend_the_refresh_token_once() {
-    let (server, _dev) = serve_dev(|dev, base| {
-        Auth.builder(dev.client())
-            .public_url(base.parse().unwrap())
-            .install(routes())
-    })
-    .await;
+    let server = start(ONE_PROVIDER).await;
     let base = server.base.clone();
     let b = Browser::new();
     b.dev_login(&base, "ada").await;
@@ -366,12 +362,7 @@ async fn the_guard_asks_the_store_once_per_logged_in_request_and_never_otherwise
 
 #[tokio::test]
 async fn public_paths_serve_everyone_with_the_session_and_skip_paths_without() {
-    let (server, _dev) = serve_dev(|dev, base| {
-        Auth.builder(dev.client())
-            .public_url(base.parse().unwrap())
-            .install(routes())
-    })
-    .await;
+    let server = start(ONE_PROVIDER).await;
     let base = &server.base;
     let b = Browser::new();
 
