@@ -17,7 +17,9 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Body;
@@ -25,7 +27,7 @@ use axum::http::{Request, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use oauth_runtime::dev::DevProvider;
 use oauth_runtime::prelude::*;
 use oauth_runtime::skip::SkipSet;
@@ -151,11 +153,23 @@ fn request(path: &str, cookie: Option<&str>) -> Request<Body> {
     req.body(Body::empty()).expect("a request")
 }
 
-fn oneshot(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+/// One request of the `oneshot` group: its name, the app, the path, the cookie and the status.
+struct Case {
+    name: &'static str,
+    app: Router,
+    path: &'static str,
+    cookie: Option<String>,
+    expected: StatusCode,
+}
+
+impl Case {
+    fn request(&self) -> Request<Body> {
+        request(self.path, self.cookie.as_deref())
+    }
+}
+
+/// Builds every case (logging in where one needs a session) and checks each answers as expected.
+fn cases(rt: &tokio::runtime::Runtime) -> Vec<Case> {
     let login = async |b: &common::Browser, base: &str| {
         let done = b.dev_login(base, "bench").await;
         assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
@@ -174,46 +188,54 @@ fn oneshot(c: &mut Criterion) {
         |req: Request<Body>, next: Next| next.run(req),
     ));
     let session_layer_only = bare.clone().layer(session_layer());
-
-    let cases: [(&str, &Router, &str, Option<&str>, StatusCode); 8] = [
-        ("bare_hello", &bare, "/", None, StatusCode::OK),
-        (
+    // `with_state(())` turns handlers into routes once, as `axum::serve` does; a plain `Router`
+    // would do that on every request.
+    let case = |name, app: &Router, path, cookie: Option<&String>, expected| Case {
+        name,
+        app: app.clone().with_state(()),
+        path,
+        cookie: cookie.cloned(),
+        expected,
+    };
+    let cases = vec![
+        case("bare_hello", &bare, "/", None, StatusCode::OK),
+        case(
             "from_fn_passthrough",
             &passthrough,
             "/",
             None,
             StatusCode::OK,
         ),
-        (
+        case(
             "session_layer_no_cookie",
             &session_layer_only,
             "/",
             None,
             StatusCode::OK,
         ),
-        (
+        case(
             "tower_sessions_read_one_key",
             &sessions_app,
             "/protected",
             Some(&sessions_cookie),
             StatusCode::OK,
         ),
-        ("guard_skipped", &guard_app, "/public", None, StatusCode::OK),
-        (
+        case("guard_skipped", &guard_app, "/public", None, StatusCode::OK),
+        case(
             "guard_anonymous",
             &guard_app,
             "/protected",
             None,
             StatusCode::SEE_OTHER,
         ),
-        (
+        case(
             "guard_logged_in",
             &guard_app,
             "/protected",
             Some(&guard_cookie),
             StatusCode::OK,
         ),
-        (
+        case(
             "guard_logged_in_keep_tokens_false",
             &lean_app,
             "/protected",
@@ -221,17 +243,108 @@ fn oneshot(c: &mut Criterion) {
             StatusCode::OK,
         ),
     ];
+    for case in &cases {
+        let response = rt.block_on(case.app.clone().oneshot(case.request()));
+        assert_eq!(
+            response.expect("infallible").status(),
+            case.expected,
+            "{}",
+            case.name
+        );
+    }
+    cases
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+fn oneshot(c: &mut Criterion) {
+    let rt = runtime();
+    let cases = cases(&rt);
     let mut group = c.benchmark_group("oneshot");
-    for (name, app, path, cookie, expected) in cases {
-        let status = rt.block_on(app.clone().oneshot(request(path, cookie)));
-        assert_eq!(status.expect("infallible").status(), expected, "{name}");
-        group.bench_function(name, |b| {
+    for case in &cases {
+        group.bench_function(case.name, |b| {
             b.to_async(&rt)
-                .iter(|| app.clone().oneshot(request(path, cookie)));
+                .iter(|| case.app.clone().oneshot(case.request()));
         });
     }
     group.finish();
 }
 
+/// `guard --count <case> <n>`: sends `n` requests of one case and exits, for
+/// `scripts/instructions.sh`, which counts the instructions of [`requests`] under callgrind.
+/// Prints the heap allocations per request.
+fn count(case: &str, n: u32) {
+    let rt = runtime();
+    let cases = cases(&rt);
+    let Some(case) = cases.iter().find(|c| c.name == case) else {
+        let names: Vec<_> = cases.iter().map(|c| c.name).collect();
+        panic!("unknown case {case}; one of {names:?}");
+    };
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    requests(&rt, case, n);
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    println!(
+        "allocations per request: {:.2}",
+        allocations as f64 / f64::from(n.max(1))
+    );
+}
+
+/// The measured loop (callgrind collects inside this function only).
+#[inline(never)]
+fn requests(rt: &tokio::runtime::Runtime, case: &Case, n: u32) {
+    rt.block_on(async {
+        for _ in 0..n {
+            let response = case.app.clone().oneshot(case.request()).await;
+            black_box(response.expect("infallible"));
+        }
+    });
+}
+
+/// Counts heap allocations, for `--count`.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: delegates to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` above, with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
 criterion_group!(benches, skip_set, oneshot);
-criterion_main!(benches);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--count") {
+        let (Some(case), Some(Ok(n))) = (args.get(at + 1), args.get(at + 2).map(|n| n.parse()))
+        else {
+            panic!("usage: guard --count <case> <requests>");
+        };
+        count(case, n);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
