@@ -341,8 +341,9 @@ async fn the_guard_asks_the_store_once_per_logged_in_request_and_never_otherwise
     );
 
     // Logout deletes the token record with the session.
-    let handle = &record.data["oauth.tokens"]["id"];
-    let tokens_id: Id = handle.as_str().unwrap().parse().unwrap();
+    // The library's stamp in the session: "<seen> <token record id> <provider>".
+    let stamp = record.data["oauth"].as_str().expect("the stamp");
+    let tokens_id: Id = stamp.split(' ').nth(1).unwrap().parse().unwrap();
     let tokens = store
         .inner
         .load(&tokens_id)

@@ -28,8 +28,6 @@ use crate::{Client, Error, Tokens, UserInfo};
 /// }
 /// ```
 pub const AUTH_KEY: &str = "auth";
-/// The session key of the last time the guard extended the session.
-pub(crate) const SEEN_KEY: &str = "oauth.seen";
 /// The session key of the pending logins.
 pub(crate) const PENDING_KEY: &str = "oauth.pending";
 /// Pending logins kept per session (tabs logging in at once).
@@ -471,10 +469,16 @@ async fn log_in(
     // Whoever was logged in on this session before leaves no tokens behind.
     crate::vault::delete(core, session).await?;
     session.insert(AUTH_KEY, ident).await?;
-    if core.keep_tokens {
-        crate::vault::put(core, session, provider, &tokens).await?;
-    }
-    Ok(())
+    let tokens = if core.keep_tokens {
+        Some(crate::vault::put(core, provider, &tokens).await?)
+    } else {
+        None
+    };
+    let stamp = crate::vault::Stamp {
+        seen: now(),
+        tokens,
+    };
+    crate::vault::set_stamp(session, &stamp).await
 }
 
 /// Ends the session: the token record, then the session record (so that a copied cookie stops

@@ -22,9 +22,10 @@ use tower::util::Oneshot;
 use tower::{Layer, Service, ServiceExt as _};
 use tower_sessions::Session;
 
-use crate::flow::{AUTH_KEY, SEEN_KEY};
+use crate::flow::AUTH_KEY;
 use crate::hooks::GuardContext;
 use crate::install::{Core, Shared};
+use crate::vault::{STAMP_KEY, Stamp};
 use crate::{Error, Ident, OAuth};
 
 /// Wraps each route in a [`Gate`] and, behind it, the session layer `L` around a [`Guard`].
@@ -162,12 +163,22 @@ where
 /// True when the request carries a non-empty cookie named `name`. Allocates nothing.
 fn has_cookie(headers: &HeaderMap, name: &str) -> bool {
     headers.get_all(http::header::COOKIE).iter().any(|value| {
-        value.as_bytes().split(|&b| b == b';').any(|pair| {
-            pair.trim_ascii_start()
+        let mut rest = value.as_bytes();
+        loop {
+            let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
+            let found = rest[..end]
+                .trim_ascii_start()
                 .strip_prefix(name.as_bytes())
-                .and_then(|rest| rest.strip_prefix(b"="))
-                .is_some_and(|value| !value.trim_ascii().is_empty())
-        })
+                .and_then(|pair| pair.strip_prefix(b"="))
+                .is_some_and(|value| !value.trim_ascii().is_empty());
+            if found {
+                return true;
+            }
+            let Some(next) = rest.get(end + 1..) else {
+                return false;
+            };
+            rest = next;
+        }
     })
 }
 
@@ -207,92 +218,139 @@ where
         // The ready service goes into the future; a fresh clone waits for the next request.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let (shared, own) = (self.shared.clone(), self.own);
-        Box::pin(async move { Ok(guard(&shared, own, inner, req).await) })
+        Box::pin(guard(self.shared.clone(), self.own, inner, req))
     }
 }
 
+/// The request stays in this future while [`decide`] borrows it: the future every logged-in
+/// request allocates holds one `Request`, not a copy per step.
 async fn guard<A: OAuth, S>(
-    shared: &Shared<A>,
+    shared: Arc<Shared<A>>,
     own: bool,
     mut inner: S,
     mut req: Request,
-) -> Response
+) -> Result<Response, Infallible>
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
+    if let Some(response) = decide(&shared, own, &mut req).await {
+        return Ok(response);
+    }
+    inner.call(req).await
+}
+
+/// Answers the request itself (`Some`), or lets it through with the identity and the
+/// installation in its extensions (`None`).
+async fn decide<A: OAuth>(shared: &Shared<A>, own: bool, req: &mut Request) -> Option<Response> {
     let core = &shared.core;
     // Lets the `Login` and `UserTokens` extractors find the installation.
     req.extensions_mut().insert(core.clone());
     if own {
-        return run(&mut inner, req).await;
+        return None;
     }
     let Some(session) = req.extensions().get::<Session>().cloned() else {
         tracing::error!("no session layer around the OAuth guard");
-        return Error::Config("the session layer is missing".into()).into_response();
+        return Some(Error::Config("the session layer is missing".into()).into_response());
     };
-    let public = core.public.matches(req.uri().path());
     let ident = match session.get::<String>(AUTH_KEY).await {
         Ok(Some(ident)) => ident,
-        Ok(None) if public => return run(&mut inner, req).await,
-        Ok(None) => return to_login(core, req.headers()),
+        Ok(None) if core.public.matches(req.uri().path()) => return None,
+        Ok(None) => return Some(to_login(core, req.headers())),
         // Fail closed: a store that cannot answer never lets a request through.
-        Err(_) => return Error::SessionStore.into_response(),
+        Err(_) => return Some(Error::SessionStore.into_response()),
     };
     if let Some(check) = shared.hooks.check_invalid {
-        let (parts, body) = req.into_parts();
-        let verdict = {
-            let cx = GuardContext {
-                req: &parts,
-                session: &session,
-                auth: &ident,
-            };
-            check(&shared.auth, &cx).await
-        };
-        req = Request::from_parts(parts, body);
-        match verdict {
-            None => {}
-            Some(Ok(response)) => return response,
-            Some(Err(())) => {
-                if crate::flow::end_session(core, &session).await.is_err() {
-                    return Error::SessionStore.into_response();
-                }
-                if public {
-                    return run(&mut inner, req).await;
-                }
-                return to_login(core, req.headers());
-            }
+        // Rare work is boxed, so that it does not grow the future every request allocates.
+        match Box::pin(check_invalid(shared, check, &session, &ident, req)).await {
+            Checked::Valid => {}
+            Checked::Anonymous => return None,
+            Checked::Answer(response) => return Some(response),
         }
     }
-    if let Err(error) = slide_expiry(core, &session).await {
-        return error.into_response();
+    let stamp = match session.get::<String>(STAMP_KEY).await {
+        Ok(stamp) => stamp,
+        Err(_) => return Some(Error::SessionStore.into_response()),
+    };
+    if slide_due(core, stamp.as_deref())
+        && let Err(error) = Box::pin(slide_expiry(core, &session, stamp.as_deref())).await
+    {
+        return Some(error.into_response());
     }
     req.extensions_mut().insert(Ident(ident));
-    run(&mut inner, req).await
+    None
 }
 
-async fn run<S>(inner: &mut S, req: Request) -> Response
-where
-    S: Service<Request, Response = Response, Error = Infallible>,
-{
-    match inner.call(req).await {
-        Ok(response) => response,
-        Err(never) => match never {},
+/// What `check_invalid` made of a request.
+enum Checked {
+    /// Valid: go on with the identity.
+    Valid,
+    /// Invalid on a `public` path: the session is ended, the request goes on anonymous.
+    Anonymous,
+    /// The hook's own response, the login page, or a store error.
+    Answer(Response),
+}
+
+async fn check_invalid<A: OAuth>(
+    shared: &Shared<A>,
+    check: crate::hooks::CheckInvalidFn<A>,
+    session: &Session,
+    ident: &str,
+    req: &mut Request,
+) -> Checked {
+    let core = &shared.core;
+    let (parts, body) = std::mem::take(req).into_parts();
+    let verdict = {
+        let cx = GuardContext {
+            req: &parts,
+            session,
+            auth: ident,
+        };
+        check(&shared.auth, &cx).await
+    };
+    *req = Request::from_parts(parts, body);
+    match verdict {
+        None => Checked::Valid,
+        Some(Ok(response)) => Checked::Answer(response),
+        Some(Err(())) => {
+            if crate::flow::end_session(core, session).await.is_err() {
+                return Checked::Answer(Error::SessionStore.into_response());
+            }
+            if core.public.matches(req.uri().path()) {
+                return Checked::Anonymous;
+            }
+            Checked::Answer(to_login(core, req.headers()))
+        }
     }
 }
 
 /// tower-sessions saves (and so extends) a session only when it changed: an active user would be
-/// logged out `window` after login. Touching a timestamp once a quarter of the window keeps the
-/// session alive at the cost of one write per quarter window, not one per request.
-async fn slide_expiry(core: &Core, session: &Session) -> Result<(), Error> {
+/// logged out `window` after login. Touching the stamp's timestamp once a quarter of the window
+/// keeps the session alive at the cost of one write per quarter window, not one per request.
+fn slide_due(core: &Core, stamp: Option<&str>) -> bool {
     let tower_sessions::Expiry::OnInactivity(window) = core.expiry else {
-        return Ok(());
+        return false;
     };
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let seen: Option<i64> = session.get(SEEN_KEY).await?;
-    if seen.is_none_or(|at| now - at >= window.whole_seconds() / 4) {
-        session.insert(SEEN_KEY, now).await?;
-        crate::vault::touch(core, session).await?;
+    stamp
+        .and_then(Stamp::seen_of)
+        .is_none_or(|seen| unix_now() - seen >= window.whole_seconds() / 4)
+}
+
+/// Seconds since 1970 (cheaper than `time::OffsetDateTime::now_utc`, on every request).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Moves the stamp's timestamp to now, and the token record's expiry with the session's.
+async fn slide_expiry(core: &Core, session: &Session, stamp: Option<&str>) -> Result<(), Error> {
+    let stamp = Stamp {
+        seen: unix_now(),
+        tokens: stamp.and_then(Stamp::decode).and_then(|s| s.tokens),
+    };
+    crate::vault::set_stamp(session, &stamp).await?;
+    if let Some(handle) = &stamp.tokens {
+        crate::vault::touch(core, handle).await?;
     }
     Ok(())
 }
@@ -322,33 +380,25 @@ mod tests {
         map
     }
 
+    fn has(cookies: &[&str], name: &str) -> bool {
+        has_cookie(&headers(cookies), name)
+    }
+
     #[test]
     fn the_session_cookie_is_found_only_by_its_exact_name() {
-        assert!(has_cookie(
-            &headers(&["oauth_session=abc"]),
-            "oauth_session"
-        ));
-        assert!(has_cookie(
-            &headers(&["a=1; oauth_session=abc; b=2"]),
-            "oauth_session"
-        ));
-        assert!(has_cookie(
-            &headers(&["a=1", "oauth_session=x"]),
-            "oauth_session"
-        ));
-        assert!(!has_cookie(&headers(&[]), "oauth_session"));
-        assert!(!has_cookie(&headers(&["oauth_session="]), "oauth_session"));
-        assert!(!has_cookie(
-            &headers(&["oauth_session2=abc"]),
-            "oauth_session"
-        ));
-        assert!(!has_cookie(
-            &headers(&["xoauth_session=abc"]),
-            "oauth_session"
-        ));
-        assert!(!has_cookie(
-            &headers(&["a=oauth_session=abc"]),
-            "oauth_session"
-        ));
+        assert!(has(&["oauth_session=abc"], "oauth_session"));
+        assert!(has(&["a=1; oauth_session=abc; b=2"], "oauth_session"));
+        assert!(has(&["a=1", "oauth_session=x"], "oauth_session"));
+        assert!(!has(&[], "oauth_session"));
+        assert!(!has(&["oauth_session="], "oauth_session"));
+        assert!(!has(&["oauth_session2=abc"], "oauth_session"));
+        assert!(!has(&["xoauth_session=abc"], "oauth_session"));
+        assert!(!has(&["a=oauth_session=abc"], "oauth_session"));
+        assert!(!has(&["oauth_session= ; b=1"], "oauth_session"));
+        assert!(has(&["a=x;oauth_session=abc"], "oauth_session"));
+        assert!(has(&["  oauth_session=v"], "oauth_session"));
+        // A bad first occurrence does not hide a good one.
+        assert!(has(&["oauth_session=; oauth_session=v"], "oauth_session"));
+        assert!(has(&["b=oauth_session; oauth_session=v"], "oauth_session"));
     }
 }

@@ -2,9 +2,7 @@
 //!
 //! Patterns are regular expressions that must match the whole path, as FastHTML's
 //! `Beforeware(skip=[...])`. Most are plain paths (`/login`) or prefixes (`/static/.*`): those are
-//! answered with a hash lookup or a `starts_with`, and only the rest go to one `RegexSet`.
-
-use std::collections::HashSet;
+//! answered with a binary search or a `starts_with`, and only the rest go to one `RegexSet`.
 
 use regex::RegexSet;
 use regex_syntax::hir::{Dot, Hir, HirKind};
@@ -22,7 +20,8 @@ use regex_syntax::hir::{Dot, Hir, HirKind};
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct SkipSet {
-    exact: HashSet<String>,
+    /// Sorted: a binary search costs less than hashing the path (`matches` runs on every request).
+    exact: Vec<String>,
     prefixes: Vec<String>,
     regexes: Option<RegexSet>,
 }
@@ -51,7 +50,7 @@ impl SkipSet {
             let pattern = pattern.as_ref();
             match classify(pattern) {
                 Some(Kind::Exact(path)) => {
-                    set.exact.insert(path);
+                    set.insert_exact(&path);
                 }
                 Some(Kind::Prefix(prefix)) => set.prefixes.push(prefix),
                 None => rest.push(format!("^(?:{pattern})$")),
@@ -72,7 +71,9 @@ impl SkipSet {
     /// assert!(skip.matches("/health") && !skip.matches("/health/x"));
     /// ```
     pub fn insert_exact(&mut self, path: &str) {
-        self.exact.insert(path.to_owned());
+        if let Err(at) = self.exact.binary_search_by(|p| p.as_str().cmp(path)) {
+            self.exact.insert(at, path.to_owned());
+        }
     }
 
     /// Adds a public prefix.
@@ -97,7 +98,9 @@ impl SkipSet {
     /// ```
     #[must_use]
     pub fn matches(&self, path: &str) -> bool {
-        self.exact.contains(path)
+        self.exact
+            .binary_search_by(|p| p.as_str().cmp(path))
+            .is_ok()
             || self.prefixes.iter().any(|p| path.starts_with(p.as_str()))
             || self.regexes.as_ref().is_some_and(|r| r.is_match(path))
     }
@@ -146,10 +149,27 @@ mod tests {
     #[test]
     fn classifies_plain_paths_and_prefixes_without_regex() {
         let set = SkipSet::new([r"/favicon\.ico", "/static/.*", "/a|/b"]).unwrap();
-        assert!(set.exact.contains("/favicon.ico"));
+        assert_eq!(set.exact, vec!["/favicon.ico".to_owned()]);
         assert_eq!(set.prefixes, vec!["/static/".to_owned()]);
         assert!(set.regexes.is_some());
         assert!(set.matches("/a") && set.matches("/b") && !set.matches("/ab"));
+    }
+
+    #[test]
+    fn exact_paths_match_whatever_order_they_came_in() {
+        let paths = ["/z", "/a", "/m/n", "/", "/a/b", "/login"];
+        let mut set = SkipSet::new(&paths[..3]).unwrap();
+        for path in &paths[3..] {
+            set.insert_exact(path);
+        }
+        set.insert_exact("/a");
+        assert_eq!(set.exact.len(), paths.len(), "no duplicates");
+        for path in paths {
+            assert!(set.matches(path), "{path}");
+        }
+        for miss in ["", "/b", "/a/", "/login/x", "/zz"] {
+            assert!(!set.matches(miss), "{miss}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The logged-in user's tokens: in the session store, beside the session, in a record of their
-//! own. The session holds only a small handle under [`TOKENS_KEY`].
+//! own. The session holds only a small handle to them, in its [`Stamp`].
 //!
 //! Two reasons not to keep the tokens in the session itself:
 //!
@@ -13,20 +13,72 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use tower_sessions::session::{Id, Record};
 
 use crate::install::Core;
 use crate::{Client, Error, Tokens};
 
-/// The session key of the handle to the user's tokens.
-pub(crate) const TOKENS_KEY: &str = "oauth.tokens";
+/// The session key of the library's [`Stamp`].
+pub(crate) const STAMP_KEY: &str = "oauth";
 /// The key of the tokens inside their record.
 const RECORD_KEY: &str = "tokens";
 
-/// What the session holds: where the tokens are, and which provider issued them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What the library keeps in a logged-in session beside `auth`: when the guard last extended the
+/// session, and where the tokens are.
+///
+/// The guard reads it on every request, so it is one compact string, `"<seen>"` or
+/// `"<seen> <record id> <provider>"`: one key, one small allocation to load, and the timestamp is
+/// read without decoding the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    /// Unix time of the last expiry slide (or of the login).
+    pub(crate) seen: i64,
+    /// The token record, unless tokens are not kept.
+    pub(crate) tokens: Option<Handle>,
+}
+
+impl Stamp {
+    /// The `seen` timestamp of an encoded stamp, without decoding the rest.
+    pub(crate) fn seen_of(text: &str) -> Option<i64> {
+        let end = memchr::memchr(b' ', text.as_bytes()).unwrap_or(text.len());
+        text[..end].parse().ok()
+    }
+
+    fn encode(&self) -> String {
+        match &self.tokens {
+            Some(Handle { id, provider }) => format!("{} {id} {provider}", self.seen),
+            None => self.seen.to_string(),
+        }
+    }
+
+    pub(crate) fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(3, ' ');
+        let seen = parts.next()?.parse().ok()?;
+        let tokens = match (parts.next(), parts.next()) {
+            (Some(id), Some(provider)) => Some(Handle {
+                id: id.to_owned(),
+                provider: provider.to_owned(),
+            }),
+            _ => None,
+        };
+        Some(Self { seen, tokens })
+    }
+}
+
+/// The session's stamp, if it has one.
+pub(crate) async fn stamp(session: &Session) -> Result<Option<Stamp>, Error> {
+    let text: Option<String> = session.get(STAMP_KEY).await?;
+    Ok(text.as_deref().and_then(Stamp::decode))
+}
+
+/// Writes the session's stamp.
+pub(crate) async fn set_stamp(session: &Session, stamp: &Stamp) -> Result<(), Error> {
+    Ok(session.insert(STAMP_KEY, stamp.encode()).await?)
+}
+
+/// Where a user's tokens are: their record's id, and the provider that issued them.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Handle {
     id: String,
     pub(crate) provider: String,
@@ -74,26 +126,20 @@ fn record(core: &Core, id: Id, tokens: &Tokens) -> Result<Record, Error> {
     })
 }
 
-/// Stores the tokens of a new login and puts their handle in the session.
-pub(crate) async fn put(
-    core: &Core,
-    session: &Session,
-    provider: &str,
-    tokens: &Tokens,
-) -> Result<(), Error> {
+/// Stores the tokens of a new login in a record of their own and returns its handle (for the
+/// session's [`Stamp`]).
+pub(crate) async fn put(core: &Core, provider: &str, tokens: &Tokens) -> Result<Handle, Error> {
     let mut record = record(core, Id::default(), tokens)?;
     core.store.create(&mut record).await?;
-    let handle = Handle {
+    Ok(Handle {
         id: record.id.to_string(),
         provider: provider.to_owned(),
-    };
-    session.insert(TOKENS_KEY, handle).await?;
-    Ok(())
+    })
 }
 
 /// The handle in the session, if the user has tokens.
 pub(crate) async fn handle(session: &Session) -> Result<Option<Handle>, Error> {
-    Ok(session.get(TOKENS_KEY).await?)
+    Ok(stamp(session).await?.and_then(|stamp| stamp.tokens))
 }
 
 /// The tokens behind `handle`, as the store has them now.
@@ -149,22 +195,22 @@ pub(crate) async fn refresh(core: &Core, handle: &Handle, seen: &Tokens) -> Resu
     }
 }
 
-/// Forgets the tokens: deletes their record and the handle.
+/// Forgets the tokens: deletes their record and takes the handle out of the stamp.
 pub(crate) async fn delete(core: &Core, session: &Session) -> Result<(), Error> {
-    if let Some(handle) = handle(session).await? {
+    let Some(mut stamp) = stamp(session).await? else {
+        return Ok(());
+    };
+    if let Some(handle) = stamp.tokens.take() {
         if let Ok(id) = handle.record_id() {
             core.store.delete(&id).await?;
         }
-        session.remove_value(TOKENS_KEY).await?;
+        set_stamp(session, &stamp).await?;
     }
     Ok(())
 }
 
 /// Extends the token record's expiry with the session's (the guard's expiry slide calls this).
-pub(crate) async fn touch(core: &Core, session: &Session) -> Result<(), Error> {
-    let Some(handle) = handle(session).await? else {
-        return Ok(());
-    };
+pub(crate) async fn touch(core: &Core, handle: &Handle) -> Result<(), Error> {
     let Ok(id) = handle.record_id() else {
         return Ok(());
     };
@@ -173,4 +219,37 @@ pub(crate) async fn touch(core: &Core, session: &Session) -> Result<(), Error> {
         core.store.save(&record).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamp_round_trips_and_its_time_reads_alone() {
+        let with = Stamp {
+            seen: 1_764_000_000,
+            tokens: Some(Handle {
+                id: "AbC-12_x".into(),
+                provider: "my provider".into(),
+            }),
+        };
+        let text = with.encode();
+        assert_eq!(text, "1764000000 AbC-12_x my provider");
+        assert_eq!(Stamp::decode(&text), Some(with));
+        assert_eq!(Stamp::seen_of(&text), Some(1_764_000_000));
+
+        let without = Stamp {
+            seen: 5,
+            tokens: None,
+        };
+        assert_eq!(without.encode(), "5");
+        assert_eq!(Stamp::decode("5"), Some(without));
+        assert_eq!(Stamp::seen_of("5"), Some(5));
+
+        for bad in ["", "x", "x 1 dev", " 5"] {
+            assert_eq!(Stamp::decode(bad), None, "{bad:?}");
+            assert_eq!(Stamp::seen_of(bad), None, "{bad:?}");
+        }
+    }
 }
