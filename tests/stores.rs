@@ -513,6 +513,49 @@ async fn postgres_outage_fails_closed() {
     .await;
 }
 
+/// A session row locked by another transaction (a long job, a stuck migration): a request that
+/// writes the session waits on the lock. It fails closed with 503 once the store's time limit has
+/// passed instead of hanging, and the session is intact when the lock goes.
+#[tokio::test]
+async fn postgres_locked_session_fails_closed_in_bounded_time() {
+    let store = open(POSTGRES_URL, "PostgreSQL").await;
+    let server = instance(&store, key()).await;
+    let browser = Browser::new();
+    let done = browser.dev_login(&server.base, "ada").await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    let cookie = browser
+        .cookie_header(&server.base)
+        .expect("a session cookie");
+    let private = format!("{}/private", server.base);
+    let logout = format!("{}/logout", server.base);
+
+    let locker = sqlx::PgPool::connect(POSTGRES_URL)
+        .await
+        .expect("PostgreSQL");
+    let mut lock = locker.begin().await.expect("a transaction");
+    let locked = sqlx::query("SELECT id FROM tower_sessions.session WHERE id = $1 FOR UPDATE")
+        .bind(session_id(&cookie, &key()))
+        .fetch_optional(&mut *lock)
+        .await
+        .expect("the lock");
+    assert!(locked.is_some(), "the session's row");
+    // Reading is not blocked by a row lock; logging out deletes the row, and is.
+    assert_eq!(status_with_cookie(&private, &cookie).await, StatusCode::OK);
+    assert_fails_closed(&logout, &cookie, "PostgreSQL row locked").await;
+
+    lock.rollback().await.expect("the lock released");
+    assert_eq!(status_with_cookie(&private, &cookie).await, StatusCode::OK);
+    assert_eq!(
+        status_with_cookie(&logout, &cookie).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        status_with_cookie(&private, &cookie).await,
+        StatusCode::SEE_OTHER,
+        "logged out once the lock is gone"
+    );
+}
+
 /// Whatever the protected path (a route or none), a stopped store means 503.
 #[tokio::test]
 async fn guard_never_lets_a_request_through_without_the_store() {

@@ -42,7 +42,9 @@ use tower_sessions::session_store::{self, SessionStore};
 /// | `redis://host:port` | Redis (several instances) | `redis` |
 /// | `postgres://...` | PostgreSQL (several instances) | `postgres` |
 ///
-/// SQL stores create their table and purge expired sessions every minute in the background.
+/// SQL stores create their table and purge expired sessions every minute in the background. Each
+/// SQL operation is bounded to 3 seconds (also as PostgreSQL's `statement_timeout`) and Redis commands
+/// to 2 seconds: a store that cannot answer in time makes the request fail closed with 503.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -144,9 +146,17 @@ async fn sqlite(url: &str) -> Result<AnyStore, Error> {
 
 #[cfg(feature = "postgres")]
 async fn postgres(url: &str) -> Result<AnyStore, Error> {
+    use std::str::FromStr as _;
+    let options = sqlx::postgres::PgConnectOptions::from_str(url)
+        .map_err(|_| Error::Config("SESSION_STORE is not a valid postgres:// URL".into()))?
+        // The server gives up too, so that an abandoned query does not hold its lock.
+        .options([(
+            "statement_timeout",
+            SQL_OPERATION_TIMEOUT.as_millis().to_string(),
+        )]);
     let pool = sqlx::postgres::PgPoolOptions::new()
         .acquire_timeout(Duration::from_secs(3))
-        .connect(url)
+        .connect_with(options)
         .await
         .map_err(|_| Error::SessionStore)?;
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool);
@@ -178,16 +188,36 @@ async fn redis(url: &str) -> Result<AnyStore, Error> {
     ))
 }
 
+/// How long one SQL store operation may take before the request fails closed with 503: a locked
+/// session table (a migration, `VACUUM FULL`) or a connection that stalls mid-query would otherwise
+/// hold the request until TCP gives up. Redis commands have their own limit (fred's, 2 s).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) const SQL_OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// `operation`, or a backend error once [`SQL_OPERATION_TIMEOUT`] has passed.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+async fn bounded<T>(
+    operation: impl Future<Output = session_store::Result<T>>,
+) -> session_store::Result<T> {
+    tokio::time::timeout(SQL_OPERATION_TIMEOUT, operation)
+        .await
+        .unwrap_or_else(|_| {
+            Err(session_store::Error::Backend(
+                "the session store did not answer in time".into(),
+            ))
+        })
+}
+
 macro_rules! delegate {
     ($self:ident, $store:ident => $call:expr) => {
         match $self {
-            Self::Memory($store) => $call,
+            Self::Memory($store) => $call.await,
             #[cfg(feature = "sqlite")]
-            Self::Sqlite($store) => $call,
+            Self::Sqlite($store) => bounded($call).await,
             #[cfg(feature = "postgres")]
-            Self::Postgres($store) => $call,
+            Self::Postgres($store) => bounded($call).await,
             #[cfg(feature = "redis")]
-            Self::Redis($store) => $call,
+            Self::Redis($store) => $call.await,
         }
     };
 }
@@ -195,15 +225,15 @@ macro_rules! delegate {
 #[async_trait]
 impl SessionStore for AnyStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        delegate!(self, s => s.create(record).await)
+        delegate!(self, s => s.create(record))
     }
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        delegate!(self, s => s.save(record).await)
+        delegate!(self, s => s.save(record))
     }
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        delegate!(self, s => s.load(id).await)
+        delegate!(self, s => s.load(id))
     }
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        delegate!(self, s => s.delete(id).await)
+        delegate!(self, s => s.delete(id))
     }
 }
