@@ -57,9 +57,10 @@ where
     type Service = Gate<S, L::Service>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        let route = Arc::new(inner.clone());
         let guard = |own| Guard {
             shared: self.shared.clone(),
-            inner: inner.clone(),
+            inner: route.clone(),
             own,
         };
         Gate(Arc::new(GateParts {
@@ -184,13 +185,16 @@ fn has_cookie(headers: &HeaderMap, name: &str) -> bool {
 
 /// Inside the session layer: loads the identity and decides; on the library's own paths
 /// (`own`), only makes the installation available to the extractors.
+///
+/// The route is shared: the session layer clones the guard for every request, and that clone is
+/// a counter increment. The route itself is cloned once, when the request goes to it.
 pub(crate) struct Guard<A, S> {
     shared: Arc<Shared<A>>,
-    inner: S,
+    inner: Arc<S>,
     own: bool,
 }
 
-impl<A, S: Clone> Clone for Guard<A, S> {
+impl<A, S> Clone for Guard<A, S> {
     fn clone(&self) -> Self {
         Self {
             shared: self.shared.clone(),
@@ -210,15 +214,14 @@ where
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
+    /// Always ready: the route is driven to readiness in its `Oneshot`.
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        // The ready service goes into the future; a fresh clone waits for the next request.
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(guard(self.shared.clone(), self.own, inner, req))
+        let route = S::clone(&self.inner);
+        Box::pin(guard(self.shared.clone(), self.own, route, req))
     }
 }
 
@@ -227,7 +230,7 @@ where
 async fn guard<A: OAuth, S>(
     shared: Arc<Shared<A>>,
     own: bool,
-    mut inner: S,
+    route: S,
     mut req: Request,
 ) -> Result<Response, Infallible>
 where
@@ -236,7 +239,7 @@ where
     if let Some(response) = decide(&shared, own, &mut req).await {
         return Ok(response);
     }
-    inner.call(req).await
+    route.oneshot(req).await
 }
 
 /// Answers the request itself (`Some`), or lets it through with the identity and the
