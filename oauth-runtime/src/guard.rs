@@ -270,14 +270,17 @@ async fn decide<A: OAuth>(shared: &Shared<A>, own: bool, req: &mut Request) -> O
             Checked::Answer(response) => return Some(response),
         }
     }
-    let stamp = match session.get::<String>(STAMP_KEY).await {
-        Ok(stamp) => stamp,
-        Err(_) => return Some(Error::SessionStore.into_response()),
-    };
-    if slide_due(core, stamp.as_deref())
-        && let Err(error) = Box::pin(slide_expiry(core, &session, stamp.as_deref())).await
-    {
-        return Some(error.into_response());
+    // Only an inactivity expiry slides (and needs the stamp's time).
+    if let tower_sessions::Expiry::OnInactivity(window) = core.expiry {
+        let stamp = match session.get::<String>(STAMP_KEY).await {
+            Ok(stamp) => stamp,
+            Err(_) => return Some(Error::SessionStore.into_response()),
+        };
+        if slide_due(window, stamp.as_deref())
+            && let Err(error) = Box::pin(slide_expiry(core, &session, stamp.as_deref())).await
+        {
+            return Some(error.into_response());
+        }
     }
     req.extensions_mut().insert(Ident(ident));
     None
@@ -329,10 +332,7 @@ async fn check_invalid<A: OAuth>(
 /// tower-sessions saves (and so extends) a session only when it changed: an active user would be
 /// logged out `window` after login. Touching the stamp's timestamp once a quarter of the window
 /// keeps the session alive at the cost of one write per quarter window, not one per request.
-fn slide_due(core: &Core, stamp: Option<&str>) -> bool {
-    let tower_sessions::Expiry::OnInactivity(window) = core.expiry else {
-        return false;
-    };
+fn slide_due(window: time::Duration, stamp: Option<&str>) -> bool {
     stamp
         .and_then(Stamp::seen_of)
         .is_none_or(|seen| unix_now() - seen >= window.whole_seconds() / 4)
@@ -385,6 +385,20 @@ mod tests {
 
     fn has(cookies: &[&str], name: &str) -> bool {
         has_cookie(&headers(cookies), name)
+    }
+
+    #[test]
+    fn the_expiry_slides_once_a_quarter_window() {
+        let window = time::Duration::minutes(4);
+        let at = |ago: i64| (unix_now() - ago).to_string();
+        assert!(!slide_due(window, Some(&at(0))));
+        assert!(!slide_due(window, Some(&format!("{} id dev", at(50)))));
+        assert!(slide_due(window, Some(&at(61))));
+        assert!(slide_due(window, None), "no stamp yet");
+        assert!(
+            slide_due(window, Some("garbage")),
+            "an unreadable stamp is rewritten"
+        );
     }
 
     #[test]
