@@ -543,6 +543,8 @@ async fn postgres_locked_session_fails_closed_in_bounded_time() {
     assert_eq!(status_with_cookie(&private, &cookie).await, StatusCode::OK);
     assert_fails_closed(&logout, &cookie, "PostgreSQL row locked").await;
 
+    // PostgreSQL cancelled the abandoned DELETE (its statement timeout is shorter than the
+    // store's), so releasing the lock does not let it through late.
     lock.rollback().await.expect("the lock released");
     assert_eq!(status_with_cookie(&private, &cookie).await, StatusCode::OK);
     assert_eq!(

@@ -43,7 +43,7 @@ use tower_sessions::session_store::{self, SessionStore};
 /// | `postgres://...` | PostgreSQL (several instances) | `postgres` |
 ///
 /// SQL stores create their table and purge expired sessions every minute in the background. Each
-/// SQL operation is bounded to 3 seconds (also as PostgreSQL's `statement_timeout`) and Redis commands
+/// SQL operation is bounded to 3 seconds (PostgreSQL's `statement_timeout` is 2 seconds) and Redis commands
 /// to 2 seconds: a store that cannot answer in time makes the request fail closed with 503.
 ///
 /// ```
@@ -149,10 +149,11 @@ async fn postgres(url: &str) -> Result<AnyStore, Error> {
     use std::str::FromStr as _;
     let options = sqlx::postgres::PgConnectOptions::from_str(url)
         .map_err(|_| Error::Config("SESSION_STORE is not a valid postgres:// URL".into()))?
-        // The server gives up too, so that an abandoned query does not hold its lock.
+        // The server gives up first, so that a write the request abandoned is cancelled rather
+        // than applied later, and an abandoned query does not hold its locks.
         .options([(
             "statement_timeout",
-            SQL_OPERATION_TIMEOUT.as_millis().to_string(),
+            STATEMENT_TIMEOUT.as_millis().to_string(),
         )]);
     let pool = sqlx::postgres::PgPoolOptions::new()
         .acquire_timeout(Duration::from_secs(3))
@@ -193,6 +194,10 @@ async fn redis(url: &str) -> Result<AnyStore, Error> {
 /// hold the request until TCP gives up. Redis commands have their own limit (fred's, 2 s).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) const SQL_OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// PostgreSQL's `statement_timeout`: a second shorter than [`SQL_OPERATION_TIMEOUT`].
+#[cfg(feature = "postgres")]
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `operation`, or a backend error once [`SQL_OPERATION_TIMEOUT`] has passed.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
