@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `hello` | bare Axum | `GET /` |
 //! | `sessions` | Axum + tower-sessions; the handler reads one key | `GET /protected`, `GET /setup` |
-//! | `guard-memory` | this library's guard, in-memory sessions | `GET /protected`, `GET /public` (skipped) |
+//! | `guard-memory` | this library's guard, the builder's default in-memory store (tower-sessions' `MemoryStore`, as `sessions`) | `GET /protected`, `GET /public` (skipped) |
 //! | `guard-redis` | the same, sessions in Redis (127.0.0.1:6379 or `REDIS_URL`) | as above |
 //! | `axum-login` | axum-login 0.18's `login_required!` | `GET /protected`, `GET /setup` |
 //!
@@ -103,17 +103,21 @@ async fn protected(Ident(_user): Ident) -> &'static str {
     "hello"
 }
 
-fn guarded(base: &str, store: AnyStore) -> Router {
+/// `store`: `None` is the builder's default, tower-sessions' `MemoryStore` (as in `sessions`).
+fn guarded(base: &str, store: Option<AnyStore>) -> Router {
     let dev = DevProvider::new(base).expect("a development provider");
     let router = Router::new()
         .route("/protected", get(protected))
         .route("/public", get(hello))
         .route("/login", get(login))
         .route("/error", get(|| async { "login failed" }));
-    Auth.builder(dev.client())
-        .session_store(store)
-        .public_url(base.parse().expect("a URL"))
-        .install(router)
+    let builder = Auth
+        .builder(dev.client())
+        .public_url(base.parse().expect("a URL"));
+    match store {
+        Some(store) => builder.session_store(store).install(router),
+        None => builder.install(router),
+    }
 }
 
 // --- (d) axum-login 0.18 ------------------------------------------------------------------------
@@ -226,14 +230,14 @@ async fn main() {
     let app = match variant.as_str() {
         "hello" => bare(),
         "sessions" => sessions(),
-        "guard-memory" => guarded(&base, AnyStore::from_url("memory").await.expect("memory")),
+        "guard-memory" => guarded(&base, None),
         "guard-redis" => {
             let url =
                 std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
             let store = AnyStore::from_url(&url)
                 .await
                 .unwrap_or_else(|e| panic!("Redis at {url}: {e}"));
-            guarded(&base, store)
+            guarded(&base, Some(store))
         }
         "axum-login" => axum_login(),
         other => {
