@@ -263,7 +263,8 @@ async fn decide<A: OAuth>(shared: &Shared<A>, own: bool, req: &mut Request) -> O
         Err(_) => return Some(Error::SessionStore.into_response()),
     };
     if let Some(check) = shared.hooks.check_invalid {
-        // Rare work is boxed, so that it does not grow the future every request allocates.
+        // Boxed, so that the future every request allocates does not carry this one's size (the
+        // hook, when there is one, is a boxed call already; ending a session is rare).
         match Box::pin(check_invalid(shared, check, &session, &ident, req)).await {
             Checked::Valid => {}
             Checked::Anonymous => return None,
