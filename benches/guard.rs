@@ -7,12 +7,14 @@
 //!   (200), next to a bare router and a tower-sessions router reading one key with the same
 //!   session cookie settings; and the parts of the stack one at a time (an empty
 //!   `axum::middleware::from_fn`, the session layer without a cookie, a logged-in session
-//!   without the tokens: `keep_tokens(false)`).
+//!   without the tokens: `keep_tokens(false)`); and, when Redis answers at `REDIS_URL` (default
+//!   127.0.0.1:6379), a logged-in request with sessions in Redis.
 //!
 //! The logged-in cookie comes from a real login through the embedded development provider (the
 //! same app served on 127.0.0.1 for the duration of the login, sharing its in-memory store).
 //!
-//! `cargo bench --bench guard` (add `-- --quick` for a short run).
+//! `cargo bench --bench guard` (add `-- --quick` for a short run). `guard --count <case> <n>` sends
+//! `n` requests of one case, for `scripts/instructions.sh`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -31,6 +33,7 @@ use criterion::{Criterion, criterion_group};
 use oauth_runtime::dev::DevProvider;
 use oauth_runtime::prelude::*;
 use oauth_runtime::skip::SkipSet;
+use oauth_runtime::store::AnyStore;
 use tower::ServiceExt as _;
 use tower_sessions::cookie::{SameSite, time};
 use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
@@ -79,17 +82,35 @@ async fn login(login: Login) -> Result<Html<String>, Error> {
     )))
 }
 
-fn guarded(base: &str, keep_tokens: bool) -> Router {
+/// `store`: `None` is the builder's default, tower-sessions' `MemoryStore`.
+fn guarded(base: &str, keep_tokens: bool, store: Option<AnyStore>) -> Router {
     let dev = DevProvider::new(base).expect("a development provider");
     let router = Router::new()
         .route("/protected", get(|Ident(_u): Ident| async { "hello" }))
         .route("/public", get(|| async { "hello" }))
         .route("/login", get(login))
         .route("/error", get(|| async { "login failed" }));
-    Auth.builder(dev.client())
+    let builder = Auth
+        .builder(dev.client())
         .public_url(base.parse().expect("a URL"))
-        .keep_tokens(keep_tokens)
-        .install(router)
+        .keep_tokens(keep_tokens);
+    match store {
+        Some(store) => builder.session_store(store).install(router),
+        None => builder.install(router),
+    }
+}
+
+/// Redis at `REDIS_URL` (default 127.0.0.1:6379), if it answers.
+async fn redis() -> Option<AnyStore> {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let opened = tokio::time::timeout(std::time::Duration::from_secs(5), AnyStore::from_url(&url));
+    match opened.await {
+        Ok(Ok(store)) => Some(store),
+        _ => {
+            eprintln!("no Redis at {url}: the guard_logged_in_redis case is left out");
+            None
+        }
+    }
 }
 
 /// The library's session cookie settings.
@@ -174,8 +195,10 @@ fn cases(rt: &tokio::runtime::Runtime) -> Vec<Case> {
         let done = b.dev_login(base, "bench").await;
         assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
     };
-    let (guard_app, guard_cookie) = rt.block_on(with_cookie(|base| guarded(base, true), login));
-    let (lean_app, lean_cookie) = rt.block_on(with_cookie(|base| guarded(base, false), login));
+    let (guard_app, guard_cookie) =
+        rt.block_on(with_cookie(|base| guarded(base, true, None), login));
+    let (lean_app, lean_cookie) =
+        rt.block_on(with_cookie(|base| guarded(base, false, None), login));
     let (sessions_app, sessions_cookie) = rt.block_on(with_cookie(
         |_| sessions(),
         async |b, base| {
@@ -197,7 +220,13 @@ fn cases(rt: &tokio::runtime::Runtime) -> Vec<Case> {
         cookie: cookie.cloned(),
         expected,
     };
-    let cases = vec![
+    let redis = rt.block_on(redis()).map(|store| {
+        rt.block_on(with_cookie(
+            move |base| guarded(base, true, Some(store)),
+            login,
+        ))
+    });
+    let mut cases = vec![
         case("bare_hello", &bare, "/", None, StatusCode::OK),
         case(
             "from_fn_passthrough",
@@ -243,6 +272,15 @@ fn cases(rt: &tokio::runtime::Runtime) -> Vec<Case> {
             StatusCode::OK,
         ),
     ];
+    if let Some((redis_app, redis_cookie)) = &redis {
+        cases.push(case(
+            "guard_logged_in_redis",
+            redis_app,
+            "/protected",
+            Some(redis_cookie),
+            StatusCode::OK,
+        ));
+    }
     for case in &cases {
         let response = rt.block_on(case.app.clone().oneshot(case.request()));
         assert_eq!(

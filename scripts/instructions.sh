@@ -11,12 +11,20 @@
 # loop (the login that makes the cookie is not counted); the figure is instructions / N.
 #
 # Settings (environment): N (requests per case, default 2000), CASES (space-separated names,
-# default all).
+# default all; guard_logged_in_redis when Redis answers at REDIS_URL, default 127.0.0.1:6379).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-2000}
-CASES=${CASES:-bare_hello session_layer_no_cookie tower_sessions_read_one_key guard_skipped guard_anonymous guard_logged_in guard_logged_in_keep_tokens_false}
+DEFAULT_CASES="bare_hello session_layer_no_cookie tower_sessions_read_one_key guard_skipped guard_anonymous guard_logged_in guard_logged_in_keep_tokens_false"
+# With Redis on 127.0.0.1:6379 (or REDIS_URL), the logged-in request with sessions there too:
+# callgrind counts the client's work, not the time spent waiting for Redis.
+redis_hostport=${REDIS_URL:-redis://127.0.0.1:6379}; redis_hostport=${redis_hostport#redis://}; redis_hostport=${redis_hostport%%/*}
+if { exec 9<>"/dev/tcp/${redis_hostport%:*}/${redis_hostport#*:}"; } 2>/dev/null; then
+  exec 9>&- 9<&-
+  DEFAULT_CASES+=" guard_logged_in_redis"
+fi
+CASES=${CASES:-$DEFAULT_CASES}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 
 log() { printf '== %s\n' "$*" >&2; }
