@@ -102,6 +102,16 @@ async fn instance(store: &AnyStore, key: Key) -> common::Server {
     .await
 }
 
+/// Logs "ada" in on `server` through its development provider; her `Cookie` header.
+async fn log_in_ada(server: &common::Server) -> String {
+    let browser = Browser::new();
+    let done = browser.dev_login(&server.base, "ada").await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    browser
+        .cookie_header(&server.base)
+        .expect("a session cookie")
+}
+
 /// Opens a store that CI runs; a clear failure when it is not there.
 async fn open(url: &str, what: &str) -> AnyStore {
     match tokio::time::timeout(Duration::from_secs(20), AnyStore::from_url(url)).await {
@@ -418,12 +428,7 @@ async fn store_outage_fails_closed(target: &'static str, url_of: fn(u16) -> Stri
     let store = open(&url_of(port), what).await;
     let server = instance(&store, key()).await;
     let private = format!("{}/private", server.base);
-    let browser = Browser::new();
-    let done = browser.dev_login(&server.base, "ada").await;
-    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
-    let cookie = browser
-        .cookie_header(&server.base)
-        .expect("a session cookie");
+    let cookie = log_in_ada(&server).await;
     assert_eq!(status_with_cookie(&private, &cookie).await, StatusCode::OK);
 
     // Stalled: connections stay open, nothing comes back.
@@ -520,12 +525,7 @@ async fn postgres_outage_fails_closed() {
 async fn postgres_locked_session_fails_closed_in_bounded_time() {
     let store = open(POSTGRES_URL, "PostgreSQL").await;
     let server = instance(&store, key()).await;
-    let browser = Browser::new();
-    let done = browser.dev_login(&server.base, "ada").await;
-    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
-    let cookie = browser
-        .cookie_header(&server.base)
-        .expect("a session cookie");
+    let cookie = log_in_ada(&server).await;
     let private = format!("{}/private", server.base);
     let logout = format!("{}/logout", server.base);
 
@@ -564,9 +564,7 @@ async fn guard_never_lets_a_request_through_without_the_store() {
     let proxy = Proxy::start(0, REDIS_ADDR).await;
     let store = open(&format!("redis://127.0.0.1:{}", proxy.port), "Redis").await;
     let server = instance(&store, key()).await;
-    let browser = Browser::new();
-    browser.dev_login(&server.base, "ada").await;
-    let cookie = browser.cookie_header(&server.base).unwrap();
+    let cookie = log_in_ada(&server).await;
     drop(proxy);
     for path in ["/", "/private", "/nope"] {
         assert_fails_closed(
