@@ -166,7 +166,7 @@ fn has_cookie(headers: &HeaderMap, name: &str) -> bool {
     headers.get_all(http::header::COOKIE).iter().any(|value| {
         let mut rest = value.as_bytes();
         loop {
-            let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
+            let end = rest.iter().position(|&b| b == b';').unwrap_or(rest.len());
             let found = rest[..end]
                 .trim_ascii_start()
                 .strip_prefix(name.as_bytes())

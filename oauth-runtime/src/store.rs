@@ -43,8 +43,9 @@ use tower_sessions::session_store::{self, SessionStore};
 /// | `postgres://...` | PostgreSQL (several instances) | `postgres` |
 ///
 /// SQL stores create their table and purge expired sessions every minute in the background. Each
-/// SQL operation is bounded to 3 seconds (PostgreSQL's `statement_timeout` is 2 seconds) and Redis commands
-/// to 2 seconds: a store that cannot answer in time makes the request fail closed with 503.
+/// SQL operation is bounded to 3 seconds (PostgreSQL's `statement_timeout` is 2 seconds) and each
+/// Redis command to 2 seconds: a store that cannot answer in time makes the request fail closed
+/// with 503.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -193,7 +194,7 @@ async fn redis(url: &str) -> Result<AnyStore, Error> {
 /// session table (a migration, `VACUUM FULL`) or a connection that stalls mid-query would otherwise
 /// hold the request until TCP gives up. Redis commands have their own limit (fred's, 2 s).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) const SQL_OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
+const SQL_OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// PostgreSQL's `statement_timeout`: a second shorter than [`SQL_OPERATION_TIMEOUT`].
 #[cfg(feature = "postgres")]

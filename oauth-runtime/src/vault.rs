@@ -41,8 +41,10 @@ pub(crate) struct Stamp {
 impl Stamp {
     /// The `seen` timestamp of an encoded stamp, without decoding the rest.
     pub(crate) fn seen_of(text: &str) -> Option<i64> {
-        let end = memchr::memchr(b' ', text.as_bytes()).unwrap_or(text.len());
-        text[..end].parse().ok()
+        text.split_once(' ')
+            .map_or(text, |(seen, _)| seen)
+            .parse()
+            .ok()
     }
 
     fn encode(&self) -> String {
@@ -53,16 +55,17 @@ impl Stamp {
     }
 
     pub(crate) fn decode(text: &str) -> Option<Self> {
-        let mut parts = text.splitn(3, ' ');
-        let seen = parts.next()?.parse().ok()?;
-        let tokens = match (parts.next(), parts.next()) {
-            (Some(id), Some(provider)) => Some(Handle {
+        let tokens = text
+            .split_once(' ')
+            .and_then(|(_, rest)| rest.split_once(' '))
+            .map(|(id, provider)| Handle {
                 id: id.to_owned(),
                 provider: provider.to_owned(),
-            }),
-            _ => None,
-        };
-        Some(Self { seen, tokens })
+            });
+        Some(Self {
+            seen: Self::seen_of(text)?,
+            tokens,
+        })
     }
 }
 
