@@ -1,13 +1,13 @@
 //! The beforeware, as a tower layer on every route.
 //!
-//! Each route gets two services, so that requests which need no session never pay for one:
-//!
-//! - [`Gate`], outermost: a `skip` path goes straight to the route (no session, no allocation for
-//!   the decision); a request without a session cookie gets the 303 to the login page at once,
-//!   unless its path is `public`.
-//! - The session layer, then [`Guard`]: the library's own paths pass with their session; other
-//!   requests load the identity (one session load), run `check_invalid` and carry the identity
-//!   to the handlers. Anonymous requests to `public` paths pass without one.
+//! [`Gate`] decides first what needs no session, so that such requests never pay for one: a
+//! `skip` path goes straight to the route (no session, no allocation for the decision); a request
+//! without a session cookie gets the 303 to the login page at once, unless its path is `public`.
+//! Every other request goes through [`guard`]: it opens the session (the session layer, see
+//! [`crate::session`]); on the library's own paths it only passes it on, elsewhere it loads the
+//! identity (one session load), runs `check_invalid` and carries the identity to the handlers
+//! (anonymous requests to `public` paths pass without one); after the response, the session is
+//! saved if it changed.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -28,107 +28,92 @@ use crate::install::{Core, Shared};
 use crate::vault::{STAMP_KEY, Stamp};
 use crate::{Error, Ident, OAuth};
 
-/// Wraps each route in a [`Gate`] and, behind it, the session layer `L` around a [`Guard`].
-pub(crate) struct OAuthLayer<A, L> {
+/// Wraps each route in a [`Gate`].
+pub(crate) struct OAuthLayer<A> {
     shared: Arc<Shared<A>>,
-    session: L,
 }
 
-impl<A, L> OAuthLayer<A, L> {
-    pub(crate) fn new(shared: Arc<Shared<A>>, session: L) -> Self {
-        Self { shared, session }
+impl<A> OAuthLayer<A> {
+    pub(crate) fn new(shared: Arc<Shared<A>>) -> Self {
+        Self { shared }
     }
 }
 
-impl<A, L: Clone> Clone for OAuthLayer<A, L> {
+impl<A> Clone for OAuthLayer<A> {
     fn clone(&self) -> Self {
         Self {
             shared: self.shared.clone(),
-            session: self.session.clone(),
         }
     }
 }
 
-impl<A, L, S> Layer<S> for OAuthLayer<A, L>
-where
-    S: Clone,
-    L: Layer<Guard<A, S>>,
-{
-    type Service = Gate<S, L::Service>;
+impl<A, S> Layer<S> for OAuthLayer<A> {
+    type Service = Gate<A, S>;
 
-    fn layer(&self, inner: S) -> Self::Service {
-        let route = Arc::new(inner.clone());
-        let guard = |own| Guard {
-            shared: self.shared.clone(),
-            inner: route.clone(),
-            own,
-        };
+    fn layer(&self, route: S) -> Self::Service {
         Gate(Arc::new(GateParts {
-            core: self.shared.core.clone(),
-            own: self.session.layer(guard(true)),
-            guarded: self.session.layer(guard(false)),
-            bare: inner,
+            shared: self.shared.clone(),
+            route,
         }))
     }
 }
 
-/// Decides what needs no session: `skip` paths go to `bare`, anonymous requests to the login
-/// page, the library's own paths to `own` and everything else to `guarded` (both the session
-/// layer around a [`Guard`]). Each path is classified here, once.
+/// Decides what needs no session: `skip` paths go straight to the route, anonymous requests to
+/// the login page, the library's own paths and everything else to [`guard`]. Each path is
+/// classified here, once.
 ///
 /// Axum clones a route's service for every request: behind an `Arc`, that clone is a counter
-/// increment, and only the service the request goes to is cloned (the session stack is not cheap
-/// to clone, and a skipped request never needs it).
-pub(crate) struct Gate<S, G>(Arc<GateParts<S, G>>);
+/// increment, and the route itself is cloned once, when the request goes to it.
+pub(crate) struct Gate<A, S>(Arc<GateParts<A, S>>);
 
-struct GateParts<S, G> {
-    core: Arc<Core>,
-    bare: S,
-    own: G,
-    guarded: G,
+struct GateParts<A, S> {
+    shared: Arc<Shared<A>>,
+    route: S,
 }
 
-impl<S, G> Clone for Gate<S, G> {
+impl<A, S> Clone for Gate<A, S> {
     fn clone(&self) -> Self {
         Self(self.0.clone())
     }
 }
 
-impl<S, G> Service<Request> for Gate<S, G>
+/// The future of a guarded request: the session, the decision and the route, in one allocation.
+type Guarded = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<A, S> Service<Request> for Gate<A, S>
 where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone,
-    G: Service<Request, Response = Response, Error = Infallible> + Clone,
+    A: OAuth,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = GateFuture<Oneshot<S, Request>, Oneshot<G, Request>>;
+    type Future = GateFuture<Oneshot<S, Request>, Guarded>;
 
-    /// Always ready: the chosen service is driven to readiness in its `Oneshot`.
+    /// Always ready: the route is driven to readiness in its `Oneshot`.
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let parts = &*self.0;
-        let core = &parts.core;
+        let GateParts { shared, route } = &*self.0;
+        let core = &shared.core;
         let path = req.uri().path();
-        if core.own.matches(path) {
-            return GateFuture::Guarded {
-                future: parts.own.clone().oneshot(req),
-            };
-        }
-        if core.skip.matches(path) {
-            return GateFuture::Bare {
-                future: parts.bare.clone().oneshot(req),
-            };
-        }
-        if !has_cookie(req.headers(), &core.cookie_name) && !core.public.matches(path) {
-            return GateFuture::Done {
-                response: Some(to_login(core, req.headers())),
-            };
+        let own = core.own.matches(path);
+        if !own {
+            if core.skip.matches(path) {
+                return GateFuture::Bare {
+                    future: route.clone().oneshot(req),
+                };
+            }
+            if !core.sessions.sent(req.headers()) && !core.public.matches(path) {
+                return GateFuture::Done {
+                    response: Some(to_login(core, req.headers())),
+                };
+            }
         }
         GateFuture::Guarded {
-            future: parts.guarded.clone().oneshot(req),
+            future: Box::pin(guard(shared.clone(), own, route.clone(), req)),
         }
     }
 }
@@ -161,72 +146,10 @@ where
     }
 }
 
-/// True when the request carries a non-empty cookie named `name`. Allocates nothing.
-fn has_cookie(headers: &HeaderMap, name: &str) -> bool {
-    headers.get_all(http::header::COOKIE).iter().any(|value| {
-        let mut rest = value.as_bytes();
-        loop {
-            let end = rest.iter().position(|&b| b == b';').unwrap_or(rest.len());
-            let found = rest[..end]
-                .trim_ascii_start()
-                .strip_prefix(name.as_bytes())
-                .and_then(|pair| pair.strip_prefix(b"="))
-                .is_some_and(|value| !value.trim_ascii().is_empty());
-            if found {
-                return true;
-            }
-            let Some(next) = rest.get(end + 1..) else {
-                return false;
-            };
-            rest = next;
-        }
-    })
-}
-
-/// Inside the session layer: loads the identity and decides; on the library's own paths
-/// (`own`), only makes the installation available to the extractors.
-///
-/// The route is shared: the session layer clones the guard for every request, and that clone is
-/// a counter increment. The route itself is cloned once, when the request goes to it.
-pub(crate) struct Guard<A, S> {
-    shared: Arc<Shared<A>>,
-    inner: Arc<S>,
-    own: bool,
-}
-
-impl<A, S> Clone for Guard<A, S> {
-    fn clone(&self) -> Self {
-        Self {
-            shared: self.shared.clone(),
-            inner: self.inner.clone(),
-            own: self.own,
-        }
-    }
-}
-
-impl<A, S> Service<Request> for Guard<A, S>
-where
-    A: OAuth,
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
-
-    /// Always ready: the route is driven to readiness in its `Oneshot`.
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        let route = S::clone(&self.inner);
-        Box::pin(guard(self.shared.clone(), self.own, route, req))
-    }
-}
-
-/// The request stays in this future while [`decide`] borrows it: the future every logged-in
-/// request allocates holds one `Request`, not a copy per step.
+/// One guarded request: opens its session, decides, runs the route, then saves the session if it
+/// changed. The request stays in this future while [`decide`] borrows it: the future holds one
+/// `Request`, not a copy per step. On the library's own paths (`own`), the session is only
+/// passed on.
 async fn guard<A: OAuth, S>(
     shared: Arc<Shared<A>>,
     own: bool,
@@ -236,25 +159,30 @@ async fn guard<A: OAuth, S>(
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
-    if let Some(response) = decide(&shared, own, &mut req).await {
-        return Ok(response);
-    }
-    route.oneshot(req).await
+    let sessions = &shared.core.sessions;
+    let opened = sessions.open(req.headers());
+    req.extensions_mut().insert(opened.session.clone());
+    let response = match decide(&shared, own, &opened.session, &mut req).await {
+        Some(response) => response,
+        None => route.oneshot(req).await?,
+    };
+    Ok(sessions.close(opened, response).await)
 }
 
 /// Answers the request itself (`Some`), or lets it through with the identity and the
 /// installation in its extensions (`None`).
-async fn decide<A: OAuth>(shared: &Shared<A>, own: bool, req: &mut Request) -> Option<Response> {
+async fn decide<A: OAuth>(
+    shared: &Shared<A>,
+    own: bool,
+    session: &Session,
+    req: &mut Request,
+) -> Option<Response> {
     let core = &shared.core;
     // Lets the `Login` and `UserTokens` extractors find the installation.
     req.extensions_mut().insert(core.clone());
     if own {
         return None;
     }
-    let Some(session) = req.extensions().get::<Session>().cloned() else {
-        tracing::error!("no session layer around the OAuth guard");
-        return Some(Error::Config("the session layer is missing".into()).into_response());
-    };
     let ident = match session.get::<String>(AUTH_KEY).await {
         Ok(Some(ident)) => ident,
         Ok(None) if core.public.matches(req.uri().path()) => return None,
@@ -265,7 +193,7 @@ async fn decide<A: OAuth>(shared: &Shared<A>, own: bool, req: &mut Request) -> O
     if let Some(check) = shared.hooks.check_invalid {
         // Boxed, so that the future every request allocates does not carry this one's size (the
         // hook, when there is one, is a boxed call already; ending a session is rare).
-        match Box::pin(check_invalid(shared, check, &session, &ident, req)).await {
+        match Box::pin(check_invalid(shared, check, session, &ident, req)).await {
             Checked::Valid => {}
             Checked::Anonymous => return None,
             Checked::Answer(response) => return Some(response),
@@ -278,7 +206,7 @@ async fn decide<A: OAuth>(shared: &Shared<A>, own: bool, req: &mut Request) -> O
             Err(_) => return Some(Error::SessionStore.into_response()),
         };
         if slide_due(window, stamp.as_deref())
-            && let Err(error) = Box::pin(slide_expiry(core, &session, stamp.as_deref())).await
+            && let Err(error) = Box::pin(slide_expiry(core, session, stamp.as_deref())).await
         {
             return Some(error.into_response());
         }
@@ -376,18 +304,6 @@ fn to_login(core: &Core, headers: &HeaderMap) -> Response {
 mod tests {
     use super::*;
 
-    fn headers(cookies: &[&str]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for c in cookies {
-            map.append(http::header::COOKIE, c.parse().unwrap());
-        }
-        map
-    }
-
-    fn has(cookies: &[&str], name: &str) -> bool {
-        has_cookie(&headers(cookies), name)
-    }
-
     #[test]
     fn the_expiry_slides_once_a_quarter_window() {
         let window = time::Duration::minutes(4);
@@ -400,23 +316,5 @@ mod tests {
             slide_due(window, Some("garbage")),
             "an unreadable stamp is rewritten"
         );
-    }
-
-    #[test]
-    fn the_session_cookie_is_found_only_by_its_exact_name() {
-        assert!(has(&["oauth_session=abc"], "oauth_session"));
-        assert!(has(&["a=1; oauth_session=abc; b=2"], "oauth_session"));
-        assert!(has(&["a=1", "oauth_session=x"], "oauth_session"));
-        assert!(!has(&[], "oauth_session"));
-        assert!(!has(&["oauth_session="], "oauth_session"));
-        assert!(!has(&["oauth_session2=abc"], "oauth_session"));
-        assert!(!has(&["xoauth_session=abc"], "oauth_session"));
-        assert!(!has(&["a=oauth_session=abc"], "oauth_session"));
-        assert!(!has(&["oauth_session= ; b=1"], "oauth_session"));
-        assert!(has(&["a=x;oauth_session=abc"], "oauth_session"));
-        assert!(has(&["  oauth_session=v"], "oauth_session"));
-        // A bad first occurrence does not hide a good one.
-        assert!(has(&["oauth_session=; oauth_session=v"], "oauth_session"));
-        assert!(has(&["b=oauth_session; oauth_session=v"], "oauth_session"));
     }
 }

@@ -9,13 +9,14 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use tower_sessions::cookie::{Key, SameSite};
-use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
+use tower_sessions::cookie::Key;
+use tower_sessions::{Expiry, MemoryStore, Session, SessionStore};
 use url::Url;
 
 use crate::flow::{self, AUTH_KEY, CallbackParams};
 use crate::guard::OAuthLayer;
 use crate::hooks::{Config, GetAuth, Hooks, LogoutContext};
+use crate::session::Sessions;
 use crate::skip::SkipSet;
 use crate::{Client, Error, OAuth, vault};
 
@@ -42,7 +43,8 @@ pub(crate) struct Core {
     pub(crate) skip: SkipSet,
     /// The user's `public` patterns: no login required, with the session and the identity.
     pub(crate) public: SkipSet,
-    pub(crate) cookie_name: String,
+    /// Each request's session: the cookie and the store.
+    pub(crate) sessions: Sessions,
     /// `config.login` as a header value, made once (anonymous requests are answered with it).
     pub(crate) login_location: http::HeaderValue,
     /// The session store, for the token records (see `vault`).
@@ -447,16 +449,23 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             .public_url
             .as_ref()
             .is_some_and(|u| u.scheme() == "https");
+        let store = Arc::new(self.store);
         let core = Arc::new(Core {
             providers,
             config,
             own,
             skip,
             public,
-            cookie_name: self.cookie_name.to_string(),
+            sessions: Sessions::new(
+                store.clone(),
+                self.cookie_name,
+                secure,
+                self.cookie_key,
+                self.expiry,
+            ),
             login_location: http::HeaderValue::from_str(config.login)
                 .unwrap_or_else(|_| http::HeaderValue::from_static("/login")),
-            store: Arc::new(self.store.clone()),
+            store,
             flights: vault::Flights::default(),
             expiry: self.expiry,
             public_url: self.public_url,
@@ -492,16 +501,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             router = router.merge(dev);
         }
 
-        let layer = SessionManagerLayer::new(self.store)
-            .with_name(self.cookie_name)
-            .with_same_site(SameSite::Lax)
-            .with_http_only(true)
-            .with_secure(secure)
-            .with_expiry(self.expiry);
-        match self.cookie_key {
-            Some(key) => router.layer(OAuthLayer::new(shared, layer.with_private(key))),
-            None => router.layer(OAuthLayer::new(shared, layer)),
-        }
+        router.layer(OAuthLayer::new(shared))
     }
 }
 

@@ -19,6 +19,7 @@ mod install;
 mod jwks;
 pub mod profile;
 pub mod provider;
+mod session;
 pub mod skip;
 pub mod store;
 mod url;

@@ -1,0 +1,334 @@
+//! The session layer, run by the guard: which session a request belongs to (its cookie), and,
+//! after the response, saving the session and setting or removing the cookie.
+//!
+//! It does what tower-sessions' `SessionManagerLayer` does, with tower-sessions' own [`Session`]
+//! and stores and the `cookie` crate's parsing, encryption and `Set-Cookie` formatting. Handlers
+//! extract the same [`Session`]. What it leaves out is the cost around them, on every request of
+//! every user: a cookie jar behind its own `Arc<Mutex>` with a copy of every cookie of the
+//! request, two more boxed futures, a tracing span and a clone of the layer's settings. The
+//! request's cookie header is searched for the one cookie, without copying it.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
+use http::HeaderMap;
+use http::header::{COOKIE, SET_COOKIE};
+use tower_sessions::cookie::{Cookie, CookieJar, Key, SameSite};
+use tower_sessions::session::Id;
+use tower_sessions::{Expiry, Session, SessionStore};
+
+use crate::Error;
+
+/// Opens each request's session with the installation's store and cookie settings.
+pub(crate) struct Sessions {
+    /// The cookie's name.
+    name: Cow<'static, str>,
+    /// `Secure` on the cookie (an https public URL).
+    secure: bool,
+    /// Encrypts and authenticates the cookie's value, when set.
+    key: Option<Key>,
+    /// The store, typed: [`Session::new`] wants a sized store.
+    open: Box<dyn Fn(Option<Id>) -> Session + Send + Sync>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("name", &self.name)
+            .field("secure", &self.secure)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request's session, and whether the request came with a session cookie.
+pub(crate) struct Opened {
+    pub(crate) session: Session,
+    had_cookie: bool,
+}
+
+impl Sessions {
+    /// Sessions in `store`, with a `SameSite=Lax`, `HttpOnly` cookie for the whole site.
+    pub(crate) fn new<S: SessionStore>(
+        store: Arc<S>,
+        name: Cow<'static, str>,
+        secure: bool,
+        key: Option<Key>,
+        expiry: Expiry,
+    ) -> Self {
+        Self {
+            name,
+            secure,
+            key,
+            open: Box::new(move |id| Session::new(id, store.clone(), Some(expiry))),
+        }
+    }
+
+    /// The request's session. Nothing is loaded yet: the first read loads it from the store.
+    pub(crate) fn open(&self, headers: &HeaderMap) -> Opened {
+        let mut had_cookie = false;
+        let id = self.with_cookie(headers, |value| {
+            had_cookie = true;
+            value
+                .parse::<Id>()
+                .inspect_err(|_| tracing::warn!("malformed session id in the session cookie"))
+                .ok()
+        });
+        Opened {
+            session: (self.open)(id.flatten()),
+            had_cookie,
+        }
+    }
+
+    /// Whether the request carries a session cookie (allocates nothing).
+    pub(crate) fn sent(&self, headers: &HeaderMap) -> bool {
+        cookie_value(headers, &self.name).is_some()
+    }
+
+    /// Calls `read` with the value of the session cookie, if there is one, decrypted when the
+    /// cookie is keyed (a value that does not decrypt counts as no cookie). A plain value is read
+    /// where it is, in the header.
+    fn with_cookie<T>(&self, headers: &HeaderMap, read: impl FnOnce(&str) -> T) -> Option<T> {
+        let value = cookie_value(headers, &self.name)?;
+        match &self.key {
+            None => Some(read(value)),
+            Some(key) => {
+                let cookie = Cookie::new(self.name.clone(), value.to_owned());
+                let cookie = CookieJar::new().private(key).decrypt(cookie)?;
+                Some(read(cookie.value()))
+            }
+        }
+    }
+
+    /// After the response: saves a changed session and sets its cookie, or removes the cookie of
+    /// a session that is gone. A session that cannot be saved answers 503 (fail closed), as no
+    /// cookie can be given for it.
+    pub(crate) async fn close(&self, opened: Opened, mut response: Response) -> Response {
+        let Opened {
+            session,
+            had_cookie,
+        } = opened;
+        let modified = session.is_modified();
+        let empty = session.is_empty().await;
+        let cookie = if had_cookie && empty {
+            Some(self.removal())
+        } else if modified && !empty && !response.status().is_server_error() {
+            // Rare (a login, a logout, a slide): boxed, so that the future of every request does
+            // not carry a store write.
+            match Box::pin(self.save(&session)).await {
+                Ok(cookie) => Some(cookie),
+                Err(error) => return error.into_response(),
+            }
+        } else {
+            None
+        };
+        if let Some(cookie) = cookie {
+            match http::HeaderValue::try_from(cookie.to_string()) {
+                Ok(value) => {
+                    response.headers_mut().append(SET_COOKIE, value);
+                }
+                Err(_) => tracing::error!("the session cookie is not a valid header value"),
+            }
+        }
+        response
+    }
+
+    /// Saves the session and returns its cookie.
+    async fn save(&self, session: &Session) -> Result<Cookie<'static>, Error> {
+        if session.save().await.is_err() {
+            tracing::error!("the session could not be saved");
+            return Err(Error::SessionStore);
+        }
+        let id = session.id().ok_or(Error::SessionStore)?;
+        let mut cookie = self.cookie_builder(id.to_string());
+        cookie = match session.expiry() {
+            Some(Expiry::OnInactivity(window)) => cookie.max_age(window),
+            Some(Expiry::AtDateTime(at)) => cookie.max_age(at - time::OffsetDateTime::now_utc()),
+            Some(Expiry::OnSessionEnd) | None => cookie,
+        };
+        let cookie = cookie.build();
+        Ok(match &self.key {
+            None => cookie,
+            Some(key) => {
+                let mut jar = CookieJar::new();
+                jar.private_mut(key).add(cookie);
+                jar.get(&self.name).cloned().ok_or(Error::SessionStore)?
+            }
+        })
+    }
+
+    /// The cookie that makes the browser forget the session cookie.
+    fn removal(&self) -> Cookie<'static> {
+        self.cookie_builder(String::new()).removal().build()
+    }
+
+    fn cookie_builder(&self, value: String) -> tower_sessions::cookie::CookieBuilder<'static> {
+        Cookie::build((self.name.clone(), value))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .path("/")
+    }
+}
+
+/// The value of the last non-empty cookie named `name` in the request's `Cookie` headers (a
+/// cookie jar keeps the last one too), without allocating.
+///
+/// Session ids and encrypted values are base64, so the value is taken as it is: a
+/// percent-encoded or quoted value is no session id of this library's.
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|header| header.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            let value = value.trim_ascii();
+            (key.trim_ascii() == name && !value.is_empty()).then_some(value)
+        })
+        .next_back()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_sessions::MemoryStore;
+
+    fn sessions(key: Option<Key>) -> Sessions {
+        Sessions::new(
+            Arc::new(MemoryStore::default()),
+            Cow::Borrowed("sid"),
+            true,
+            key,
+            Expiry::OnInactivity(time::Duration::hours(1)),
+        )
+    }
+
+    fn headers(cookies: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for c in cookies {
+            map.append(COOKIE, c.parse().unwrap());
+        }
+        map
+    }
+
+    fn set_cookies(response: &Response) -> Vec<String> {
+        response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_last_cookie_of_the_name_is_the_session_cookie() {
+        let s = sessions(None);
+        let value = |cookies: &[&str]| cookie_value(&headers(cookies), "sid").map(str::to_owned);
+        assert_eq!(value(&["sid=abc"]).as_deref(), Some("abc"));
+        assert_eq!(value(&["a=1; sid=abc; b=2"]).as_deref(), Some("abc"));
+        assert_eq!(value(&["a=x;sid=abc"]).as_deref(), Some("abc"));
+        assert_eq!(value(&["  sid = v "]).as_deref(), Some("v"));
+        assert_eq!(value(&["sid=1; sid=2", "sid=3"]).as_deref(), Some("3"));
+        // An empty value does not hide a good one, nor stand for one.
+        assert_eq!(value(&["sid=v; sid="]).as_deref(), Some("v"));
+        assert_eq!(value(&["sid=; sid=v"]).as_deref(), Some("v"));
+        assert_eq!(value(&["sid=", "sid= ; b=1"]).as_deref(), None);
+        for other in ["sid2=a", "xsid=a", "a=sid=b", "b=sid; c=1", ""] {
+            assert_eq!(value(&[other]).as_deref(), None, "{other}");
+        }
+        let id = Id::default().to_string();
+        let get = |cookies: &[&str]| s.with_cookie(&headers(cookies), str::to_owned);
+        assert_eq!(get(&[&format!("a=1; sid={id}; b=2")]), Some(id.clone()));
+        assert_eq!(get(&["sid=old", &format!("sid={id}")]), Some(id.clone()));
+        assert_eq!(get(&["a=1", "sidx=1", "xsid=2"]), None);
+        assert_eq!(get(&[]), None);
+        assert!(s.open(&headers(&["sid=not-an-id"])).session.id().is_none());
+        assert!(s.open(&headers(&["sid=not-an-id"])).had_cookie);
+        assert_eq!(
+            s.open(&headers(&[&format!("sid={id}")])).session.id(),
+            id.parse().ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_new_session_is_saved_with_its_cookie_and_found_again() {
+        let s = sessions(None);
+        let opened = s.open(&HeaderMap::new());
+        opened.session.insert("auth", "ada").await.unwrap();
+        let response = s.close(opened, "ok".into_response()).await;
+        let cookies = set_cookies(&response);
+        assert_eq!(cookies.len(), 1, "{cookies:?}");
+        let cookie = Cookie::parse(cookies[0].clone()).unwrap();
+        assert_eq!(cookie.name(), "sid");
+        assert_eq!(cookie.http_only(), Some(true));
+        assert_eq!(cookie.secure(), Some(true));
+        assert_eq!(cookie.same_site(), Some(SameSite::Lax));
+        assert_eq!(cookie.path(), Some("/"));
+        assert_eq!(cookie.max_age(), Some(time::Duration::hours(1)));
+
+        let again = s.open(&headers(&[&format!("sid={}", cookie.value())]));
+        let auth: Option<String> = again.session.get("auth").await.unwrap();
+        assert_eq!(auth.as_deref(), Some("ada"));
+        // Read only: no cookie is set.
+        assert!(set_cookies(&s.close(again, "ok".into_response()).await).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_keyed_cookie_is_encrypted_and_a_forged_one_is_no_cookie() {
+        let key = Key::generate();
+        let s = sessions(Some(key.clone()));
+        let opened = s.open(&HeaderMap::new());
+        opened.session.insert("auth", "ada").await.unwrap();
+        let response = s.close(opened, "ok".into_response()).await;
+        let cookie = Cookie::parse(set_cookies(&response)[0].clone()).unwrap();
+        let sid = format!("sid={}", cookie.value());
+
+        let found = s.open(&headers(&[&sid]));
+        assert!(found.session.id().is_some());
+        assert_ne!(
+            found.session.id().map(|id| id.to_string()).as_deref(),
+            Some(cookie.value()),
+            "the id is not readable from the cookie"
+        );
+        let auth: Option<String> = found.session.get("auth").await.unwrap();
+        assert_eq!(auth.as_deref(), Some("ada"));
+
+        // The plain id, or the cookie under another key, is no session cookie at all.
+        let id = found.session.id().unwrap().to_string();
+        let plain = headers(&[&format!("sid={id}")]);
+        assert!(s.with_cookie(&plain, str::to_owned).is_none());
+        let other = sessions(Some(Key::generate()));
+        assert!(
+            other
+                .with_cookie(&headers(&[&sid]), str::to_owned)
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_flushed_session_removes_its_cookie_and_a_server_error_saves_nothing() {
+        let s = sessions(None);
+        let opened = s.open(&HeaderMap::new());
+        opened.session.insert("auth", "ada").await.unwrap();
+        let response = s.close(opened, "ok".into_response()).await;
+        let value = Cookie::parse(set_cookies(&response)[0].clone()).unwrap();
+        let sid = format!("sid={}", value.value());
+
+        let opened = s.open(&headers(&[&sid]));
+        opened.session.flush().await.unwrap();
+        let cookies = set_cookies(&s.close(opened, "bye".into_response()).await);
+        let removal = Cookie::parse(cookies[0].clone()).unwrap();
+        assert_eq!((removal.name(), removal.value()), ("sid", ""));
+        assert_eq!(removal.max_age(), Some(time::Duration::ZERO));
+        let opened = s.open(&headers(&[&sid]));
+        assert_eq!(opened.session.get::<String>("auth").await.unwrap(), None);
+
+        let opened = s.open(&HeaderMap::new());
+        opened.session.insert("auth", "eve").await.unwrap();
+        let failed = http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        assert!(set_cookies(&s.close(opened, failed).await).is_empty());
+    }
+}
