@@ -195,6 +195,8 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
     use tower_sessions::MemoryStore;
+    use tower_sessions::session::Record;
+    use tower_sessions::session_store;
 
     fn sessions(key: Option<Key>) -> Sessions {
         Sessions::new(
@@ -330,5 +332,44 @@ mod tests {
         opened.session.insert("auth", "eve").await.unwrap();
         let failed = http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
         assert!(set_cookies(&s.close(opened, failed).await).is_empty());
+    }
+
+    /// A store that can load nothing and save nothing.
+    #[derive(Debug, Clone)]
+    struct Down;
+
+    #[async_trait::async_trait]
+    impl SessionStore for Down {
+        async fn save(&self, _: &Record) -> session_store::Result<()> {
+            Err(session_store::Error::Backend("down".into()))
+        }
+
+        async fn load(&self, _: &Id) -> session_store::Result<Option<Record>> {
+            Err(session_store::Error::Backend("down".into()))
+        }
+
+        async fn delete(&self, _: &Id) -> session_store::Result<()> {
+            Err(session_store::Error::Backend("down".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_that_cannot_be_saved_fails_closed_without_a_cookie() {
+        let s = Sessions::new(
+            Arc::new(Down),
+            Cow::Borrowed("sid"),
+            false,
+            None,
+            Expiry::OnSessionEnd,
+        );
+        let opened = s.open(&HeaderMap::new());
+        opened.session.insert("auth", "ada").await.unwrap();
+        let response = s.close(opened, "welcome".into_response()).await;
+        assert_eq!(response.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+        assert!(set_cookies(&response).is_empty());
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("welcome"));
     }
 }
