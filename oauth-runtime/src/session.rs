@@ -175,18 +175,21 @@ impl Sessions {
 /// The value of the last non-empty cookie named `name` in the request's `Cookie` headers (a
 /// cookie jar keeps the last one too), without allocating.
 ///
-/// Session ids and encrypted values are base64, so the value is taken as it is: a
-/// percent-encoded or quoted value is no session id of this library's.
+/// The header is read as bytes: another cookie's value may be anything a browser stores (UTF-8,
+/// even bytes that are not), and must not hide the session cookie. Session ids and encrypted
+/// values are base64, so the value is taken as it is: a percent-encoded, quoted or non-UTF-8
+/// value is no session id of this library's.
 fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|header| header.to_str().ok())
-        .flat_map(|header| header.split(';'))
+        .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
         .filter_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            let value = value.trim_ascii();
-            (key.trim_ascii() == name && !value.is_empty()).then_some(value)
+            let at = pair.iter().position(|&b| b == b'=')?;
+            let value = pair[at + 1..].trim_ascii();
+            (pair[..at].trim_ascii() == name.as_bytes() && !value.is_empty())
+                .then(|| std::str::from_utf8(value).ok())
+                .flatten()
         })
         .next_back()
 }
@@ -238,6 +241,11 @@ mod tests {
         assert_eq!(value(&["sid=v; sid="]).as_deref(), Some("v"));
         assert_eq!(value(&["sid=; sid=v"]).as_deref(), Some("v"));
         assert_eq!(value(&["sid=", "sid= ; b=1"]).as_deref(), None);
+        // Another cookie's value, whatever its bytes, does not hide it.
+        let mut odd = HeaderMap::new();
+        let bytes = b"pref=\xc3\xa9t\xe9; sid=abc; x=\xff";
+        odd.append(COOKIE, http::HeaderValue::from_bytes(bytes).unwrap());
+        assert_eq!(cookie_value(&odd, "sid"), Some("abc"));
         for other in ["sid2=a", "xsid=a", "a=sid=b", "b=sid; c=1", ""] {
             assert_eq!(value(&[other]).as_deref(), None, "{other}");
         }
