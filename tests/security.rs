@@ -101,6 +101,16 @@ async fn a_store_that_is_down_fails_closed() {
         .await
         .unwrap();
     assert_eq!(public.status(), StatusCode::OK);
+    // A new visitor's login page writes a pending login (state, PKCE verifier). The store cannot
+    // keep it: the page is not served, since its link could never finish, and no cookie is set.
+    let login = http.get(format!("{base}/login")).send().await.unwrap();
+    assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(login.headers().get("set-cookie").is_none());
+    let body = login.text().await.unwrap();
+    assert!(
+        body.contains("session_store") && !body.contains("state="),
+        "{body}"
+    );
 }
 
 #[derive(Clone, Default)]
