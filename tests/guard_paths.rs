@@ -58,6 +58,28 @@ async fn ws(Ident(a): Ident, headers: HeaderMap) -> String {
     format!("{PROTECTED} ws for {a} upgrade={upgrade}")
 }
 
+/// An endpoint that upgrades the connection, as a WebSocket endpoint does, to a raw echo
+/// protocol: the upgrade has to pass through the guard and its session layer, which hold the
+/// request (and hyper's pending upgrade in its extensions) until the handler runs.
+async fn echo(Ident(_a): Ident, mut req: Request) -> axum::response::Response {
+    let upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        let Ok(upgraded) = upgrade.await else { return };
+        let mut io = hyper_util::rt::TokioIo::new(upgraded);
+        let mut buf = [0u8; 64];
+        while let Ok(n @ 1..) = io.read(&mut buf).await {
+            if io.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    });
+    (
+        http::StatusCode::SWITCHING_PROTOCOLS,
+        [("connection", "upgrade"), ("upgrade", "echo")],
+    )
+        .into_response()
+}
+
 fn routes() -> Router {
     let admin = Router::new()
         .route(
@@ -89,6 +111,7 @@ fn routes() -> Router {
         .nest("/admin", admin)
         .nest_service("/files", tower::service_fn(files))
         .route("/ws", get(ws))
+        .route("/echo", get(echo))
         .route("/public", get(|| async { "public page" }))
         .route(
             "/static/{*rest}",
@@ -396,6 +419,59 @@ async fn anonymous_spellings_of_protected_paths_over_tcp() {
         let (status, _, text) = raw(base, &format!("GET {target} HTTP/1.1"), &[]).await;
         assert_eq!(status, 200, "{target}: {text}");
         assert!(text.contains(body_has), "{target}: {text}");
+    }
+}
+
+/// Sends an upgrade request for `/echo` and returns the response head; on a 101, the stream.
+async fn upgrade(base: &str, cookie: Option<&str>) -> (String, tokio::net::TcpStream) {
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req =
+        format!("GET /echo HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n");
+    if let Some(cookie) = cookie {
+        req.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut byte))
+            .await
+            .expect("the server hung")
+            .unwrap();
+        assert_eq!(n, 1, "closed before the end of the head: {head:?}");
+        head.push(byte[0]);
+    }
+    (String::from_utf8(head).unwrap(), stream)
+}
+
+#[tokio::test]
+async fn a_connection_upgrade_passes_the_guard_only_with_a_session() {
+    let (server, _dev) = served().await;
+    let base = &server.base;
+    let (head, _) = upgrade(base, None).await;
+    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+    assert!(head.contains("location: /login"), "{head}");
+
+    let b = Browser::new();
+    let done = b.dev_login(base, "ada").await;
+    assert_eq!(done.location.as_deref(), Some("/private"), "{}", done.body);
+    let cookie = b.cookie_header(base).unwrap();
+    let (head, mut stream) = upgrade(base, Some(&cookie)).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(
+        !head.contains("set-cookie"),
+        "a read-only request saves nothing: {head}"
+    );
+    for message in ["ping", "and again"] {
+        stream.write_all(message.as_bytes()).await.unwrap();
+        let mut back = vec![0u8; message.len()];
+        tokio::time::timeout(Duration::from_secs(10), stream.read_exact(&mut back))
+            .await
+            .expect("the upgraded connection hung")
+            .unwrap();
+        assert_eq!(back, message.as_bytes());
     }
 }
 
