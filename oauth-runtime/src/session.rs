@@ -2,11 +2,11 @@
 //! after the response, saving the session and setting or removing the cookie.
 //!
 //! It does what tower-sessions' `SessionManagerLayer` does, with tower-sessions' own [`Session`]
-//! and stores and the `cookie` crate's parsing, encryption and `Set-Cookie` formatting. Handlers
-//! extract the same [`Session`]. What it leaves out is the cost around them, on every request of
-//! every user: a cookie jar behind its own `Arc<Mutex>` with a copy of every cookie of the
-//! request, two more boxed futures, a tracing span and a clone of the layer's settings. The
-//! request's cookie header is searched for the one cookie, without copying it.
+//! and stores, and the `cookie` crate's encryption and `Set-Cookie` formatting. Handlers extract
+//! the same [`Session`]. What it leaves out is the cost around them, on every request of every
+//! user: a cookie jar behind its own `Arc<Mutex>` with a copy of every cookie of the request, two
+//! more boxed futures, a tracing span and a clone of the layer's settings. The request's `Cookie`
+//! header is searched for the one cookie, without copying it.
 
 use std::borrow::Cow;
 use std::sync::Arc;
