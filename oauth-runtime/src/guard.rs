@@ -3,8 +3,8 @@
 //! [`Gate`] decides first what needs no session, so that such requests never pay for one: a
 //! `skip` path goes straight to the route (no session, no allocation for the decision); a request
 //! without a session cookie gets the 303 to the login page at once, unless its path is `public`.
-//! Every other request goes through [`guard`]: it opens the session (the session layer, see
-//! [`crate::session`]); on the library's own paths it only passes it on, elsewhere it loads the
+//! Every other request gets its session opened (the session layer, see [`crate::session`]) and
+//! goes through [`guard`]: on the library's own paths it only passes it on, elsewhere it loads the
 //! identity (one session load), runs `check_invalid` and carries the identity to the handlers
 //! (anonymous requests to `public` paths pass without one); after the response, the session is
 //! saved if it changed.
@@ -25,6 +25,7 @@ use tower_sessions::Session;
 use crate::flow::AUTH_KEY;
 use crate::hooks::GuardContext;
 use crate::install::{Core, Shared};
+use crate::session::Opened;
 use crate::vault::{STAMP_KEY, Stamp};
 use crate::{Error, Ident, OAuth};
 
@@ -100,20 +101,21 @@ where
         let core = &shared.core;
         let path = req.uri().path();
         let own = core.own.matches(path);
-        if !own {
-            if core.skip.matches(path) {
-                return GateFuture::Bare {
-                    future: route.clone().oneshot(req),
-                };
-            }
-            if !core.sessions.sent(req.headers()) && !core.public.matches(path) {
-                return GateFuture::Done {
-                    response: Some(to_login(core, req.headers())),
-                };
-            }
+        if !own && core.skip.matches(path) {
+            return GateFuture::Bare {
+                future: route.clone().oneshot(req),
+            };
         }
+        // The Cookie header is scanned once, here: for the anonymous answer and for the session.
+        let cookie = core.sessions.cookie(req.headers());
+        if !own && cookie.is_none() && !core.public.matches(path) {
+            return GateFuture::Done {
+                response: Some(to_login(core, req.headers())),
+            };
+        }
+        let opened = core.sessions.open(cookie);
         GateFuture::Guarded {
-            future: Box::pin(guard(shared.clone(), own, route.clone(), req)),
+            future: Box::pin(guard(shared.clone(), own, route.clone(), req, opened)),
         }
     }
 }
@@ -146,8 +148,8 @@ where
     }
 }
 
-/// One guarded request: opens its session, decides, runs the route, then saves the session if it
-/// changed. The request stays in this future while [`decide`] borrows it: the future holds one
+/// One guarded request, with the session the [`Gate`] opened: decides, runs the route, then saves
+/// the session if it changed. The request stays in this future while [`decide`] borrows it: the future holds one
 /// `Request`, not a copy per step. On the library's own paths (`own`), the session is only
 /// passed on.
 async fn guard<A: OAuth, S>(
@@ -155,12 +157,12 @@ async fn guard<A: OAuth, S>(
     own: bool,
     route: S,
     mut req: Request,
+    opened: Opened,
 ) -> Result<Response, Infallible>
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
     let sessions = &shared.core.sessions;
-    let opened = sessions.open(req.headers());
     req.extensions_mut().insert(opened.session.clone());
     let response = match decide(&shared, own, &opened.session, &mut req).await {
         Some(response) => response,

@@ -65,39 +65,34 @@ impl Sessions {
         }
     }
 
-    /// The request's session. Nothing is loaded yet: the first read loads it from the store.
-    pub(crate) fn open(&self, headers: &HeaderMap) -> Opened {
-        let mut had_cookie = false;
-        let id = self.with_cookie(headers, |value| {
-            had_cookie = true;
+    /// The value of the request's session cookie, as sent (allocates nothing): the guard looks
+    /// at it once, to answer anonymous requests without a session and to [`open`](Self::open)
+    /// the others.
+    pub(crate) fn cookie<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
+        cookie_value(headers, &self.name)
+    }
+
+    /// The session of a request whose session cookie has `value`. Nothing is loaded yet: the
+    /// first read loads it from the store. A keyed value that does not decrypt counts as no
+    /// cookie.
+    pub(crate) fn open(&self, value: Option<&str>) -> Opened {
+        let value = match (&self.key, value) {
+            (_, None) => None,
+            (None, Some(value)) => Some(Cow::Borrowed(value)),
+            (Some(key), Some(value)) => CookieJar::new()
+                .private(key)
+                .decrypt(Cookie::new(self.name.clone(), value.to_owned()))
+                .map(|cookie| Cow::Owned(cookie.value().to_owned())),
+        };
+        let id = value.as_deref().and_then(|value| {
             value
                 .parse::<Id>()
                 .inspect_err(|_| tracing::warn!("malformed session id in the session cookie"))
                 .ok()
         });
         Opened {
-            session: (self.open)(id.flatten()),
-            had_cookie,
-        }
-    }
-
-    /// Whether the request carries a session cookie (allocates nothing).
-    pub(crate) fn sent(&self, headers: &HeaderMap) -> bool {
-        cookie_value(headers, &self.name).is_some()
-    }
-
-    /// Calls `read` with the value of the session cookie, if there is one, decrypted when the
-    /// cookie is keyed (a value that does not decrypt counts as no cookie). A plain value is read
-    /// where it is, in the header.
-    fn with_cookie<T>(&self, headers: &HeaderMap, read: impl FnOnce(&str) -> T) -> Option<T> {
-        let value = cookie_value(headers, &self.name)?;
-        match &self.key {
-            None => Some(read(value)),
-            Some(key) => {
-                let cookie = Cookie::new(self.name.clone(), value.to_owned());
-                let cookie = CookieJar::new().private(key).decrypt(cookie)?;
-                Some(read(cookie.value()))
-            }
+            session: (self.open)(id),
+            had_cookie: value.is_some(),
         }
     }
 
@@ -228,7 +223,7 @@ mod tests {
 
     /// A new session holding `auth`, saved: the one cookie its response sets.
     async fn saved(s: &Sessions, auth: &str) -> Cookie<'static> {
-        let opened = s.open(&HeaderMap::new());
+        let opened = s.open(None);
         opened.session.insert("auth", auth).await.unwrap();
         let cookies = set_cookies(&s.close(opened, "ok".into_response()).await);
         assert_eq!(cookies.len(), 1, "{cookies:?}");
@@ -257,17 +252,14 @@ mod tests {
             assert_eq!(value(&[other]).as_deref(), None, "{other}");
         }
         let id = Id::default().to_string();
-        let get = |cookies: &[&str]| s.with_cookie(&headers(cookies), str::to_owned);
-        assert_eq!(get(&[&format!("a=1; sid={id}; b=2")]), Some(id.clone()));
-        assert_eq!(get(&["sid=old", &format!("sid={id}")]), Some(id.clone()));
-        assert_eq!(get(&["a=1", "sidx=1", "xsid=2"]), None);
-        assert_eq!(get(&[]), None);
-        assert!(s.open(&headers(&["sid=not-an-id"])).session.id().is_none());
-        assert!(s.open(&headers(&["sid=not-an-id"])).had_cookie);
-        assert_eq!(
-            s.open(&headers(&[&format!("sid={id}")])).session.id(),
-            id.parse().ok()
-        );
+        let opened = |cookies: &[&str]| s.open(s.cookie(&headers(cookies)));
+        let found = opened(&["sid=old", &format!("a=1; sid={id}; b=2")]);
+        assert_eq!(found.session.id(), id.parse().ok());
+        assert!(found.had_cookie);
+        let malformed = opened(&["sid=not-an-id"]);
+        assert!(malformed.session.id().is_none() && malformed.had_cookie);
+        let none = opened(&["a=1", "sidx=1", "xsid=2"]);
+        assert!(none.session.id().is_none() && !none.had_cookie);
     }
 
     #[tokio::test]
@@ -281,7 +273,7 @@ mod tests {
         assert_eq!(cookie.path(), Some("/"));
         assert_eq!(cookie.max_age(), Some(time::Duration::hours(1)));
 
-        let again = s.open(&headers(&[&format!("sid={}", cookie.value())]));
+        let again = s.open(s.cookie(&headers(&[&format!("sid={}", cookie.value())])));
         let auth: Option<String> = again.session.get("auth").await.unwrap();
         assert_eq!(auth.as_deref(), Some("ada"));
         // Read only: no cookie is set.
@@ -295,7 +287,7 @@ mod tests {
         let cookie = saved(&s, "ada").await;
         let sid = format!("sid={}", cookie.value());
 
-        let found = s.open(&headers(&[&sid]));
+        let found = s.open(s.cookie(&headers(&[&sid])));
         assert!(found.session.id().is_some());
         assert_ne!(
             found.session.id().map(|id| id.to_string()).as_deref(),
@@ -308,13 +300,9 @@ mod tests {
         // The plain id, or the cookie under another key, is no session cookie at all.
         let id = found.session.id().unwrap().to_string();
         let plain = headers(&[&format!("sid={id}")]);
-        assert!(s.with_cookie(&plain, str::to_owned).is_none());
+        assert!(!s.open(s.cookie(&plain)).had_cookie);
         let other = sessions(Some(Key::generate()));
-        assert!(
-            other
-                .with_cookie(&headers(&[&sid]), str::to_owned)
-                .is_none()
-        );
+        assert!(!other.open(other.cookie(&headers(&[&sid]))).had_cookie);
     }
 
     #[tokio::test]
@@ -322,16 +310,16 @@ mod tests {
         let s = sessions(None);
         let sid = format!("sid={}", saved(&s, "ada").await.value());
 
-        let opened = s.open(&headers(&[&sid]));
+        let opened = s.open(s.cookie(&headers(&[&sid])));
         opened.session.flush().await.unwrap();
         let cookies = set_cookies(&s.close(opened, "bye".into_response()).await);
         let removal = Cookie::parse(cookies[0].clone()).unwrap();
         assert_eq!((removal.name(), removal.value()), ("sid", ""));
         assert_eq!(removal.max_age(), Some(time::Duration::ZERO));
-        let opened = s.open(&headers(&[&sid]));
+        let opened = s.open(s.cookie(&headers(&[&sid])));
         assert_eq!(opened.session.get::<String>("auth").await.unwrap(), None);
 
-        let opened = s.open(&HeaderMap::new());
+        let opened = s.open(None);
         opened.session.insert("auth", "eve").await.unwrap();
         let failed = http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
         assert!(set_cookies(&s.close(opened, failed).await).is_empty());
