@@ -9,6 +9,8 @@
 mod common;
 
 use std::future::ready;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -18,7 +20,7 @@ use common::{Browser, serve};
 use oauth_runtime::Client;
 use oauth_runtime::dev::DevProvider;
 use oauth_runtime::prelude::*;
-use oauth_runtime::store::{AnyStore, key_from_hex};
+use oauth_runtime::store::{AnyStore, CACHE_LEASE, key_from_hex};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -162,8 +164,9 @@ async fn get_with_cookie(url: &str, cookie: &str) -> reqwest::Response {
 }
 
 /// Two instances on different ports share one store, one cookie key and one development provider
-/// (served by both; its issuer is instance A's origin).
-async fn shared_store_across_instances(url: &str, what: &str) -> String {
+/// (served by both; its issuer is instance A's origin). `lease`: how long a change may take to
+/// reach the other instance's cache (Redis's [`CACHE_LEASE`]).
+async fn shared_store_across_instances(url: &str, what: &str, lease: Duration) -> String {
     let store = open(url, what).await;
     let mut provider = None;
     let a = serve(|base| {
@@ -236,10 +239,14 @@ async fn shared_store_across_instances(url: &str, what: &str) -> String {
     );
     assert_ne!(bob_on_b.body, on_b.body, "two users, two sessions");
 
-    // Logout on B deletes the record: A refuses the session, even from a copied cookie.
+    // Logout on B deletes the record: A refuses the session, even from a copied cookie, at the
+    // latest one lease later (Redis tells A's cache at once; the lease bounds a late message).
     let out = browser.get(&format!("{b_base}/logout")).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(out.location.as_deref(), Some("/login"));
+    let at_once = status_with_cookie(&format!("{a_base}/private"), &cookie).await;
+    println!("{what}: A's answer right after the logout on B: {at_once}");
+    tokio::time::sleep(lease).await;
     assert_eq!(
         browser.get(&format!("{a_base}/private")).await.status,
         StatusCode::SEE_OTHER
@@ -260,7 +267,7 @@ async fn shared_store_across_instances(url: &str, what: &str) -> String {
 
 #[tokio::test]
 async fn redis_shares_sessions_between_instances() {
-    let id = shared_store_across_instances(REDIS_URL, "Redis").await;
+    let id = shared_store_across_instances(REDIS_URL, "Redis", CACHE_LEASE).await;
     let bytes = redis_integer(&["STRLEN", &id]).await;
     let memory = redis_integer(&["MEMORY", "USAGE", &id]).await;
     let ttl = redis_integer(&["TTL", &id]).await;
@@ -278,7 +285,7 @@ async fn redis_shares_sessions_between_instances() {
 
 #[tokio::test]
 async fn postgres_shares_sessions_between_instances() {
-    let id = shared_store_across_instances(POSTGRES_URL, "PostgreSQL").await;
+    let id = shared_store_across_instances(POSTGRES_URL, "PostgreSQL", Duration::ZERO).await;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(5))
@@ -422,7 +429,13 @@ async fn opening_an_unreachable_store_is_a_prompt_error() {
 
 /// A logged-in user whose store stalls, then stops: every protected request gets 503 in bounded
 /// time (fail closed, never through, never hung); when the store is back, the session works again.
-async fn store_outage_fails_closed(target: &'static str, url_of: fn(u16) -> String, what: &str) {
+/// `lease`: how long a cache may still serve the session once the store stops answering.
+async fn store_outage_fails_closed(
+    target: &'static str,
+    url_of: fn(u16) -> String,
+    what: &str,
+    lease: Duration,
+) {
     let proxy = Proxy::start(0, target).await;
     let port = proxy.port;
     let store = open(&url_of(port), what).await;
@@ -433,12 +446,14 @@ async fn store_outage_fails_closed(target: &'static str, url_of: fn(u16) -> Stri
 
     // Stalled: connections stay open, nothing comes back.
     proxy.set(Mode::Stall);
+    tokio::time::sleep(lease).await;
     assert_fails_closed(&private, &cookie, &format!("{what} stalled")).await;
     proxy.set(Mode::Forward);
     assert_recovers(&private, &cookie, &format!("{what} after a stall")).await;
 
     // Stopped: connections closed, new ones refused.
     drop(proxy);
+    tokio::time::sleep(lease).await;
     assert_fails_closed(&private, &cookie, &format!("{what} stopped")).await;
     // Anonymous requests never touch the store: still the login redirect.
     assert_eq!(
@@ -504,6 +519,7 @@ async fn redis_outage_fails_closed() {
         REDIS_ADDR,
         |port| format!("redis://127.0.0.1:{port}"),
         "Redis",
+        CACHE_LEASE,
     )
     .await;
 }
@@ -514,6 +530,7 @@ async fn postgres_outage_fails_closed() {
         POSTGRES_ADDR,
         |port| format!("postgres://postgres@127.0.0.1:{port}/test"),
         "PostgreSQL",
+        Duration::ZERO,
     )
     .await;
 }
@@ -565,7 +582,13 @@ async fn guard_never_lets_a_request_through_without_the_store() {
     let store = open(&format!("redis://127.0.0.1:{}", proxy.port), "Redis").await;
     let server = instance(&store, key()).await;
     let cookie = log_in_ada(&server).await;
+    assert_eq!(
+        status_with_cookie(&format!("{}/private", server.base), &cookie).await,
+        StatusCode::OK,
+        "the session is cached"
+    );
     drop(proxy);
+    tokio::time::sleep(CACHE_LEASE).await;
     for path in ["/", "/private", "/nope"] {
         assert_fails_closed(
             &format!("{}{path}", server.base),
@@ -576,33 +599,129 @@ async fn guard_never_lets_a_request_through_without_the_store() {
     }
 }
 
+/// A logged-in request is served from the instance's cache: no Redis `GET` once the session is
+/// cached, one per request with `?cache=off`. Counted on the wire, by a proxy in front of Redis.
+#[tokio::test]
+async fn redis_cache_serves_logged_in_requests_without_a_round_trip() {
+    for (query, per_request) in [("", 0), ("?cache=off", 1)] {
+        let proxy = Proxy::start(0, REDIS_ADDR).await;
+        let url = format!("redis://127.0.0.1:{}{query}", proxy.port);
+        let store = open(&url, "Redis").await;
+        let AnyStore::Redis(redis) = &store else {
+            panic!("{url}: not a Redis store")
+        };
+        assert_eq!(redis.is_cached(), query.is_empty(), "{url}");
+        let server = instance(&store, key()).await;
+        let cookie = log_in_ada(&server).await;
+        let private = format!("{}/private", server.base);
+        // The first requests after the login read the session from Redis: a load that overlaps
+        // the message for the login's own write is not cached.
+        let mut warm = false;
+        for _ in 0..10 {
+            let before = proxy.gets();
+            assert_eq!(status_with_cookie(&private, &cookie).await, StatusCode::OK);
+            if proxy.gets() == before {
+                warm = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(warm, per_request == 0, "{url}: served without a GET");
+        let before = proxy.gets();
+        for _ in 0..20 {
+            assert_eq!(status_with_cookie(&private, &cookie).await, StatusCode::OK);
+        }
+        let gets = proxy.gets() - before;
+        println!("{url}: {gets} Redis GETs for 20 logged-in requests");
+        assert_eq!(gets, 20 * per_request, "{url}");
+    }
+}
+
+/// A session changed in Redis behind the cache's back (deleted, or the whole database flushed,
+/// which sends no usable message) is refused one lease later at the latest.
+#[tokio::test]
+async fn a_change_behind_the_redis_cache_reaches_it_within_the_lease() {
+    // Database 7 is this test's own, so that FLUSHDB does not log out other tests' users.
+    let store = open(&format!("{REDIS_URL}/7"), "Redis").await;
+    let server = instance(&store, key()).await;
+    let private = format!("{}/private", server.base);
+    for change in ["DEL", "FLUSHDB"] {
+        let cookie = log_in_ada(&server).await;
+        for _ in 0..3 {
+            assert_eq!(status_with_cookie(&private, &cookie).await, StatusCode::OK);
+        }
+        let id = session_id(&cookie, &key());
+        let args: &[&str] = if change == "DEL" {
+            &["DEL", &id]
+        } else {
+            &["FLUSHDB"]
+        };
+        redis_command(7, args).await;
+        let changed = Instant::now();
+        let mut served = 0;
+        while status_with_cookie(&private, &cookie).await == StatusCode::OK {
+            served += 1;
+            assert!(
+                changed.elapsed() < CACHE_LEASE,
+                "{change}: the session is still served {:?} after it went",
+                changed.elapsed()
+            );
+        }
+        println!(
+            "{change}: refused after {:.1?} ({served} requests served from the cache meanwhile)",
+            changed.elapsed()
+        );
+        tokio::time::sleep(CACHE_LEASE).await;
+        assert_eq!(
+            status_with_cookie(&private, &cookie).await,
+            StatusCode::SEE_OTHER,
+            "{change}: and stays refused"
+        );
+    }
+}
+
 // --- Redis without redis-cli: one command over RESP ------------------------------------------
 
 /// Sends one command to the test Redis and returns its integer reply.
 async fn redis_integer(args: &[&str]) -> i64 {
+    let reply = redis_command(0, args).await;
+    reply
+        .strip_prefix(':')
+        .and_then(|n| n.trim_end().parse().ok())
+        .unwrap_or_else(|| panic!("{args:?}: not an integer reply: {reply:?}"))
+}
+
+/// Sends one command to database `db` of the test Redis; its one-line reply.
+async fn redis_command(db: u8, args: &[&str]) -> String {
     let mut stream = TcpStream::connect(REDIS_ADDR)
         .await
         .unwrap_or_else(|e| panic!("Redis at {REDIS_ADDR} is not reachable: {e}"));
-    let mut command = format!("*{}\r\n", args.len());
-    for arg in args {
-        command.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    let db = db.to_string();
+    let mut reply = String::new();
+    for command in [&["SELECT", db.as_str()][..], args] {
+        let mut text = format!("*{}\r\n", command.len());
+        for arg in command {
+            text.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        stream.write_all(text.as_bytes()).await.unwrap();
+        reply = read_line(&mut stream).await;
+        assert!(!reply.starts_with('-'), "{command:?}: {reply}");
     }
-    stream.write_all(command.as_bytes()).await.unwrap();
-    let mut reply = Vec::new();
-    while !reply.ends_with(b"\r\n") {
+    reply
+}
+
+async fn read_line(stream: &mut TcpStream) -> String {
+    let mut line = Vec::new();
+    while !line.ends_with(b"\r\n") {
         let mut byte = [0u8; 1];
         assert_eq!(
             stream.read(&mut byte).await.unwrap(),
             1,
             "Redis closed the connection"
         );
-        reply.push(byte[0]);
+        line.push(byte[0]);
     }
-    let reply = String::from_utf8(reply).unwrap();
-    reply
-        .strip_prefix(':')
-        .and_then(|n| n.trim_end().parse().ok())
-        .unwrap_or_else(|| panic!("{args:?}: not an integer reply: {reply:?}"))
+    String::from_utf8(line).unwrap()
 }
 
 // --- Stores that stall or stop: a TCP proxy in front of the real one ------------------------------
@@ -621,6 +740,8 @@ enum Mode {
 struct Proxy {
     port: u16,
     mode: watch::Sender<Mode>,
+    /// Redis `GET` commands sent through it so far.
+    gets: Arc<AtomicUsize>,
 }
 
 impl Proxy {
@@ -631,8 +752,13 @@ impl Proxy {
             .expect("the proxy's port");
         let port = listener.local_addr().unwrap().port();
         let (mode, rx) = watch::channel(Mode::Forward);
-        tokio::spawn(accept(listener, target, rx));
-        Self { port, mode }
+        let gets = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(accept(listener, target, rx, gets.clone()));
+        Self { port, mode, gets }
+    }
+
+    fn gets(&self) -> usize {
+        self.gets.load(Ordering::SeqCst)
     }
 
     fn set(&self, mode: Mode) {
@@ -646,28 +772,38 @@ impl Drop for Proxy {
     }
 }
 
-async fn accept(listener: TcpListener, target: &'static str, rx: watch::Receiver<Mode>) {
+async fn accept(
+    listener: TcpListener,
+    target: &'static str,
+    rx: watch::Receiver<Mode>,
+    gets: Arc<AtomicUsize>,
+) {
     let mut stop = rx.clone();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((inbound, _)) = accepted else { return };
-                tokio::spawn(pipe(inbound, target, rx.clone()));
+                tokio::spawn(pipe(inbound, target, rx.clone(), gets.clone()));
             }
             _ = stop.wait_for(|m| *m == Mode::Down) => return,
         }
     }
 }
 
-async fn pipe(inbound: TcpStream, target: &'static str, mut rx: watch::Receiver<Mode>) {
+async fn pipe(
+    inbound: TcpStream,
+    target: &'static str,
+    mut rx: watch::Receiver<Mode>,
+    gets: Arc<AtomicUsize>,
+) {
     let Ok(outbound) = TcpStream::connect(target).await else {
         return;
     };
     let (mut in_read, mut in_write) = inbound.into_split();
     let (mut out_read, mut out_write) = outbound.into_split();
     tokio::select! {
-        _ = forward(&mut in_read, &mut out_write, rx.clone()) => {}
-        _ = forward(&mut out_read, &mut in_write, rx.clone()) => {}
+        _ = forward(&mut in_read, &mut out_write, rx.clone(), Some(&gets)) => {}
+        _ = forward(&mut out_read, &mut in_write, rx.clone(), None) => {}
         _ = rx.wait_for(|m| *m == Mode::Down) => {}
     }
 }
@@ -676,12 +812,18 @@ async fn forward(
     from: &mut (impl tokio::io::AsyncRead + Unpin),
     to: &mut (impl tokio::io::AsyncWrite + Unpin),
     mut rx: watch::Receiver<Mode>,
+    gets: Option<&AtomicUsize>,
 ) -> std::io::Result<()> {
+    const GET: &[u8] = b"$3\r\nGET\r\n";
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = from.read(&mut buf).await?;
         if n == 0 {
             return Ok(());
+        }
+        if let Some(gets) = gets {
+            let seen = buf[..n].windows(GET.len()).filter(|w| *w == GET).count();
+            gets.fetch_add(seen, Ordering::SeqCst);
         }
         // A stalled store holds every byte until it is let go (or stopped).
         if rx.wait_for(|m| *m != Mode::Stall).await.is_err() {

@@ -4,6 +4,11 @@ use tower_sessions::cookie::Key;
 
 use crate::Error;
 
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "redis")]
+pub use redis::{CACHE_LEASE, RedisStore};
+
 /// Reads a cookie key from 128 hex characters (64 bytes), as in `SESSION_KEY`.
 ///
 /// # Errors
@@ -39,13 +44,17 @@ use tower_sessions::session_store::{self, SessionStore};
 /// |---|---|---|
 /// | `memory` | in process (one instance, lost on restart) | always |
 /// | `sqlite:///absolute/path.db` | SQLite file, created if missing | `sqlite` |
-/// | `redis://host:port` | Redis (several instances) | `redis` |
+/// | `redis://host:port` | Redis (several instances), logged-in sessions cached in process | `redis` |
+/// | `redis://host:port?cache=off` | Redis, every session read from Redis | `redis` |
 /// | `postgres://...` | PostgreSQL (several instances) | `postgres` |
 ///
 /// SQL stores create their table and purge expired sessions every minute in the background. Each
 /// SQL operation is bounded to 3 seconds (PostgreSQL's `statement_timeout` is 2 seconds) and each
 /// Redis command to 2 seconds: a store that cannot answer in time makes the request fail closed
-/// with 503. Redis gets one connection per core the process may run on, at most 8.
+/// with 503. Redis gets one connection per core the process may run on, at most 8, and one more
+/// that keeps the cache of logged-in sessions coherent: a change made on any instance (a logout)
+/// reaches every instance's cache at once, and is never missed by a request that starts
+/// [`CACHE_LEASE`] later (see [`RedisStore`]).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -68,7 +77,7 @@ pub enum AnyStore {
     Postgres(tower_sessions_sqlx_store::PostgresStore),
     /// Redis.
     #[cfg(feature = "redis")]
-    Redis(tower_sessions_redis_store::RedisStore<tower_sessions_redis_store::fred::prelude::Pool>),
+    Redis(RedisStore),
 }
 
 impl AnyStore {
@@ -169,10 +178,13 @@ async fn postgres(url: &str) -> Result<AnyStore, Error> {
 
 #[cfg(feature = "redis")]
 async fn redis(url: &str) -> Result<AnyStore, Error> {
-    use tower_sessions_redis_store::fred::prelude::{ClientLike as _, Config, ReconnectPolicy};
-    use tower_sessions_redis_store::fred::types::Builder;
-    let config = Config::from_url(url)
-        .map_err(|_| Error::Config("SESSION_STORE is not a valid redis:// URL".into()))?;
+    use fred::prelude::{ClientLike as _, Config, ReconnectPolicy};
+    use fred::types::Builder;
+    let invalid = || Error::Config("SESSION_STORE is not a valid redis:// URL".into());
+    let (url, cached) = redis_cache_option(url).ok_or_else(invalid)?;
+    let config = Config::from_url(&url).map_err(|_| invalid())?;
+    // Cluster mode would need tracking on every node; sessions are then read from Redis.
+    let tracking = (cached && !config.server.is_clustered()).then(|| config.clone());
     // Bounded waits so that a Redis outage turns into a 503 instead of a hung request.
     let pool = Builder::from_config(config)
         .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(2))
@@ -185,9 +197,30 @@ async fn redis(url: &str) -> Result<AnyStore, Error> {
         .build_pool(redis_connections())
         .map_err(|_| Error::SessionStore)?;
     pool.init().await.map_err(|_| Error::SessionStore)?;
-    Ok(AnyStore::Redis(
-        tower_sessions_redis_store::RedisStore::new(pool),
-    ))
+    Ok(AnyStore::Redis(RedisStore::new(pool, tracking).await))
+}
+
+/// The URL without its `cache` parameter, and whether to cache (`cache=on`, the default, or
+/// `cache=off`); `None` for a malformed URL or another `cache` value.
+#[cfg(feature = "redis")]
+fn redis_cache_option(url: &str) -> Option<(String, bool)> {
+    let mut parsed = url::Url::parse(url).ok()?;
+    let mut cached = true;
+    let mut rest = Vec::new();
+    for (key, value) in parsed.query_pairs() {
+        match (&*key, &*value) {
+            ("cache", "on") => cached = true,
+            ("cache", "off") => cached = false,
+            ("cache", _) => return None,
+            _ => rest.push((key.into_owned(), value.into_owned())),
+        }
+    }
+    if rest.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(rest);
+    }
+    Some((parsed.into(), cached))
 }
 
 /// One Redis connection per core the process may run on (as many as tokio's default worker

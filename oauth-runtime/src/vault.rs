@@ -22,7 +22,7 @@ use crate::{Client, Error, Tokens};
 /// The session key of the library's [`Stamp`].
 pub(crate) const STAMP_KEY: &str = "oauth";
 /// The key of the tokens inside their record.
-const RECORD_KEY: &str = "tokens";
+pub(crate) const RECORD_KEY: &str = "tokens";
 
 /// What the library keeps in a logged-in session beside `auth`: when the guard last extended the
 /// session, and where the tokens are.

@@ -1,0 +1,625 @@
+//! Redis sessions, with a coherent in-process cache of logged-in sessions.
+//!
+//! Every logged-in request loads its session. From Redis, that is a network round trip and
+//! twice the client-side work of the memory store. So logged-in sessions are also kept in
+//! process, and Redis tells every instance when one changes: server-assisted client-side caching
+//! (`CLIENT TRACKING ... BCAST`, <https://redis.io/docs/latest/develop/reference/client-side-caching/>).
+//!
+//! The rules that keep the cache honest:
+//!
+//! - **Invalidation.** One connection per instance, in RESP3, receives an `invalidate` message for
+//!   every key written, deleted or expired in the database, by any instance. Each message removes
+//!   that session from the cache.
+//! - **A lease.** Cached records are served only while the lease holds ([`CACHE_LEASE`]). The
+//!   lease is renewed when a heartbeat on that connection comes back and every invalidation that
+//!   arrived before it has been applied. So a change committed in Redis is never served from a
+//!   cache to a request that starts [`CACHE_LEASE`] or more later, even when a message is
+//!   delayed. In normal operation the message arrives within a millisecond. A stalled, partitioned
+//!   or stopped Redis stops renewals: cached sessions then fail closed like the rest, at the
+//!   latest [`CACHE_LEASE`] later.
+//! - **Reconnects and flushes.** A new tracking connection (its `CLIENT ID` changes) may have
+//!   missed messages, and fred does not pass on the message `FLUSHALL` sends. The heartbeat
+//!   checks both: the connection's id, and a canary key of this instance that a flush removes.
+//!   Either one empties the cache before the lease is renewed.
+//! - **No stale fill.** A load marks its session as loading before it asks Redis. An invalidation
+//!   or a local write removes the mark, and the answer is cached only if the mark is still there,
+//!   so an answer that raced a change is not kept.
+//! - **What is cached.** Only logged-in sessions, the records the guard reads on every request.
+//!   Logins in progress (their `state` and PKCE verifier) and token records always come from
+//!   Redis.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use fred::interfaces::{ClientLike as _, KeysInterface as _};
+use fred::prelude::{
+    Client, ClientInterface as _, Config, Expiration, Pool, TrackingInterface as _,
+};
+use fred::types::client::Invalidation;
+use fred::types::{Builder, RespVersion};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+use crate::vault::{RECORD_KEY, STAMP_KEY};
+
+/// How long a cached session may be served after the last heartbeat that confirmed the cache was
+/// up to date: the longest a change made on another instance (a logout) can go unseen here, and
+/// the longest a stalled Redis can go unnoticed before requests fail closed.
+///
+/// ```
+/// assert!(oauth_runtime::store::CACHE_LEASE.as_millis() <= 500);
+/// ```
+pub const CACHE_LEASE: Duration = Duration::from_millis(300);
+
+/// How often the tracking connection is checked. Three beats fit in one lease.
+const BEAT: Duration = Duration::from_millis(100);
+/// At most this many sessions are cached; loads beyond it go to Redis.
+const MAX_ENTRIES: usize = 100_000;
+/// A cached session unused for this long is dropped (every [`SWEEP_EVERY`] beats).
+const IDLE: Duration = Duration::from_secs(120);
+const SWEEP_EVERY: u32 = 100;
+/// The canary's time to live, and how often it is set again (in beats: every 30 minutes).
+const CANARY_TTL_SECONDS: i64 = 24 * 60 * 60;
+const CANARY_EVERY: u32 = 18_000;
+/// Invalidations waiting for the tracking task; more than this empties the cache.
+const BACKLOG: usize = 4_096;
+
+/// Sessions in Redis through `tower-sessions-redis-store`, with a cache of logged-in sessions kept
+/// coherent by Redis (see the [module](self) documentation). Opened by
+/// [`AnyStore::from_url`](super::AnyStore::from_url) for a `redis://` URL; add `?cache=off` to read
+/// every session from Redis.
+///
+/// ```no_run
+/// # async fn doc() -> Result<(), oauth_runtime::Error> {
+/// use oauth_runtime::store::AnyStore;
+/// let store = AnyStore::from_url("redis://127.0.0.1:6379").await?;
+/// let AnyStore::Redis(redis) = &store else { unreachable!() };
+/// assert!(redis.is_cached());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RedisStore {
+    sessions: tower_sessions_redis_store::RedisStore<Pool>,
+    cache: Option<Arc<Cache>>,
+}
+
+impl RedisStore {
+    /// Whether logged-in sessions are cached in process.
+    ///
+    /// ```no_run
+    /// # async fn doc() -> Result<(), oauth_runtime::Error> {
+    /// use oauth_runtime::store::AnyStore;
+    /// let store = AnyStore::from_url("redis://127.0.0.1:6379?cache=off").await?;
+    /// let AnyStore::Redis(redis) = &store else { unreachable!() };
+    /// assert!(!redis.is_cached());
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn is_cached(&self) -> bool {
+        self.cache.is_some()
+    }
+
+    /// The store on `pool`; with `tracking` (a RESP3 client of the same server), the cache.
+    pub(super) async fn new(pool: Pool, tracking: Option<Config>) -> Self {
+        let cache = match tracking {
+            Some(config) => start_cache(config).await,
+            None => None,
+        };
+        Self {
+            sessions: tower_sessions_redis_store::RedisStore::new(pool),
+            cache,
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let created = self.sessions.create(record).await;
+        self.forget(&record.id);
+        created
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let saved = self.sessions.save(record).await;
+        self.forget(&record.id);
+        saved
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(cache) = &self.cache else {
+            return self.sessions.load(id).await;
+        };
+        if let Some(record) = cache.get(id) {
+            return Ok(Some(record));
+        }
+        let ticket = cache.begin(id);
+        let loaded = self.sessions.load(id).await;
+        if let (Some(ticket), Ok(record)) = (ticket, &loaded) {
+            ticket.fill(record.as_ref());
+        }
+        loaded
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let deleted = self.sessions.delete(id).await;
+        self.forget(id);
+        deleted
+    }
+}
+
+impl RedisStore {
+    /// This instance's own writes need not wait for Redis's message to reach the cache.
+    fn forget(&self, id: &Id) {
+        if let Some(cache) = &self.cache {
+            cache.forget(id);
+        }
+    }
+}
+
+/// Connects the tracking client and starts its task; `None` (with a warning) when the server
+/// cannot track (Redis before 6, an ACL without `CLIENT`): sessions are then read from Redis.
+async fn start_cache(mut config: Config) -> Option<Arc<Cache>> {
+    config.version = RespVersion::RESP3;
+    let client = Builder::from_config(config)
+        .with_performance_config(|p| {
+            p.default_command_timeout = BEAT * 10;
+            p.broadcast_channel_capacity = BACKLOG;
+        })
+        .with_connection_config(|c| {
+            c.connection_timeout = Duration::from_secs(2);
+            c.internal_command_timeout = Duration::from_secs(2);
+            c.max_command_attempts = 1;
+        })
+        .set_policy(fred::prelude::ReconnectPolicy::new_exponential(
+            0, 100, 2_000, 2,
+        ))
+        .build()
+        .ok()?;
+    if let Err(error) = client.init().await {
+        tracing::warn!(%error, "Redis session cache off: no tracking connection");
+        return None;
+    }
+    let cache = Arc::new(Cache::default());
+    let mut tracker = Tracker {
+        client,
+        cache: Arc::downgrade(&cache),
+        canary: format!("oauth-runtime:cache-canary:{:016x}", rand::random::<u64>()),
+        connection: None,
+    };
+    if let Err(error) = tracker.check(&cache, false).await {
+        tracing::warn!(%error, "Redis session cache off: CLIENT TRACKING refused");
+        let _ = tracker.client.quit().await;
+        return None;
+    }
+    tokio::spawn(tracker.run());
+    Some(cache)
+}
+
+/// The tracking connection and what the heartbeat knows of it.
+struct Tracker {
+    client: Client,
+    cache: Weak<Cache>,
+    /// This instance's canary key: gone means the database was flushed.
+    canary: String,
+    /// The `CLIENT ID` tracking was turned on for.
+    connection: Option<i64>,
+}
+
+impl Tracker {
+    /// Applies invalidations as they come, and renews the lease on each beat.
+    async fn run(mut self) {
+        let mut invalidations = self.client.invalidation_rx();
+        let mut beat = tokio::time::interval(BEAT);
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut beats: u32 = 0;
+        loop {
+            tokio::select! {
+                message = invalidations.recv() => {
+                    let Some(cache) = self.cache.upgrade() else { break };
+                    match message {
+                        Ok(message) => apply(&cache, Some(message)),
+                        Err(RecvError::Lagged(_)) => apply(&cache, None),
+                        Err(RecvError::Closed) => break,
+                    }
+                }
+                _ = beat.tick() => {
+                    let Some(cache) = self.cache.upgrade() else { break };
+                    beats = beats.wrapping_add(1);
+                    self.beat(&cache, &mut invalidations, beats.is_multiple_of(CANARY_EVERY))
+                        .await;
+                    if beats.is_multiple_of(SWEEP_EVERY) {
+                        cache.sweep();
+                    }
+                }
+            }
+        }
+        let _ = self.client.quit().await;
+    }
+
+    /// One heartbeat: when it comes back, applies what arrived before it and renews the lease.
+    async fn beat(
+        &mut self,
+        cache: &Cache,
+        invalidations: &mut broadcast::Receiver<Invalidation>,
+        refresh: bool,
+    ) {
+        let started = Instant::now();
+        if let Err(error) = self.check(cache, refresh).await {
+            tracing::debug!(%error, "Redis session cache: heartbeat failed");
+            return;
+        }
+        // Every message Redis sent before the heartbeat's answer is queued by now.
+        loop {
+            match invalidations.try_recv() {
+                Ok(message) => apply(cache, Some(message)),
+                Err(TryRecvError::Lagged(_)) => apply(cache, None),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Closed) => return,
+            }
+        }
+        cache.renew(started + CACHE_LEASE);
+    }
+
+    /// The heartbeat: turns tracking on for a new connection, empties the cache after a flush;
+    /// with `refresh`, sets the canary's time to live again.
+    async fn check(&mut self, cache: &Cache, refresh: bool) -> Result<(), fred::error::Error> {
+        let pipeline = self.client.pipeline();
+        let _: () = pipeline.client_id().await?;
+        let _: () = pipeline.exists(&self.canary).await?;
+        let (connection, canary): (i64, i64) = pipeline.all().await?;
+        if self.connection == Some(connection) && canary == 1 && !refresh {
+            return Ok(());
+        }
+        if self.connection != Some(connection) || canary != 1 {
+            // A new connection may have missed messages, a flush removed sessions without one:
+            // start again from an empty cache.
+            cache.expire();
+            cache.clear();
+        }
+        if self.connection != Some(connection) {
+            self.client
+                .start_tracking(Vec::<String>::new(), true, false, false, false)
+                .await?;
+        }
+        let _: () = self
+            .client
+            .set(
+                &self.canary,
+                1,
+                Some(Expiration::EX(CANARY_TTL_SECONDS)),
+                None,
+                false,
+            )
+            .await?;
+        self.connection = Some(connection);
+        Ok(())
+    }
+}
+
+/// One invalidation message, or `None` for messages lost (the task fell behind).
+fn apply(cache: &Cache, message: Option<Invalidation>) {
+    match message {
+        Some(invalidation) => {
+            for key in &invalidation.keys {
+                let id = key.as_str().and_then(|key| key.parse::<Id>().ok());
+                if let Some(id) = id {
+                    cache.forget(&id);
+                }
+            }
+        }
+        None => {
+            cache.expire();
+            cache.clear();
+        }
+    }
+}
+
+/// The cached sessions and their lease.
+#[derive(Debug)]
+pub(crate) struct Cache {
+    /// The origin of `fresh_until`.
+    origin: Instant,
+    /// Nanoseconds after `origin` until which cached records may be served; 0: not now.
+    fresh_until: AtomicU64,
+    slots: Mutex<Slots>,
+}
+
+#[derive(Debug, Default)]
+struct Slots {
+    map: HashMap<Id, Slot>,
+    tickets: u64,
+}
+
+#[derive(Debug)]
+enum Slot {
+    /// A load asked Redis; its answer may be cached if the slot is still this one.
+    Loading(u64),
+    /// A logged-in session as Redis last gave it.
+    Ready {
+        record: Record,
+        /// The record's expiry, in Unix seconds.
+        expires: i64,
+        used: Instant,
+    },
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Self {
+            origin: Instant::now(),
+            fresh_until: AtomicU64::new(0),
+            slots: Mutex::default(),
+        }
+    }
+}
+
+impl Cache {
+    fn slots(&self) -> MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn since_origin(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.origin).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn fresh(&self, now: Instant) -> bool {
+        self.since_origin(now) < self.fresh_until.load(Ordering::Acquire)
+    }
+
+    /// Serves cached records until `until`.
+    fn renew(&self, until: Instant) {
+        self.fresh_until
+            .store(self.since_origin(until).max(1), Ordering::Release);
+    }
+
+    /// Serves nothing from the cache until the next renewal.
+    fn expire(&self) {
+        self.fresh_until.store(0, Ordering::Release);
+    }
+
+    /// The cached record of `id`, while the lease holds and the record has not expired.
+    fn get(&self, id: &Id) -> Option<Record> {
+        let now = Instant::now();
+        if !self.fresh(now) {
+            return None;
+        }
+        let mut slots = self.slots();
+        let Some(Slot::Ready {
+            record,
+            expires,
+            used,
+        }) = slots.map.get_mut(id)
+        else {
+            return None;
+        };
+        if *expires <= unix_now() {
+            slots.map.remove(id);
+            return None;
+        }
+        *used = now;
+        Some(record.clone())
+    }
+
+    /// Marks `id` as loading; `None` when nothing may be cached now (no lease, or full).
+    fn begin(&self, id: &Id) -> Option<Ticket<'_>> {
+        if !self.fresh(Instant::now()) {
+            return None;
+        }
+        let mut slots = self.slots();
+        if slots.map.len() >= MAX_ENTRIES {
+            return None;
+        }
+        slots.tickets += 1;
+        let number = slots.tickets;
+        slots.map.insert(*id, Slot::Loading(number));
+        Some(Ticket {
+            cache: self,
+            id: *id,
+            number,
+        })
+    }
+
+    fn forget(&self, id: &Id) {
+        self.slots().map.remove(id);
+    }
+
+    fn clear(&self) {
+        self.slots().map.clear();
+    }
+
+    /// Drops sessions unused for [`IDLE`], expired ones, and loads that never finished.
+    fn sweep(&self) {
+        let now = Instant::now();
+        let unix = unix_now();
+        self.slots().map.retain(|_, slot| match slot {
+            Slot::Loading(_) => false,
+            Slot::Ready { expires, used, .. } => {
+                *expires > unix && now.saturating_duration_since(*used) < IDLE
+            }
+        });
+    }
+}
+
+/// A load in progress: [`fill`](Ticket::fill) caches its answer if nothing changed meanwhile;
+/// dropped unfilled (the request went away), it clears its mark.
+struct Ticket<'a> {
+    cache: &'a Cache,
+    id: Id,
+    number: u64,
+}
+
+impl Ticket<'_> {
+    fn fill(self, record: Option<&Record>) {
+        let mut slots = self.cache.slots();
+        if !matches!(slots.map.get(&self.id), Some(Slot::Loading(n)) if *n == self.number) {
+            return;
+        }
+        match record.filter(|record| cacheable(record)) {
+            Some(record) => {
+                slots.map.insert(
+                    self.id,
+                    Slot::Ready {
+                        record: record.clone(),
+                        expires: record.expiry_date.unix_timestamp(),
+                        used: Instant::now(),
+                    },
+                );
+            }
+            None => {
+                slots.map.remove(&self.id);
+            }
+        }
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        let mut slots = self.cache.slots();
+        if matches!(slots.map.get(&self.id), Some(Slot::Loading(n)) if *n == self.number) {
+            slots.map.remove(&self.id);
+        }
+    }
+}
+
+/// A logged-in session (it has the library's stamp) that is not a token record.
+fn cacheable(record: &Record) -> bool {
+    record.data.contains_key(STAMP_KEY) && !record.data.contains_key(RECORD_KEY)
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(keys: &[&str]) -> Record {
+        Record {
+            id: Id::default(),
+            data: keys
+                .iter()
+                .map(|k| ((*k).to_owned(), serde_json::json!("1700000000")))
+                .collect(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        }
+    }
+
+    fn leased() -> Cache {
+        let cache = Cache::default();
+        cache.renew(Instant::now() + Duration::from_secs(60));
+        cache
+    }
+
+    fn load(cache: &Cache, record: &Record) {
+        cache.begin(&record.id).expect("a lease").fill(Some(record));
+    }
+
+    #[test]
+    fn a_logged_in_session_is_served_from_the_cache_while_the_lease_holds() {
+        let cache = leased();
+        let session = record(&[STAMP_KEY, "auth"]);
+        assert!(cache.get(&session.id).is_none(), "nothing cached yet");
+        load(&cache, &session);
+        assert_eq!(cache.get(&session.id).map(|r| r.data), Some(session.data));
+
+        cache.expire();
+        assert!(cache.get(&session.id).is_none(), "no lease, no cache");
+        assert!(cache.begin(&session.id).is_none(), "nor any new entry");
+        cache.renew(Instant::now() + Duration::from_secs(60));
+        assert!(cache.get(&session.id).is_some());
+    }
+
+    #[test]
+    fn logins_in_progress_token_records_and_absent_sessions_are_not_cached() {
+        let cache = leased();
+        let pending = record(&["oauth.pending"]);
+        let tokens = record(&[RECORD_KEY, STAMP_KEY]);
+        load(&cache, &pending);
+        load(&cache, &tokens);
+        let absent = Id::default();
+        cache.begin(&absent).unwrap().fill(None);
+        assert!(cache.get(&pending.id).is_none());
+        assert!(cache.get(&tokens.id).is_none());
+        assert!(cache.get(&absent).is_none());
+        assert!(cache.slots().map.is_empty(), "no marks left behind");
+    }
+
+    #[test]
+    fn an_answer_that_raced_an_invalidation_is_not_cached() {
+        let cache = leased();
+        let session = record(&[STAMP_KEY]);
+        let ticket = cache.begin(&session.id).unwrap();
+        // Redis answered with the old record, and the message for a logout arrived first.
+        cache.forget(&session.id);
+        ticket.fill(Some(&session));
+        assert!(cache.get(&session.id).is_none());
+
+        // The same after a reconnect or a flush empties the cache.
+        let ticket = cache.begin(&session.id).unwrap();
+        cache.clear();
+        ticket.fill(Some(&session));
+        assert!(cache.get(&session.id).is_none());
+
+        // Two loads of one session: only the latest mark may fill.
+        let first = cache.begin(&session.id).unwrap();
+        let second = cache.begin(&session.id).unwrap();
+        first.fill(Some(&session));
+        assert!(
+            cache.get(&session.id).is_none(),
+            "the first load's mark was replaced"
+        );
+        second.fill(Some(&session));
+        assert!(cache.get(&session.id).is_some());
+    }
+
+    #[test]
+    fn an_invalidation_removes_the_session_and_a_backlog_empties_the_cache() {
+        let cache = leased();
+        let (ada, bob) = (record(&[STAMP_KEY]), record(&[STAMP_KEY]));
+        load(&cache, &ada);
+        load(&cache, &bob);
+        let message = |key: String| {
+            Some(Invalidation {
+                keys: vec![key.into(), "unrelated-key".into()],
+                server: fred::prelude::Server::from(("127.0.0.1", 6379)),
+            })
+        };
+        apply(&cache, message(ada.id.to_string()));
+        assert!(
+            cache.get(&ada.id).is_none(),
+            "ada's session changed elsewhere"
+        );
+        assert!(cache.get(&bob.id).is_some(), "bob's did not");
+
+        apply(&cache, None);
+        assert!(
+            cache.get(&bob.id).is_none(),
+            "messages were lost: nothing is trusted"
+        );
+        assert!(!cache.fresh(Instant::now()), "until the next heartbeat");
+    }
+
+    #[test]
+    fn an_abandoned_load_leaves_no_mark_and_expired_sessions_are_not_served() {
+        let cache = leased();
+        let session = record(&[STAMP_KEY]);
+        drop(cache.begin(&session.id));
+        assert!(cache.slots().map.is_empty());
+
+        let mut expired = record(&[STAMP_KEY]);
+        expired.expiry_date = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        load(&cache, &expired);
+        assert!(cache.get(&expired.id).is_none());
+        load(&cache, &session);
+        cache.sweep();
+        assert!(cache.get(&session.id).is_some(), "a used session stays");
+    }
+}
