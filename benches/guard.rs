@@ -100,14 +100,15 @@ fn guarded(base: &str, keep_tokens: bool, store: Option<AnyStore>) -> Router {
     }
 }
 
-/// Redis at `REDIS_URL` (default 127.0.0.1:6379), if it answers.
-async fn redis() -> Option<AnyStore> {
+/// Redis at `REDIS_URL` (default 127.0.0.1:6379), if it answers; `query`: `""` or `"?cache=off"`.
+async fn redis(query: &str) -> Option<AnyStore> {
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let url = format!("{url}{query}");
     let opened = tokio::time::timeout(std::time::Duration::from_secs(5), AnyStore::from_url(&url));
     match opened.await {
         Ok(Ok(store)) => Some(store),
         _ => {
-            eprintln!("no Redis at {url}: the guard_logged_in_redis case is left out");
+            eprintln!("no Redis at {url}: the guard_logged_in_redis cases are left out");
             None
         }
     }
@@ -220,12 +221,16 @@ fn cases(rt: &tokio::runtime::Runtime) -> Vec<Case> {
         cookie: cookie.cloned(),
         expected,
     };
-    let redis = rt.block_on(redis()).map(|store| {
-        rt.block_on(with_cookie(
-            move |base| guarded(base, true, Some(store)),
-            login,
-        ))
-    });
+    let redis_case = |query| {
+        rt.block_on(redis(query)).map(|store| {
+            rt.block_on(with_cookie(
+                move |base| guarded(base, true, Some(store)),
+                login,
+            ))
+        })
+    };
+    let redis = redis_case("");
+    let redis_direct = redis_case("?cache=off");
     let mut cases = vec![
         case("bare_hello", &bare, "/", None, StatusCode::OK),
         case(
@@ -272,14 +277,19 @@ fn cases(rt: &tokio::runtime::Runtime) -> Vec<Case> {
             StatusCode::OK,
         ),
     ];
-    if let Some((redis_app, redis_cookie)) = &redis {
-        cases.push(case(
-            "guard_logged_in_redis",
-            redis_app,
-            "/protected",
-            Some(redis_cookie),
-            StatusCode::OK,
-        ));
+    for (name, redis) in [
+        ("guard_logged_in_redis", &redis),
+        ("guard_logged_in_redis_direct", &redis_direct),
+    ] {
+        if let Some((redis_app, redis_cookie)) = redis {
+            cases.push(case(
+                name,
+                redis_app,
+                "/protected",
+                Some(redis_cookie),
+                StatusCode::OK,
+            ));
+        }
     }
     for case in &cases {
         let response = rt.block_on(case.app.clone().oneshot(case.request()));

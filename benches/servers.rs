@@ -6,6 +6,7 @@
 //! | `sessions` | Axum + tower-sessions; the handler reads one key | `GET /protected`, `GET /setup` |
 //! | `guard-memory` | this library's guard, the builder's default in-memory store (tower-sessions' `MemoryStore`, as `sessions`) | `GET /protected`, `GET /public` (skipped) |
 //! | `guard-redis` | the same, sessions in Redis (127.0.0.1:6379 or `REDIS_URL`) | as above |
+//! | `guard-redis-direct` | the same, Redis with `?cache=off` (a `GET` per request) | as above |
 //! | `axum-login` | axum-login 0.18's `login_required!` | `GET /protected`, `GET /setup` |
 //!
 //! Every variant answers `hello` on its measured routes and uses the same session cookie settings
@@ -35,7 +36,8 @@ use oauth_runtime::store::AnyStore;
 use tower_sessions::cookie::{SameSite, time};
 use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer, SessionStore};
 
-const USAGE: &str = "usage: servers <hello|sessions|guard-memory|guard-redis|axum-login> [port]";
+const USAGE: &str =
+    "usage: servers <hello|sessions|guard-memory|guard-redis|guard-redis-direct|axum-login> [port]";
 
 /// The cookie settings of every variant: the library's defaults without a public https URL.
 fn session_layer<S: SessionStore + Clone>(store: S) -> SessionManagerLayer<S> {
@@ -231,9 +233,12 @@ async fn main() {
         "hello" => bare(),
         "sessions" => sessions(),
         "guard-memory" => guarded(&base, None),
-        "guard-redis" => {
-            let url =
+        "guard-redis" | "guard-redis-direct" => {
+            let mut url =
                 std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+            if variant == "guard-redis-direct" {
+                url.push_str("?cache=off");
+            }
             let store = AnyStore::from_url(&url)
                 .await
                 .unwrap_or_else(|e| panic!("Redis at {url}: {e}"));

@@ -8,7 +8,8 @@
 #   a  bare Axum hello                                  GET /            (no session)
 #   b  Axum + tower-sessions reading one key            GET /protected   valid session
 #   c  this library's guard, memory store               GET /protected   valid session (real login)
-#   c-redis same, Redis store                           GET /protected   valid session (real login)
+#   c-redis         same, Redis store (its cache on)    GET /protected   valid session (real login)
+#   c-redis-direct  same, Redis with ?cache=off         GET /protected   (a Redis GET per request)
 #   d  axum-login 0.18 login_required!                  GET /protected   valid session
 #   e  this library's guard, anonymous                  GET /protected   no cookie -> 303
 #   f  this library's guard, skipped path               GET /public      no cookie
@@ -146,11 +147,11 @@ measure() { # scenario variant path cookie(0/1) expected-status round
   [[ $status == "$expected" ]] || die "$name: GET $path answered $status, expected $expected"
   taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "${header[@]}" "$BASE$path" >/dev/null
   local t0 t1 r0=0 r1=0
-  [[ $variant == guard-redis ]] && r0=$(redis_cpu)
+  [[ $variant == guard-redis* ]] && r0=$(redis_cpu)
   t0=$(cpu_ticks "$SERVER_PID")
   taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${header[@]}" "$BASE$path" >"$TMP/wrk.out"
   t1=$(cpu_ticks "$SERVER_PID")
-  [[ $variant == guard-redis ]] && r1=$(redis_cpu)
+  [[ $variant == guard-redis* ]] && r1=$(redis_cpu)
   stop_server
   local rps p99 p50 bad cpu rcpu
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$TMP/wrk.out")
@@ -170,6 +171,7 @@ SCENARIOS=(
   "b|sessions|/protected|1|200"
   "c|guard-memory|/protected|1|200"
   "c-redis|guard-redis|/protected|1|200"
+  "c-redis-direct|guard-redis-direct|/protected|1|200"
   "d|axum-login|/protected|1|200"
   "e|guard-memory|/protected|0|303"
   "f|guard-memory|/public|0|200"
@@ -201,7 +203,7 @@ for round in $(seq 1 "$ROUNDS"); do
   log "round $round/$ROUNDS"
   for s in "${SCENARIOS[@]}"; do
     IFS='|' read -r name variant path with_cookie expected <<<"$s"
-    [[ $name == c-redis && $WITH_REDIS == 0 ]] && continue
+    [[ $name == c-redis* && $WITH_REDIS == 0 ]] && continue
     measure "$name" "$variant" "$path" "$with_cookie" "$expected" "$round"
   done
 done
@@ -221,20 +223,21 @@ awk -F'\t' '
     return sprintf("%.0f-%.0f", lo, hi)
   }
   END {
-    split("a b c c-redis d e f", order, " ")
+    split("a b c c-redis c-redis-direct d e f", order, " ")
     label["a"] = "a  bare Axum hello"
     label["b"] = "b  tower-sessions, read one key"
     label["c"] = "c  guard, memory store, logged in"
     label["c-redis"] = "c-redis  guard, Redis store, logged in"
+    label["c-redis-direct"] = "c-redis-direct  the same, ?cache=off"
     label["d"] = "d  axum-login login_required!"
     label["e"] = "e  guard, anonymous -> 303"
     label["f"] = "f  guard, skipped path"
-    for (i = 1; i <= 7; i++) { k = order[i]; if (n[k]) { R[k] = median(rps, k, n[k]); P[k] = median(p99, k, n[k]) } }
+    for (i = 1; i <= 8; i++) { k = order[i]; if (n[k]) { R[k] = median(rps, k, n[k]); P[k] = median(p99, k, n[k]) } }
     printf "\n| scenario | req/s (median) | req/s (min-max) | p50 ms | p99 ms | server CPU | Redis CPU | x(a) | x(b) | errors |\n"
     printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-    for (i = 1; i <= 7; i++) {
+    for (i = 1; i <= 8; i++) {
       k = order[i]; if (!n[k]) continue
-      rc = (k == "c-redis") ? sprintf("%.0f%%", median(rcpu, k, n[k])) : "-"
+      rc = (k ~ /^c-redis/) ? sprintf("%.0f%%", median(rcpu, k, n[k])) : "-"
       printf "| %s | %.0f | %s | %.3f | %.3f | %.0f%% | %s | %.3f | %.3f | %d |\n", label[k], R[k], spread(rps, k, n[k]),
         median(p50, k, n[k]), P[k], median(cpu, k, n[k]), rc, R[k] / R["a"], R[k] / R["b"], bad[k]
     }
@@ -244,6 +247,7 @@ awk -F'\t' '
     t("c >= 0.95 x b", "c", "b", 0.95); t("c >= 1.0 x d", "c", "d", 1.0)
     t("f >= 0.97 x a", "f", "a", 0.97); t("e >= 0.95 x a", "e", "a", 0.95)
     if (n["c-redis"]) t("c-redis >= 0.8 x c (memory)", "c-redis", "c", 0.8)
+    if (n["c-redis-direct"]) t("(c-redis-direct >= 0.8 x c, for comparison)", "c-redis-direct", "c", 0.8)
   }
   function t(what, x, y, goal,   r, i, m, q) {
     r = R[x] / R[y]

@@ -11,7 +11,8 @@
 # loop (the login that makes the cookie is not counted); the figure is instructions / N.
 #
 # Settings (environment): N (requests per case, default 2000), CASES (space-separated names,
-# default all; guard_logged_in_redis when Redis answers at REDIS_URL, default 127.0.0.1:6379).
+# default all; guard_logged_in_redis and guard_logged_in_redis_direct (?cache=off) when Redis answers
+# at REDIS_URL, default 127.0.0.1:6379).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ DEFAULT_CASES="bare_hello session_layer_no_cookie tower_sessions_read_one_key gu
 redis_hostport=${REDIS_URL:-redis://127.0.0.1:6379}; redis_hostport=${redis_hostport#redis://}; redis_hostport=${redis_hostport%%/*}
 if { exec 9<>"/dev/tcp/${redis_hostport%:*}/${redis_hostport#*:}"; } 2>/dev/null; then
   exec 9>&- 9<&-
-  DEFAULT_CASES+=" guard_logged_in_redis"
+  DEFAULT_CASES+=" guard_logged_in_redis guard_logged_in_redis_direct"
 fi
 CASES=${CASES:-$DEFAULT_CASES}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
