@@ -53,8 +53,8 @@ use tower_sessions::session_store::{self, SessionStore};
 /// Redis command to 2 seconds: a store that cannot answer in time makes the request fail closed
 /// with 503. Redis gets one connection per core the process may run on, at most 8, and one more
 /// that keeps the cache of logged-in sessions coherent: a change made on any instance (a logout)
-/// reaches every instance's cache at once, and is never missed by a request that starts
-/// [`CACHE_LEASE`] later (see [`RedisStore`]).
+/// reaches every instance's cache within milliseconds, and is never missed by a request that
+/// starts [`CACHE_LEASE`] later (see [`RedisStore`]).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -283,5 +283,37 @@ impl SessionStore for AnyStore {
     }
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         delegate!(self, s => s.delete(id))
+    }
+}
+
+#[cfg(all(test, feature = "redis"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_parameter_is_read_and_taken_off_the_redis_url() {
+        let option = redis_cache_option;
+        assert_eq!(
+            option("redis://127.0.0.1:6379"),
+            Some(("redis://127.0.0.1:6379".into(), true))
+        );
+        assert_eq!(
+            option("redis://h:1/2?cache=off"),
+            Some(("redis://h:1/2".into(), false))
+        );
+        assert_eq!(
+            option("rediss://u:p@h:1?node=a%3A1&cache=on&x=y"),
+            Some(("rediss://u:p@h:1?node=a%3A1&x=y".into(), true))
+        );
+        assert_eq!(option("redis://h:1?cache=maybe"), None);
+        assert_eq!(option("not a url"), None);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_cache_value_is_a_configuration_error() {
+        let error = AnyStore::from_url("redis://127.0.0.1:1?cache=yes")
+            .await
+            .expect_err("cache=yes");
+        assert_eq!(error.code(), "config", "{error}");
     }
 }
