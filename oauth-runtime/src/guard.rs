@@ -89,9 +89,9 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = GateFuture<Oneshot<S, Request>, Guarded>;
+    type Future = GateFuture<S::Future, Oneshot<S, Request>, Guarded>;
 
-    /// Always ready: the route is driven to readiness in its `Oneshot`.
+    /// Always ready: the route is driven to readiness when the request goes to it.
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
@@ -102,9 +102,7 @@ where
         let path = req.uri().path();
         let own = core.own.matches(path);
         if !own && core.skip.matches(path) {
-            return GateFuture::Bare {
-                future: route.clone().oneshot(req),
-            };
+            return bare(route.clone(), req);
         }
         // The Cookie header is scanned once, here: for the anonymous answer and for the session.
         let cookie = core.sessions.cookie(req.headers());
@@ -120,19 +118,37 @@ where
     }
 }
 
+/// A skipped path: the route's own future when the route is ready at once (an axum route always
+/// is), without a `Oneshot` around it; otherwise a `Oneshot` that waits for readiness.
+fn bare<S, G>(mut route: S, req: Request) -> GateFuture<S::Future, Oneshot<S, Request>, G>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    match route.poll_ready(&mut Context::from_waker(std::task::Waker::noop())) {
+        Poll::Ready(Ok(())) => GateFuture::Bare {
+            future: route.call(req),
+        },
+        Poll::Pending => GateFuture::Waiting {
+            future: route.oneshot(req),
+        },
+    }
+}
+
 pin_project_lite::pin_project! {
     /// The [`Gate`]'s future: no boxing on the skip and anonymous paths.
     #[project = GateProj]
-    pub(crate) enum GateFuture<B, G> {
+    pub(crate) enum GateFuture<B, W, G> {
         Bare { #[pin] future: B },
+        Waiting { #[pin] future: W },
         Guarded { #[pin] future: G },
         Done { response: Option<Response> },
     }
 }
 
-impl<B, G> Future for GateFuture<B, G>
+impl<B, W, G> Future for GateFuture<B, W, G>
 where
     B: Future<Output = Result<Response, Infallible>>,
+    W: Future<Output = Result<Response, Infallible>>,
     G: Future<Output = Result<Response, Infallible>>,
 {
     type Output = Result<Response, Infallible>;
@@ -140,6 +156,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
             GateProj::Bare { future } => future.poll(cx),
+            GateProj::Waiting { future } => future.poll(cx),
             GateProj::Guarded { future } => future.poll(cx),
             GateProj::Done { response } => Poll::Ready(Ok(response
                 .take()
@@ -318,5 +335,43 @@ mod tests {
             slide_due(window, Some("garbage")),
             "an unreadable stamp is rewritten"
         );
+    }
+
+    /// A route that is ready only on its second `poll_ready`, and refuses calls before.
+    #[derive(Clone)]
+    struct Slow {
+        ready: bool,
+    }
+
+    impl Service<Request> for Slow {
+        type Response = Response;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Response, Infallible>>;
+
+        fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            if self.ready {
+                return Poll::Ready(Ok(()));
+            }
+            self.ready = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+
+        fn call(&mut self, _: Request) -> Self::Future {
+            assert!(self.ready, "called before it was ready");
+            std::future::ready(Ok("skipped".into_response()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_skipped_path_calls_its_route_only_once_the_route_is_ready() {
+        let at_once = bare::<_, Guarded>(Slow { ready: true }, Request::default());
+        assert!(matches!(at_once, GateFuture::Bare { .. }));
+        let later = bare::<_, Guarded>(Slow { ready: false }, Request::default());
+        assert!(matches!(later, GateFuture::Waiting { .. }));
+        for future in [at_once, later] {
+            let response = future.await.unwrap();
+            assert_eq!(response.status(), http::StatusCode::OK);
+        }
     }
 }
