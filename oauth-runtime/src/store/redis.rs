@@ -8,7 +8,7 @@
 //! The rules that keep the cache honest:
 //!
 //! - **Invalidation.** One connection per instance, in RESP3, receives an `invalidate` message for
-//!   every key written, deleted or expired in the database, by any instance. Each message removes
+//!   every key written, deleted or expired in Redis, by any instance. Each message removes
 //!   that session from the cache.
 //! - **A lease.** Cached records are served only while the lease holds ([`CACHE_LEASE`]). The
 //!   lease is renewed when a heartbeat on that connection comes back and every invalidation that
