@@ -287,7 +287,7 @@ fn slide_due(window: time::Duration, stamp: Option<&str>) -> bool {
 }
 
 /// Seconds since 1970 (cheaper than `time::OffsetDateTime::now_utc`, on every request).
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

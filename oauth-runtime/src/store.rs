@@ -178,26 +178,35 @@ async fn postgres(url: &str) -> Result<AnyStore, Error> {
 
 #[cfg(feature = "redis")]
 async fn redis(url: &str) -> Result<AnyStore, Error> {
-    use fred::prelude::{ClientLike as _, Config, ReconnectPolicy};
-    use fred::types::Builder;
+    use fred::prelude::{ClientLike as _, Config};
     let invalid = || Error::Config("SESSION_STORE is not a valid redis:// URL".into());
     let (url, cached) = redis_cache_option(url).ok_or_else(invalid)?;
     let config = Config::from_url(&url).map_err(|_| invalid())?;
     // Cluster mode would need tracking on every node; sessions are then read from Redis.
     let tracking = (cached && !config.server.is_clustered()).then(|| config.clone());
-    // Bounded waits so that a Redis outage turns into a 503 instead of a hung request.
-    let pool = Builder::from_config(config)
+    let pool = redis_builder(config)
         .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(2))
+        .build_pool(redis_connections())
+        .map_err(|_| Error::SessionStore)?;
+    pool.init().await.map_err(|_| Error::SessionStore)?;
+    Ok(AnyStore::Redis(RedisStore::new(pool, tracking).await))
+}
+
+/// A fred client builder with bounded waits, so that a Redis outage turns into a 503 instead of a
+/// hung request, and reconnects that keep trying.
+#[cfg(feature = "redis")]
+fn redis_builder(config: fred::prelude::Config) -> fred::types::Builder {
+    let mut builder = fred::types::Builder::from_config(config);
+    builder
         .with_connection_config(|c| {
             c.connection_timeout = Duration::from_secs(2);
             c.internal_command_timeout = Duration::from_secs(2);
             c.max_command_attempts = 1;
         })
-        .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
-        .build_pool(redis_connections())
-        .map_err(|_| Error::SessionStore)?;
-    pool.init().await.map_err(|_| Error::SessionStore)?;
-    Ok(AnyStore::Redis(RedisStore::new(pool, tracking).await))
+        .set_policy(fred::prelude::ReconnectPolicy::new_exponential(
+            0, 100, 2_000, 2,
+        ));
+    builder
 }
 
 /// The URL without its `cache` parameter, and whether to cache (`cache=on`, the default, or

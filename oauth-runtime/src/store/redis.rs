@@ -31,19 +31,20 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use fred::interfaces::{ClientLike as _, KeysInterface as _};
 use fred::prelude::{
     Client, ClientInterface as _, Config, Expiration, Pool, TrackingInterface as _,
 };
+use fred::types::RespVersion;
 use fred::types::client::Invalidation;
-use fred::types::{Builder, RespVersion};
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+use crate::guard::unix_now;
 use crate::vault::{RECORD_KEY, STAMP_KEY};
 
 /// How long a cached session may be served after the last heartbeat that confirmed the cache was
@@ -165,19 +166,11 @@ impl RedisStore {
 /// cannot track (Redis before 6, an ACL without `CLIENT`): sessions are then read from Redis.
 async fn start_cache(mut config: Config) -> Option<Arc<Cache>> {
     config.version = RespVersion::RESP3;
-    let client = Builder::from_config(config)
+    let client = super::redis_builder(config)
         .with_performance_config(|p| {
             p.default_command_timeout = BEAT * 10;
             p.broadcast_channel_capacity = BACKLOG;
         })
-        .with_connection_config(|c| {
-            c.connection_timeout = Duration::from_secs(2);
-            c.internal_command_timeout = Duration::from_secs(2);
-            c.max_command_attempts = 1;
-        })
-        .set_policy(fred::prelude::ReconnectPolicy::new_exponential(
-            0, 100, 2_000, 2,
-        ))
         .build()
         .ok()?;
     if let Err(error) = client.init().await {
@@ -489,12 +482,6 @@ impl Drop for Ticket<'_> {
 /// A logged-in session (it has the library's stamp) that is not a token record.
 fn cacheable(record: &Record) -> bool {
     record.data.contains_key(STAMP_KEY) && !record.data.contains_key(RECORD_KEY)
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]
