@@ -8,6 +8,11 @@
 
 mod common;
 
+// Faults and races, per store (issue: a logout stays a logout).
+mod logout_race;
+mod redis_faults;
+mod sql_faults;
+
 use std::future::ready;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
