@@ -9,8 +9,11 @@
 mod common;
 
 // Faults and races, per store (issue: a logout stays a logout).
+#[path = "stores/logout_race.rs"]
 mod logout_race;
+#[path = "stores/redis_faults.rs"]
 mod redis_faults;
+#[path = "stores/sql_faults.rs"]
 mod sql_faults;
 
 use std::future::ready;
