@@ -358,6 +358,111 @@ async fn key_rotation_after_the_refetch_cooldown_logs_in() {
     );
 }
 
+/// Issue 13, item 3. The client's cached keys are past their age and the provider's key endpoint
+/// hangs (it answered once, for the first login). The logins must go on with the cached keys
+/// while one refresh waits for its HTTP timeout (10 s) in the background: 20 concurrent callbacks
+/// all land within about one timeout, not one after the other (20 x 10 s), and the endpoint is
+/// asked at most once more.
+#[tokio::test]
+async fn logins_do_not_queue_behind_a_hung_key_endpoint() {
+    // In front of the provider's keys: relays them once, then never answers.
+    let upstream = Arc::new(std::sync::OnceLock::<String>::new());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let (up, h) = (upstream.clone(), hits.clone());
+    let keys = common::serve(|_| async move {
+        Router::new().route(
+            "/jwks",
+            get(move || async move {
+                if h.fetch_add(1, Ordering::SeqCst) > 0 {
+                    std::future::pending::<()>().await;
+                }
+                let url = up.get().expect("the app is running");
+                let set = Browser::new().get(url).await.body;
+                ([(reqwest::header::CONTENT_TYPE, "application/json")], set)
+            }),
+        )
+    })
+    .await;
+    let jwks_url = format!("{}/jwks", keys.base);
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let (server, dev) = common::serve_dev(|dev, base| {
+        let client = dev
+            .client()
+            .with_provider(|p| {
+                if let Some(oidc) = p.oidc.as_mut() {
+                    oidc.jwks_url = jwks_url.parse().unwrap();
+                }
+            })
+            // Every verification finds the keys stale, as an hour after the first login.
+            .__with_jwks_max_age(Duration::ZERO);
+        Auth { calls: c }
+            .builder(client)
+            .public_url(base.parse().unwrap())
+            .install(routes())
+    })
+    .await;
+    upstream.set(format!("{}/jwks", dev.issuer())).unwrap();
+    let app = App { server, dev, calls };
+
+    let first = Browser::new();
+    let res = get_within(
+        &first,
+        &first.dev_authorize(app.base(), "/login", "ada").await,
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(res.location.as_deref(), Some("/"), "{}", res.body);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+
+    let mut ready = Vec::new();
+    for i in 0..20 {
+        let b = Browser::new();
+        let callback = b
+            .dev_authorize(app.base(), "/login", &format!("user{i}"))
+            .await;
+        ready.push((b, callback));
+    }
+    let started = Instant::now();
+    let logins: Vec<_> = ready
+        .iter()
+        .map(|(b, callback)| {
+            let (b, callback) = (b.clone(), callback.clone());
+            tokio::spawn(async move { b.get(&callback).await })
+        })
+        .collect();
+    // One HTTP timeout (10 s) and some slack; today's code needs 20 of them.
+    let limit = Duration::from_secs(15);
+    let results = tokio::time::timeout(limit, async {
+        let mut results = Vec::new();
+        for login in logins {
+            results.push(login.await.unwrap());
+        }
+        results
+    })
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "20 concurrent logins took longer than {limit:?}: they queued behind the key refresh"
+        )
+    });
+    let took = started.elapsed();
+    for res in &results {
+        assert_eq!(res.location.as_deref(), Some("/"), "{}", res.body);
+    }
+    for (b, _) in &ready {
+        app.assert_logged_in(b).await;
+    }
+    assert_eq!(app.calls.load(Ordering::SeqCst), 21);
+    assert!(
+        hits.load(Ordering::SeqCst) <= 2,
+        "the key endpoint was asked {} times: more than one refresh at a time",
+        hits.load(Ordering::SeqCst)
+    );
+    eprintln!("20 concurrent logins with a hung key endpoint: {took:?}");
+}
+
 /// The callback URL with its `iss` parameter replaced (`Some`) or removed (`None`).
 fn with_iss(callback: &str, iss: Option<&str>) -> String {
     let mut url = url::Url::parse(callback).unwrap();

@@ -133,7 +133,7 @@ pub(crate) struct ClientInner {
     pub(crate) http: HttpClient,
     /// The provider's signing keys, when ID tokens are verified.
     pub(crate) jwks: Option<Jwks>,
-    jwks_cooldown: Duration,
+    jwks_policy: jwks::Policy,
 }
 
 impl fmt::Debug for Client {
@@ -195,7 +195,7 @@ impl Client {
             client_id.into(),
             client_secret.map(Secret::Static),
             HttpClient::shared(),
-            jwks::DEFAULT_COOLDOWN,
+            jwks::Policy::default(),
         )
     }
 
@@ -206,7 +206,7 @@ impl Client {
             client_id,
             Some(secret),
             HttpClient::shared(),
-            jwks::DEFAULT_COOLDOWN,
+            jwks::Policy::default(),
         )
     }
 
@@ -215,12 +215,12 @@ impl Client {
         client_id: String,
         client_secret: Option<Secret>,
         http: HttpClient,
-        jwks_cooldown: Duration,
+        jwks_policy: jwks::Policy,
     ) -> Self {
         let jwks = config
             .oidc
             .as_ref()
-            .map(|oidc| Jwks::new(oidc.jwks_url.clone(), jwks_cooldown));
+            .map(|oidc| Jwks::new(oidc.jwks_url.clone(), jwks_policy));
         Self {
             inner: Arc::new(ClientInner {
                 config,
@@ -230,7 +230,7 @@ impl Client {
                 routes: None,
                 http,
                 jwks,
-                jwks_cooldown,
+                jwks_policy,
             }),
         }
     }
@@ -287,7 +287,7 @@ impl Client {
             inner.client_id.clone(),
             inner.client_secret.clone(),
             inner.http.clone(),
-            inner.jwks_cooldown,
+            inner.jwks_policy,
         );
         if let Some(fresh) = Arc::get_mut(&mut client.inner) {
             fresh.routes = inner.routes.clone();
@@ -301,6 +301,31 @@ impl Client {
         let mut client = self.with_provider(|_| {});
         if let Some(fresh) = Arc::get_mut(&mut client.inner) {
             fresh.tenants = Some(Arc::new(policy));
+        }
+        client
+    }
+
+    /// For tests, not part of the API: the same client refreshing the provider's signing keys
+    /// once they are older than `max_age` instead of an hour, so that a test does not wait an
+    /// hour. The keys are fetched anew.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let client: oauth_runtime::Client = oauth_runtime::GoogleAppClient::new("id", "secret").into();
+    /// let client = client.__with_jwks_max_age(Duration::ZERO);
+    /// assert_eq!(client.client_id(), "id");
+    /// ```
+    #[doc(hidden)]
+    #[must_use]
+    pub fn __with_jwks_max_age(self, max_age: Duration) -> Self {
+        let mut client = self.with_provider(|_| {});
+        if let Some(fresh) = Arc::get_mut(&mut client.inner) {
+            fresh.jwks_policy.max_age = max_age;
+            fresh.jwks = fresh
+                .config
+                .oidc
+                .as_ref()
+                .map(|oidc| Jwks::new(oidc.jwks_url.clone(), fresh.jwks_policy));
         }
         client
     }

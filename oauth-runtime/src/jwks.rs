@@ -3,10 +3,17 @@
 //! The key set is fetched lazily, at the first login, and kept in the [`Client`](crate::Client).
 //! A token signed with a key the cache does not know (the provider rotated its keys) triggers one
 //! refetch, but at most one per cooldown: a stream of tokens with made-up `kid`s must not turn into
-//! a stream of requests to the provider. Keys older than an hour are refetched on the next login;
-//! if that fails, the old keys keep working and the failure is logged.
+//! a stream of requests to the provider.
+//!
+//! Keys older than an hour are refreshed in the background: the login that notices it goes on
+//! with the cached keys, and so do all the others while the refresh runs. There is one fetch at a
+//! time (a login that has to wait for the keys takes the outcome of the fetch it waited for rather
+//! than starting another), and a failed refresh is retried only after the cooldown, so a provider
+//! whose key endpoint hangs costs a login at most one HTTP timeout, and only a login that cannot
+//! do without a fetch (no keys yet, or an unknown `kid`). Stale keys keep working, with a warning,
+//! while the provider cannot be reached.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
@@ -34,27 +41,89 @@ const ALLOWED: &[Algorithm] = &[
 /// Clock skew tolerated on `exp` and `iat`, in seconds.
 const LEEWAY: u64 = 60;
 
-/// Default minimum time between two fetches of the key set.
+/// Default minimum time between two fetches an unknown `kid` causes, and between a failed
+/// refresh and the next one.
 pub(crate) const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30);
 
-/// After this long the cached keys are refetched at the next verification.
-const MAX_AGE: Duration = Duration::from_secs(3600);
+/// Default age after which the cached keys are refreshed (in the background).
+pub(crate) const MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// How a client keeps the provider's keys.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Policy {
+    /// See [`DEFAULT_COOLDOWN`].
+    pub(crate) cooldown: Duration,
+    /// See [`MAX_AGE`].
+    pub(crate) max_age: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            cooldown: DEFAULT_COOLDOWN,
+            max_age: MAX_AGE,
+        }
+    }
+}
 
 /// The provider's keys, fetched on demand.
 pub(crate) struct Jwks {
     url: Url,
-    cooldown: Duration,
-    cache: Mutex<Option<Fetched>>,
-    /// When an unknown `kid` last caused a refetch (the cooldown counts from here).
-    miss_refetch: Mutex<Option<Instant>>,
-    /// Serialises fetches, so that concurrent logins after a rotation cause one request.
+    policy: Policy,
+    /// Shared with the background refresh, which may outlive the login that started it.
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Held by whoever fetches: one fetch at a time.
     fetching: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct State {
+    fetched: Option<Fetched>,
+    /// Completed fetches, successful or not: a login that waited for `fetching` and sees this
+    /// changed takes the outcome of that fetch instead of queueing another one.
+    attempts: u64,
+    /// Why the last fetch failed (`None` when it succeeded).
+    failure: Option<FetchError>,
+    /// When the last fetch failed: the next background refresh waits the cooldown.
+    failed_at: Option<Instant>,
+    /// When an unknown `kid` last caused a refetch (the cooldown counts from here).
+    miss_refetch: Option<Instant>,
+    /// A background refresh is scheduled or running.
+    refreshing: bool,
 }
 
 #[derive(Clone)]
 struct Fetched {
     keys: Arc<Vec<Jwk>>,
     at: Instant,
+}
+
+/// Why the key set could not be fetched: a fixed sentence, no URL, no body.
+#[derive(Clone, Debug)]
+enum FetchError {
+    Network(String),
+    Invalid(String),
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Network(why) | Self::Invalid(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<FetchError> for Error {
+    fn from(error: FetchError) -> Self {
+        match error {
+            FetchError::Network(why) => Self::Network(why),
+            FetchError::Invalid(why) => Self::IdToken(why),
+        }
+    }
 }
 
 impl std::fmt::Debug for Jwks {
@@ -90,22 +159,20 @@ pub(crate) enum Issuer<'a> {
 /// The placeholder of Entra ID's multi-tenant issuer (`https://login.microsoftonline.com/{tenantid}/v2.0`).
 pub(crate) const TENANT_PLACEHOLDER: &str = "{tenantid}";
 
+fn no_key() -> Error {
+    Error::IdToken("no published key matches the token".into())
+}
+
 impl Jwks {
-    pub(crate) fn new(url: Url, cooldown: Duration) -> Self {
+    pub(crate) fn new(url: Url, policy: Policy) -> Self {
         Self {
             url,
-            cooldown,
-            cache: Mutex::new(None),
-            miss_refetch: Mutex::new(None),
-            fetching: tokio::sync::Mutex::new(()),
+            policy,
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                fetching: tokio::sync::Mutex::new(()),
+            }),
         }
-    }
-
-    fn cached(&self) -> Option<Fetched> {
-        self.cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
     }
 
     /// Verifies `token` (signature, `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`) and returns its
@@ -155,96 +222,183 @@ impl Jwks {
         Ok(claims)
     }
 
-    /// The keys that may have signed a token with this `kid` and `alg`, refetching once when none
-    /// fits and the cooldown allows.
+    /// The keys that may have signed a token with this `kid` and `alg`. Cached keys that fit are
+    /// used at once, however old (a refresh starts in the background when they are past their
+    /// age); otherwise the login waits for a fetch: the first one, or one refetch per cooldown
+    /// for an unknown `kid`.
     async fn keys_for(
         &self,
         http: &HttpClient,
         kid: Option<&str>,
         alg: Algorithm,
     ) -> Result<Vec<DecodingKey>, Error> {
-        if let Some(fetched) = self.cached()
-            && fetched.at.elapsed() < MAX_AGE
-        {
+        let (seen, cached) = {
+            let state = self.shared.lock();
+            (state.attempts, state.fetched.clone())
+        };
+        if let Some(fetched) = &cached {
             let keys = select(&fetched.keys, kid, alg);
             if !keys.is_empty() {
+                if fetched.at.elapsed() >= self.policy.max_age {
+                    self.refresh_in_background(http);
+                }
                 return Ok(keys);
             }
         }
-        let _fetching = self.fetching.lock().await;
-        // Another login may have refetched while this one waited.
-        let stale = self.cached();
-        if let Some(fetched) = &stale {
-            let keys = select(&fetched.keys, kid, alg);
-            let fresh = fetched.at.elapsed() < MAX_AGE;
-            if !keys.is_empty() && fresh {
-                return Ok(keys);
+
+        let _fetching = self.shared.fetching.lock().await;
+        {
+            let mut state = self.shared.lock();
+            if state.attempts != seen {
+                // A fetch ended while this login waited: its keys, or its failure (another fetch
+                // now would only queue this login behind one more timeout).
+                if let Some(fetched) = &state.fetched {
+                    let keys = select(&fetched.keys, kid, alg);
+                    if !keys.is_empty() {
+                        return Ok(keys);
+                    }
+                }
+                if let Some(failure) = &state.failure {
+                    return Err(failure.clone().into());
+                }
             }
-            if keys.is_empty() && fresh {
+            if state.fetched.is_some() {
                 // An unknown `kid`: one refetch per cooldown, timed from the last refetch a miss
                 // caused (not from routine fetches, so a rotation right after a login still works).
-                let mut last = self
+                if state
                     .miss_refetch
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
-                if last.is_some_and(|at| at.elapsed() < self.cooldown) {
-                    return Err(Error::IdToken("no published key matches the token".into()));
+                    .is_some_and(|at| at.elapsed() < self.policy.cooldown)
+                {
+                    return Err(no_key());
                 }
-                *last = Some(Instant::now());
+                state.miss_refetch = Some(Instant::now());
             }
         }
-        match self.fetch(http).await {
-            Ok(keys) => {
-                let keys = Arc::new(keys);
-                *self.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(Fetched {
-                    keys: keys.clone(),
-                    at: Instant::now(),
-                });
-                let found = select(&keys, kid, alg);
-                if found.is_empty() {
-                    return Err(Error::IdToken("no published key matches the token".into()));
-                }
-                Ok(found)
-            }
-            // Expired keys beat no keys when the provider is briefly unreachable.
-            Err(error) => match stale.map(|f| select(&f.keys, kid, alg)) {
-                Some(keys) if !keys.is_empty() => {
-                    tracing::warn!(error = %error, "refreshing the provider's keys failed; using the cached ones");
-                    Ok(keys)
-                }
-                _ => Err(error),
-            },
+        let keys = fetch_and_record(&self.shared, http, &self.url).await?;
+        let found = select(&keys, kid, alg);
+        if found.is_empty() {
+            return Err(no_key());
         }
+        Ok(found)
     }
 
-    async fn fetch(&self, http: &HttpClient) -> Result<Vec<Jwk>, Error> {
-        tracing::debug!(url = %self.url, "fetching the provider's signing keys");
-        let response = http
-            .send(
-                http.request(http::Method::GET, self.url.clone())
-                    .header(http::header::ACCEPT, "application/json"),
-            )
-            .await?;
-        if !response.status.is_success() {
-            return Err(Error::IdToken(format!(
-                "the provider's key set answered HTTP {}",
-                response.status.as_u16()
-            )));
+    /// Starts refreshing the keys, unless a refresh is already under way or the last fetch failed
+    /// less than a cooldown ago. Never waits.
+    fn refresh_in_background(&self, http: &HttpClient) {
+        {
+            let mut state = self.shared.lock();
+            if state.refreshing
+                || state
+                    .failed_at
+                    .is_some_and(|at| at.elapsed() < self.policy.cooldown)
+            {
+                return;
+            }
+            state.refreshing = true;
         }
-        let set = response
-            .json()
-            .ok_or_else(|| Error::IdToken("the provider's key set is not JSON".into()))?;
-        let Some(Value::Array(entries)) = set.get("keys") else {
-            return Err(Error::IdToken(
-                "the provider's key set has no `keys`".into(),
-            ));
+        // Created here, not in the task, so that a task dropped before it runs (its runtime shut
+        // down) still clears `refreshing`.
+        let done = Refreshing(self.shared.clone());
+        let (http, url, max_age) = (http.clone(), self.url.clone(), self.policy.max_age);
+        let task = async move {
+            let shared = &done.0;
+            let _fetching = shared.fetching.lock().await;
+            // A login may have fetched while this task waited for its turn.
+            let stale = shared
+                .lock()
+                .fetched
+                .as_ref()
+                .is_none_or(|f| f.at.elapsed() >= max_age);
+            if stale {
+                // `fetch_and_record` logs and records a failure; the cached keys stay in use.
+                let _ = fetch_and_record(shared, &http, &url).await;
+            }
         };
-        // Key by key: one key of a type jsonwebtoken does not know must not hide the others.
-        Ok(entries
-            .iter()
-            .filter_map(|entry| serde_json::from_value(entry.clone()).ok())
-            .collect())
+        // Verification always runs on Tokio (reqwest needs it), but a refresh is no reason to
+        // panic if it does not.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(task);
+        } else {
+            tracing::warn!("no Tokio runtime: the provider's keys are not refreshed");
+        }
     }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Clears [`State::refreshing`] when the background refresh ends, however it ends.
+struct Refreshing(Arc<Shared>);
+
+impl Drop for Refreshing {
+    fn drop(&mut self) {
+        self.0.lock().refreshing = false;
+    }
+}
+
+/// Fetches the key set and records the outcome (the caller holds `shared.fetching`).
+async fn fetch_and_record(
+    shared: &Shared,
+    http: &HttpClient,
+    url: &Url,
+) -> Result<Arc<Vec<Jwk>>, FetchError> {
+    let result = fetch(http, url).await;
+    let mut state = shared.lock();
+    state.attempts += 1;
+    match result {
+        Ok(keys) => {
+            let keys = Arc::new(keys);
+            state.fetched = Some(Fetched {
+                keys: keys.clone(),
+                at: Instant::now(),
+            });
+            state.failure = None;
+            state.failed_at = None;
+            Ok(keys)
+        }
+        Err(error) => {
+            if state.fetched.is_some() {
+                // Expired keys beat no keys when the provider is briefly unreachable.
+                tracing::warn!(error = %error, "refreshing the provider's keys failed; using the cached ones");
+            }
+            state.failure = Some(error.clone());
+            state.failed_at = Some(Instant::now());
+            Err(error)
+        }
+    }
+}
+
+async fn fetch(http: &HttpClient, url: &Url) -> Result<Vec<Jwk>, FetchError> {
+    tracing::debug!(url = %url, "fetching the provider's signing keys");
+    let response = http
+        .send(
+            http.request(http::Method::GET, url.clone())
+                .header(http::header::ACCEPT, "application/json"),
+        )
+        .await
+        .map_err(|e| FetchError::Network(e.to_string()))?;
+    if !response.status.is_success() {
+        return Err(FetchError::Invalid(format!(
+            "the provider's key set answered HTTP {}",
+            response.status.as_u16()
+        )));
+    }
+    let set = response
+        .json()
+        .ok_or_else(|| FetchError::Invalid("the provider's key set is not JSON".into()))?;
+    let Some(Value::Array(entries)) = set.get("keys") else {
+        return Err(FetchError::Invalid(
+            "the provider's key set has no `keys`".into(),
+        ));
+    };
+    // Key by key: one key of a type jsonwebtoken does not know must not hide the others.
+    Ok(entries
+        .iter()
+        .filter_map(|entry| serde_json::from_value(entry.clone()).ok())
+        .collect())
 }
 
 /// The keys fit for verifying a token with `kid` and `alg`.

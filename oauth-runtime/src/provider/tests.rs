@@ -2,9 +2,9 @@
 //! Only loopback traffic.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::Router;
@@ -46,6 +46,8 @@ pub(super) struct Fake {
     /// The JWKS served (a key set can be rotated by a test).
     pub(super) keys: Mutex<Vec<Value>>,
     pub(super) jwks_hits: AtomicUsize,
+    /// The JWKS endpoint answers 500 while this is set.
+    pub(super) jwks_down: AtomicBool,
     /// The ID token the token endpoint returns next.
     pub(super) id_token: Mutex<Option<String>>,
 }
@@ -98,7 +100,10 @@ pub(super) fn jwks_route(fake: &Arc<Fake>) -> axum::routing::MethodRouter {
     let fake = fake.clone();
     get(move || async move {
         fake.jwks_hits.fetch_add(1, Ordering::SeqCst);
-        Json(json!({ "keys": fake.keys.lock().unwrap().clone() }))
+        if fake.jwks_down.load(Ordering::SeqCst) {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        Json(json!({ "keys": fake.keys.lock().unwrap().clone() })).into_response()
     })
 }
 
@@ -881,7 +886,10 @@ async fn unknown_kid_refetches_the_keys_once_after_the_cooldown() {
         ID.into(),
         Some(crate::client::Secret::Static(SECRET.into())),
         HttpClient::shared(),
-        Duration::ZERO,
+        crate::jwks::Policy {
+            cooldown: Duration::ZERO,
+            ..Default::default()
+        },
     );
 
     fake.set_id_token(old.sign(&claims(&base, "user-1")));
@@ -937,6 +945,87 @@ async fn unknown_kids_within_the_cooldown_refetch_once() {
         2,
         "the default 30 s cooldown holds"
     );
+}
+
+/// Waits (5 s at most) until the fake's JWKS endpoint has been asked `hits` times.
+async fn jwks_hits_reach(fake: &Fake, hits: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while fake.jwks_hits.load(Ordering::SeqCst) < hits {
+        assert!(
+            Instant::now() < deadline,
+            "the JWKS was not fetched {hits} times"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Issue 13, item 3: keys past their age are refreshed in the background, the logins go on with
+/// them, and a failed refresh is not retried before the cooldown.
+#[tokio::test]
+async fn stale_keys_are_refreshed_in_the_background_and_a_failed_refresh_cools_down() {
+    let key = Key::new("k1");
+    let (base, fake) = oidc(json!({})).await;
+    fake.keys.lock().unwrap().push(key.jwk());
+    let config = oidc::discover_config(&HttpClient::shared(), &base)
+        .await
+        .unwrap();
+    let build = |cooldown| {
+        Client::build(
+            config.clone(),
+            ID.into(),
+            Some(crate::client::Secret::Static(SECRET.into())),
+            HttpClient::shared(),
+            crate::jwks::Policy {
+                cooldown,
+                max_age: Duration::ZERO,
+            },
+        )
+    };
+    let exchange = |client: &Client| {
+        let client = client.clone();
+        async move {
+            client
+                .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+                .await
+        }
+    };
+    fake.set_id_token(key.sign(&claims(&base, "user-1")));
+
+    // The default cooldown: the first login fetches, the next one starts one refresh, which
+    // fails; the logins meanwhile and after it use the cached keys and fetch nothing more.
+    let client = build(crate::jwks::DEFAULT_COOLDOWN);
+    exchange(&client).await.unwrap();
+    assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 1);
+    fake.jwks_down.store(true, Ordering::SeqCst);
+    exchange(&client).await.unwrap();
+    jwks_hits_reach(&fake, 2).await;
+    for _ in 0..5 {
+        exchange(&client).await.unwrap();
+    }
+    assert_eq!(
+        fake.jwks_hits.load(Ordering::SeqCst),
+        2,
+        "a failed refresh was retried within the cooldown"
+    );
+    // An unknown kid still refetches (once), even while the refreshes cool down.
+    fake.jwks_down.store(false, Ordering::SeqCst);
+    let new = Key::new("k2");
+    fake.keys.lock().unwrap().push(new.jwk());
+    fake.set_id_token(new.sign(&claims(&base, "user-1")));
+    exchange(&client).await.unwrap();
+    assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 3);
+
+    // No cooldown: once a refresh has failed, the next stale login starts another one.
+    fake.jwks_hits.store(0, Ordering::SeqCst);
+    let client = build(Duration::ZERO);
+    exchange(&client).await.unwrap();
+    fake.jwks_down.store(true, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while fake.jwks_hits.load(Ordering::SeqCst) < 3 {
+        assert!(Instant::now() < deadline, "no refresh after a failed one");
+        exchange(&client).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
