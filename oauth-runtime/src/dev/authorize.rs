@@ -28,12 +28,16 @@ pub(super) struct AuthRequest {
     nonce: Option<String>,
     scope: Vec<&'static str>,
     scope_text: String,
+    /// Whether `redirect_uri` is on the app's own origin, where the provider is mounted: only
+    /// then are errors sent back there (see [`AuthRequest::refuse`]).
+    at_home: bool,
 }
 
 /// Why an authorization request is refused, and how the refusal travels (RFC 6749 §4.1.2.1).
 #[derive(Debug)]
 enum Refusal {
-    /// The client or the redirect URI cannot be trusted: tell the user, redirect nowhere.
+    /// The client or the redirect URI cannot be trusted (or the redirect URI is another origin's
+    /// than the app's): tell the user, redirect nowhere.
     Page(&'static str),
     /// Anything else: back to the client with `error`.
     Redirect {
@@ -78,7 +82,12 @@ fn is_vschar(value: &str) -> bool {
 }
 
 impl AuthRequest {
-    fn parse(params: &Params) -> Result<Self, Refusal> {
+    /// Checks the request. `home` is the origin the provider is mounted on, the app's: the only
+    /// client is that app, so a redirect URI elsewhere is not its callback, and errors are not
+    /// sent there (RFC 6749 §4.1.2.1: no automatic redirect to an invalid redirect URI), so the
+    /// endpoint is no open redirector. A login the user confirms on the login page, which names
+    /// the redirect URI, still goes there: there is no registration to check it against.
+    fn parse(params: &Params, home: &url::Origin) -> Result<Self, Refusal> {
         let client_id = params
             .get("client_id")
             .ok_or(Refusal::Page("the request has no client_id"))?;
@@ -104,11 +113,18 @@ impl AuthRequest {
                 "the redirect_uri must be an absolute http or https URL without fragment or credentials",
             ))?;
 
-        let refuse = |error, description, state: Option<&str>| Refusal::Redirect {
-            to: Box::new(redirect_uri.clone()),
-            error,
-            description,
-            state: state.map(str::to_owned),
+        let at_home = redirect_uri.origin() == *home;
+        let refuse = |error, description, state: Option<&str>| {
+            if at_home {
+                Refusal::Redirect {
+                    to: Box::new(redirect_uri.clone()),
+                    error,
+                    description,
+                    state: state.map(str::to_owned),
+                }
+            } else {
+                Refusal::Page(description)
+            }
         };
         let state = match params.get("state") {
             None => return Err(refuse("invalid_request", "state is required", None)),
@@ -177,6 +193,7 @@ impl AuthRequest {
             nonce: nonce.map(str::to_owned),
             scope_text: scope.join(" "),
             scope,
+            at_home,
         })
     }
 
@@ -209,9 +226,18 @@ impl AuthRequest {
 
     /// Back to the client with `error=access_denied`.
     fn deny(&self, issuer: &str) -> Response {
+        self.refuse(issuer, "access_denied", "the user refused the login")
+    }
+
+    /// Back to the client with `error` and `state` when the redirect URI is on the app's origin;
+    /// otherwise a page saying why, with no redirect.
+    fn refuse(&self, issuer: &str, error: &str, description: &'static str) -> Response {
+        if !self.at_home {
+            return page::error(description);
+        }
         let pairs = [
-            ("error", "access_denied"),
-            ("error_description", "the user refused the login"),
+            ("error", error),
+            ("error_description", description),
             ("state", self.state.as_str()),
         ];
         redirect_back(issuer, &self.redirect_uri, &pairs)
@@ -245,7 +271,7 @@ pub(super) async fn page(State(dev): State<Arc<Inner>>, RawQuery(query): RawQuer
         Ok(params) => params,
         Err(why) => return page::error(why),
     };
-    let request = match AuthRequest::parse(&params) {
+    let request = match AuthRequest::parse(&params, &dev.endpoints.authorize.origin()) {
         Ok(request) => request,
         Err(refusal) => return refusal.respond(&dev.issuer),
     };
@@ -257,12 +283,11 @@ pub(super) async fn page(State(dev): State<Arc<Inner>>, RawQuery(query): RawQuer
         .get("prompt")
         .is_some_and(|p| p.split(' ').any(|p| p == "none"))
     {
-        let pairs = [
-            ("error", "login_required"),
-            ("error_description", "the development provider always asks"),
-            ("state", request.state.as_str()),
-        ];
-        return redirect_back(&dev.issuer, &request.redirect_uri, &pairs);
+        return request.refuse(
+            &dev.issuer,
+            "login_required",
+            "the development provider always asks",
+        );
     }
     request.login_page(StatusCode::OK, None)
 }
@@ -274,7 +299,7 @@ pub(super) async fn submit(State(dev): State<Arc<Inner>>, body: Bytes) -> Respon
         Ok(params) => params,
         Err(why) => return page::error(why),
     };
-    let request = match AuthRequest::parse(&params) {
+    let request = match AuthRequest::parse(&params, &dev.endpoints.authorize.origin()) {
         Ok(request) => request,
         Err(refusal) => return refusal.respond(&dev.issuer),
     };

@@ -380,6 +380,99 @@ async fn other_request_errors_go_back_to_the_client() {
     assert!(!reply.redirect_params().contains_key("state"));
 }
 
+/// Issue 13, item 4: request errors go back only to a redirect URI on the app's own origin (the
+/// only client's). Another origin's gets a page and no `Location`, as the end-session endpoint
+/// does, so that `/authorize` is no open redirector; the app's own still gets the error by
+/// redirect (RFC 6749 §4.1.2.1).
+#[tokio::test]
+async fn errors_for_a_foreign_redirect_uri_are_a_page_not_a_redirect() {
+    let dev = dev();
+    type Changes<'a> = Vec<(&'a str, Option<&'a str>)>;
+    let cases: [(Changes, &str); 6] = [
+        (
+            vec![("response_type", Some("token"))],
+            "unsupported_response_type",
+        ),
+        (vec![("code_challenge", None)], "invalid_request"),
+        (
+            vec![("code_challenge_method", Some("plain"))],
+            "invalid_request",
+        ),
+        (vec![("scope", Some("admin"))], "invalid_scope"),
+        (vec![("state", None)], "invalid_request"),
+        (vec![("prompt", Some("none"))], "login_required"),
+    ];
+    for (changes, error) in cases {
+        for foreign in [
+            "http://evil.test/cb",
+            "http://127.0.0.1:8001/redirect",
+            "https://127.0.0.1:8000/redirect",
+            "http://localhost:8000/redirect",
+        ] {
+            let mut changes = changes.clone();
+            changes.push(("redirect_uri", Some(foreign)));
+            let reply = send(
+                &dev,
+                get(&format!("/_dev/oauth/authorize?{}", auth_params(&changes))),
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{changes:?}");
+            assert!(reply.headers.get(header::LOCATION).is_none(), "{changes:?}");
+            assert!(reply.text().contains("Invalid authorization request"));
+            if !changes.iter().any(|(name, _)| *name == "prompt") {
+                let reply = submit(&dev, "ada", &changes).await;
+                assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{changes:?}");
+                assert!(reply.headers.get(header::LOCATION).is_none());
+            }
+        }
+        let reply = send(
+            &dev,
+            get(&format!("/_dev/oauth/authorize?{}", auth_params(&changes))),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{changes:?}");
+        assert_eq!(
+            reply.location().origin(),
+            Url::parse(BASE).unwrap().origin()
+        );
+        assert_eq!(reply.redirect_params()["error"], error, "{changes:?}");
+    }
+
+    // Cancel, and the provider refusing every login: the same rule.
+    let foreign = [("redirect_uri", Some("http://evil.test/cb"))];
+    let cancel = |changes: &[(&str, Option<&str>)]| {
+        form(
+            "/_dev/oauth/authorize",
+            format!("{}&action=cancel&login=ada", auth_params(changes)),
+        )
+    };
+    let reply = send(&dev, cancel(&foreign)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.headers.get(header::LOCATION).is_none());
+    let reply = send(&dev, cancel(&[])).await;
+    assert_eq!(reply.redirect_params()["error"], "access_denied");
+    dev.set_fault(Some(Fault::AccessDenied));
+    let reply = send(
+        &dev,
+        get(&format!("/_dev/oauth/authorize?{}", auth_params(&foreign))),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.headers.get(header::LOCATION).is_none());
+    let reply = send(
+        &dev,
+        get(&format!("/_dev/oauth/authorize?{}", auth_params(&[]))),
+    )
+    .await;
+    assert_eq!(reply.redirect_params()["error"], "access_denied");
+
+    // A login the user confirms still goes to the redirect URI the login page names.
+    dev.set_fault(None);
+    let reply = submit(&dev, "ada", &foreign).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    assert!(reply.redirect_params().contains_key("code"));
+}
+
 #[tokio::test]
 async fn an_untrusted_client_or_redirect_uri_gets_a_page_not_a_redirect() {
     let dev = dev();
