@@ -1005,6 +1005,9 @@ async fn clock_steps(kind: Kind, store_url: &str, what: &'static str) {
         let done = doomed.dev_login(&app.base, "bob").await;
         assert_eq!(done.location.as_deref(), Some("/"), "{what}: {}", done.body);
         let doomed_cookie = doomed.cookie_header(&app.base).expect("a session cookie");
+        // A login at the provider while the clock steps.
+        let in_flight = Browser::new();
+        let callback = in_flight.dev_authorize(&app.base, "/login", "zoe").await;
 
         clock.set(offset);
         // The step is in effect: a new login works, and expires 14 days after the app's "now".
@@ -1017,6 +1020,15 @@ async fn clock_steps(kind: Kind, store_url: &str, what: &'static str) {
             done.body
         );
         let fresh_cookie = fresh.cookie_header(&app.base).expect("a session cookie");
+        // Every step here is over 10 minutes: the pending login is too old (a step forward) or
+        // from the future (a step back), and no longer lives 10 minutes plus the step.
+        let finished = in_flight.get(&callback).await;
+        assert_eq!(
+            finished.location.as_deref(),
+            Some("/error?code=state_mismatch"),
+            "{what}, {step}: a login pending across the step is refused: {}",
+            finished.body
+        );
         if let Some(left) = remaining_secs(kind, store_url, &fresh_cookie).await {
             assert!(
                 (left - (EXPIRY_SECS + offset)).abs() < 120,
