@@ -488,6 +488,17 @@ impl Cluster {
         }
     }
 
+    /// `kill -KILL` on the postmaster and its children: the machine died.
+    async fn crash(&mut self) {
+        self.signal("-KILL");
+        if let Some(mut postmaster) = self.postmaster.take() {
+            tokio::task::spawn_blocking(move || postmaster.wait())
+                .await
+                .expect("the wait's thread")
+                .expect("the postmaster's exit");
+        }
+    }
+
     async fn promote(&self) {
         let mut promote = as_postgres("pg_ctl", &self.dir.0);
         promote
@@ -505,11 +516,30 @@ impl Cluster {
         };
         let mut pids = vec![postmaster.id()];
         pids.extend(children(postmaster.id()));
-        let _ = Command::new("kill")
-            .arg(signal)
-            .args(pids.iter().map(u32::to_string))
-            .status();
+        signal_all(&pids, signal);
     }
+
+    /// The postmaster's children whose process title contains `title` (`walsender`...).
+    fn child_titled(&self, title: &str) -> Vec<u32> {
+        let Some(postmaster) = &self.postmaster else {
+            return Vec::new();
+        };
+        children(postmaster.id())
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|line| String::from_utf8_lossy(&line).contains(title))
+            })
+            .collect()
+    }
+}
+
+/// `kill -<signal> <pids>`.
+fn signal_all(pids: &[u32], signal: &str) {
+    let _ = Command::new("kill")
+        .arg(signal)
+        .args(pids.iter().map(u32::to_string))
+        .status();
 }
 
 /// The processes whose parent is `parent` (from `/proc/<pid>/stat`).
@@ -659,38 +689,157 @@ async fn postgres_restart_keeps_live_sessions_and_logouts() {
     }
 }
 
-/// The primary dies; its streaming standby is promoted and the proxy in front of the database
-/// (a VIP) moves to it. Sessions written before the failover were replicated first: with
-/// asynchronous replication a write acknowledged just before the crash may be lost (see the
-/// report), which is not what this test is about.
+/// The primary dies (`kill -KILL`); its streaming standby, up to date, is promoted and the proxy
+/// in front of the database (a VIP) moves to it, while requests run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_failover_keeps_live_sessions_and_logouts() {
-    let mut primary = Cluster::primary().await;
-    let vip = Switch::start(primary.port).await;
-    let a_store = open(&postgres_url(vip.port), "PostgreSQL behind a VIP").await;
-    let b_store = open(&postgres_url(vip.port), "PostgreSQL behind a VIP").await;
-    let standby = Cluster::standby_of(&primary).await;
-    let mut site = Site::new(&a_store, &b_store).await;
-    let started = Instant::now();
-    while !rows_present(&standby.url(), &[&site.live, &site.doomed]).await {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the standby did not catch up in 20 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    let load = site.load();
+    let mut setup = Failover::new(false).await;
+    let load = setup.site.load();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    primary.stop("immediate").await;
-    standby.promote().await;
-    vip.point_to(standby.port);
-    let ended = Instant::now();
+    let ended = setup.fail_over().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let tally = load.stop().await;
-    site.check_after("PostgreSQL", "failover to a promoted standby", tally, ended)
+    setup
+        .site
+        .check_after("PostgreSQL", "failover to a promoted standby", tally, ended)
         .await;
-    drop(primary);
+}
+
+/// The limit of a failover with asynchronous replication (PostgreSQL's default): a logout the
+/// primary acknowledged but had not yet sent to the standby is lost with the primary, and the
+/// promoted standby accepts the session again. The lag is made certain by pausing the primary's
+/// WAL sender before the logout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_async_failover_loses_a_logout_the_standby_had_not_received() {
+    let mut setup = Failover::new(false).await;
+    setup.lag();
+    let site = &setup.site;
+    let (refused_after, _) = log_out_elsewhere(&site.b, &site.a, &site.doomed, "async").await;
+    assert!(refused_after < Duration::from_secs(1));
+    setup.fail_over_and_wait().await;
+    let site = &setup.site;
+    assert_eq!(
+        status_with_cookie(&private_url(&site.a), &site.doomed).await,
+        StatusCode::OK,
+        "the logout acknowledged before the failover is undone (asynchronous replication)"
+    );
+    println!(
+        "FIGURES | PostgreSQL | failover, asynchronous replication, standby lagging | a logout acknowledged (303) before the crash is undone"
+    );
+}
+
+/// The same with synchronous replication (`synchronous_standby_names = '*'`): while the standby
+/// lags, a logout is not acknowledged (503 within the store's bound, the session still valid
+/// everywhere, as the user was told), and after the failover a new logout holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_sync_failover_loses_no_acknowledged_logout() {
+    let mut setup = Failover::new(true).await;
+    setup.lag();
+    let site = &setup.site;
+    let logout = format!("{}/logout", site.b.base);
+    assert_fails_closed(&logout, &site.doomed, "PostgreSQL, sync standby lagging").await;
+    assert_eq!(
+        status_with_cookie(&private_url(&site.a), &site.doomed).await,
+        StatusCode::OK,
+        "an unacknowledged logout is not visible"
+    );
+    setup.fail_over_and_wait().await;
+    let site = &setup.site;
+    assert_eq!(
+        status_with_cookie(&private_url(&site.a), &site.doomed).await,
+        StatusCode::OK,
+        "the standby agrees: the logout never happened"
+    );
+    let (refused_after, served) =
+        log_out_elsewhere(&site.b, &site.a, &site.doomed, "after a sync failover").await;
+    assert_eq!(served, 0);
+    println!(
+        "FIGURES | PostgreSQL | failover, synchronous replication, standby lagging | logout during the lag: 503 (not acknowledged); after: refused after {refused_after:.2?}"
+    );
+}
+
+/// A primary behind a VIP (both instances of the site reach the database through it) and a
+/// streaming standby that has every session of the site.
+struct Failover {
+    primary: Cluster,
+    standby: Cluster,
+    vip: Switch,
+    site: Site,
+}
+
+impl Failover {
+    async fn new(synchronous: bool) -> Self {
+        let primary = Cluster::primary().await;
+        let vip = Switch::start(primary.port).await;
+        let a_store = open(&postgres_url(vip.port), "PostgreSQL behind a VIP").await;
+        let b_store = open(&postgres_url(vip.port), "PostgreSQL behind a VIP").await;
+        let standby = Cluster::standby_of(&primary).await;
+        let site = Site::new(&a_store, &b_store).await;
+        let wanted = if synchronous { "sync" } else { "async" };
+        let pool = sqlx::PgPool::connect(&primary.url())
+            .await
+            .expect("the primary");
+        if synchronous {
+            for sql in [
+                "ALTER SYSTEM SET synchronous_standby_names = '*'",
+                "SELECT pg_reload_conf()",
+            ] {
+                sqlx::query(sql).execute(&pool).await.expect(sql);
+            }
+        }
+        let started = Instant::now();
+        loop {
+            let state: Option<String> =
+                sqlx::query_scalar("SELECT sync_state FROM pg_stat_replication")
+                    .fetch_optional(&pool)
+                    .await
+                    .expect("pg_stat_replication");
+            if state.as_deref() == Some(wanted)
+                && rows_present(&standby.url(), &[&site.live, &site.doomed]).await
+            {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the standby is not an up-to-date {wanted} standby after 20 s: {state:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        pool.close().await;
+        Self {
+            primary,
+            standby,
+            vip,
+            site,
+        }
+    }
+
+    /// Pauses the primary's WAL sender: the standby lags from now on.
+    fn lag(&self) {
+        let sender = self.primary.child_titled("walsender");
+        assert!(!sender.is_empty(), "the primary streams to the standby");
+        signal_all(&sender, "-STOP");
+    }
+
+    /// The primary dies, the standby is promoted, the VIP moves: when that was done.
+    async fn fail_over(&mut self) -> Instant {
+        self.primary.crash().await;
+        self.standby.promote().await;
+        self.vip.point_to(self.standby.port);
+        Instant::now()
+    }
+
+    /// [`fail_over`](Self::fail_over), then waits until the live session works again.
+    async fn fail_over_and_wait(&mut self) {
+        let ended = self.fail_over().await;
+        until_accepted(
+            &private_url(&self.site.a),
+            &self.site.live,
+            ended,
+            "failover",
+        )
+        .await;
+    }
 }
 
 /// The link to the database resets every connection, ten times a second for two seconds, while
