@@ -20,6 +20,9 @@ use super::*;
 /// How long a fault lasts while requests keep coming: longer than the store's 3-second bound, so
 /// that requests waiting on a frozen or locked store reach it.
 const FAULT: Duration = Duration::from_secs(4);
+/// The store's 3-second bound on one operation, with room for a loaded machine: far below what
+/// a hung connection would take (TCP gives up after minutes).
+const STORE_BOUND_WITH_MARGIN: Duration = Duration::from_secs(6);
 /// How long the live session may take to be accepted again once a fault is over.
 const RECOVERY: Duration = Duration::from_secs(20);
 
@@ -902,7 +905,7 @@ async fn postgres_frozen_server_fails_closed_in_bounded_time() {
         "every client's requests failed closed during the freeze: {tally:?}"
     );
     assert!(
-        tally.slowest < Duration::from_secs(5),
+        tally.slowest < STORE_BOUND_WITH_MARGIN,
         "the 3-second bound held: {tally:?}"
     );
     site.check_after("PostgreSQL", &format!("frozen for {FAULT:?}"), tally, ended)
@@ -974,7 +977,7 @@ async fn sqlite_locked_database_fails_closed_then_recovers() {
             assert!(tally.ok > 0, "{lock}: reads go on: {tally:?}");
         }
         assert!(
-            tally.slowest < Duration::from_secs(5),
+            tally.slowest < STORE_BOUND_WITH_MARGIN,
             "{lock}: the 3-second bound held: {tally:?}"
         );
         site.check_after(
