@@ -56,6 +56,13 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// Whether a pending login made at `created_at` may still finish at `now` (wall clock, Unix
+/// seconds): within [`PENDING_TTL_SECS`] either way. A pending login from the future (the clock
+/// was stepped back) would otherwise live the TTL plus the step.
+fn pending_fresh(created_at: i64, now: i64) -> bool {
+    now.saturating_sub(created_at).saturating_abs() < PENDING_TTL_SECS
+}
+
 /// 256 random bits, base64url: used for `state`, the PKCE verifier (43 characters, within RFC
 /// 7636's 43..=128) and the nonce.
 fn random_token() -> String {
@@ -90,7 +97,7 @@ pub(crate) async fn start_login(
     )?;
     let mut list: Vec<Pending> = session.get(PENDING_KEY).await?.unwrap_or_default();
     let now = now();
-    list.retain(|p| now - p.created_at < PENDING_TTL_SECS);
+    list.retain(|p| pending_fresh(p.created_at, now));
     if list.len() >= MAX_PENDING {
         list.drain(..=list.len() - MAX_PENDING);
     }
@@ -107,14 +114,14 @@ async fn take_pending(session: &Session, state: &str) -> Result<Pending, Error> 
         .iter()
         .position(|p| constant_time_eq(p.state.as_bytes(), state.as_bytes()));
     let pending = found.map(|i| list.swap_remove(i));
-    list.retain(|p| now - p.created_at < PENDING_TTL_SECS);
+    list.retain(|p| pending_fresh(p.created_at, now));
     if list.is_empty() {
         session.remove_value(PENDING_KEY).await?;
     } else {
         session.insert(PENDING_KEY, list).await?;
     }
     match pending {
-        Some(p) if now - p.created_at < PENDING_TTL_SECS => Ok(p),
+        Some(p) if pending_fresh(p.created_at, now) => Ok(p),
         _ => Err(Error::StateMismatch),
     }
 }
@@ -492,6 +499,18 @@ pub(crate) async fn end_session(core: &Core, session: &Session) -> Result<(), Er
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pending_login_lives_ten_minutes_whichever_way_the_clock_steps() {
+        let made = 1_700_000_000;
+        assert!(pending_fresh(made, made));
+        assert!(pending_fresh(made, made + PENDING_TTL_SECS - 1));
+        assert!(!pending_fresh(made, made + PENDING_TTL_SECS));
+        // The clock stepped back after the login started.
+        assert!(pending_fresh(made, made - 30));
+        assert!(!pending_fresh(made, made - 3_600));
+        assert!(!pending_fresh(i64::MAX, i64::MIN), "no overflow");
+    }
 
     #[test]
     fn next_accepts_relative_paths_only() {
