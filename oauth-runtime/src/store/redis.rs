@@ -25,9 +25,9 @@
 //!   start again from 1 after a restart: neither alone identifies the connection), whether
 //!   tracking is on in `BCAST` mode (`CLIENT TRACKINGINFO`), and whether this instance's canary
 //!   key is still there (a flush removes it). Unless the answer is the connection tracking was
-//!   turned on for, still tracking, canary there, and on every reconnect fred reports, the cache
-//!   stops serving and is emptied, tracking is turned on again, and only a later clean heartbeat
-//!   renews the lease. Tracking is turned on nowhere else, and always over an empty cache: a
+//!   turned on for, still tracking, canary there, and on every connection error or reconnect
+//!   fred reports, the cache stops serving and is emptied, tracking is turned on again, and only
+//!   a later clean heartbeat renews the lease. Tracking is turned on nowhere else, and always over an empty cache: a
 //!   connection that tracks has missed nothing the cache holds.
 //! - **No stale fill.** A load marks its session as loading before it asks Redis. An invalidation
 //!   or a local write removes the mark, and the answer is cached only if the mark is still there,
@@ -244,6 +244,7 @@ impl Tracker {
     async fn run(mut self) {
         let mut invalidations = self.client.invalidation_rx();
         let mut reconnects = self.client.reconnect_rx();
+        let mut errors = self.client.error_rx();
         let mut beat = tokio::time::interval(BEAT);
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut beats: u32 = 0;
@@ -263,6 +264,15 @@ impl Tracker {
                         break;
                     }
                     // A new connection: tracking is off there, messages may have been missed.
+                    self.lost(&cache);
+                }
+                error = errors.recv() => {
+                    let Some(cache) = self.cache.upgrade() else { break };
+                    if matches!(error, Err(RecvError::Closed)) {
+                        break;
+                    }
+                    // The connection closed (or fred gave up on it): from now on messages are
+                    // lost, so stop serving at once rather than when the lease runs out.
                     self.lost(&cache);
                 }
                 _ = beat.tick() => {
