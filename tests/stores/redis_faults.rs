@@ -29,7 +29,8 @@ impl RedisServer {
             .as_nanos();
         let dir =
             std::env::temp_dir().join(format!("oauth-redis-{}-{port}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("a temporary directory {}: {e}", dir.display()));
         let mut server = Self {
             port,
             dir,
