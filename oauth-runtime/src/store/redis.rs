@@ -27,8 +27,8 @@
 //!   key is still there (a flush removes it). Unless the answer is the connection tracking was
 //!   turned on for, still tracking, canary there, and on every connection error or reconnect
 //!   fred reports, the cache stops serving and is emptied, tracking is turned on again, and only
-//!   a later clean heartbeat renews the lease. Tracking is turned on nowhere else, and always over an empty cache: a
-//!   connection that tracks has missed nothing the cache holds.
+//!   a later clean heartbeat renews the lease. Tracking is turned on nowhere else, and always
+//!   over an empty cache: a connection that tracks has missed nothing the cache holds.
 //! - **No stale fill.** A load marks its session as loading before it asks Redis. An invalidation
 //!   or a local write removes the mark, and the answer is cached only if the mark is still there,
 //!   so an answer that raced a change is not kept.
@@ -399,6 +399,7 @@ impl Tracker {
     }
 }
 
+/// An answer the heartbeat cannot read.
 fn protocol(what: &'static str) -> fred::error::Error {
     fred::error::Error::new(fred::error::ErrorKind::Protocol, what)
 }
