@@ -699,11 +699,17 @@ async fn redis_integer(args: &[&str]) -> i64 {
         .unwrap_or_else(|| panic!("{args:?}: not an integer reply: {reply:?}"))
 }
 
-/// Sends one command to database `db` of the test Redis; its one-line reply.
+/// Sends one command to database `db` of the test Redis; its reply (the text of a bulk string).
 async fn redis_command(db: u8, args: &[&str]) -> String {
-    let mut stream = TcpStream::connect(REDIS_ADDR)
+    redis_command_at(REDIS_ADDR, db, args).await
+}
+
+/// Sends one command to database `db` of the Redis at `addr`; its reply: one line, or the text of
+/// a bulk string.
+async fn redis_command_at(addr: &str, db: u8, args: &[&str]) -> String {
+    let mut stream = TcpStream::connect(addr)
         .await
-        .unwrap_or_else(|e| panic!("Redis at {REDIS_ADDR} is not reachable: {e}"));
+        .unwrap_or_else(|e| panic!("Redis at {addr} is not reachable: {e}"));
     let db = db.to_string();
     let mut reply = String::new();
     for command in [&["SELECT", db.as_str()][..], args] {
@@ -714,6 +720,15 @@ async fn redis_command(db: u8, args: &[&str]) -> String {
         stream.write_all(text.as_bytes()).await.unwrap();
         reply = read_line(&mut stream).await;
         assert!(!reply.starts_with('-'), "{command:?}: {reply}");
+        if let Some(len) = reply
+            .strip_prefix('$')
+            .and_then(|n| n.trim_end().parse().ok())
+        {
+            let mut bulk = vec![0u8; len + 2];
+            stream.read_exact(&mut bulk).await.unwrap();
+            bulk.truncate(len);
+            reply = String::from_utf8(bulk).unwrap();
+        }
     }
     reply
 }
@@ -732,7 +747,7 @@ async fn read_line(stream: &mut TcpStream) -> String {
     String::from_utf8(line).unwrap()
 }
 
-// --- Stores that stall or stop: a TCP proxy in front of the real one ------------------------------
+// --- Stores that stall, stop, fail over or lose connections: a TCP proxy in front of the real one --
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -744,101 +759,413 @@ enum Mode {
     Down,
 }
 
-/// A TCP proxy to `target`; dropping it stops the "store".
+/// Which new connections may reach the target; the others wait, accepted but not yet connected
+/// (a server that is slow to accept), until they may or their client gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Open,
+    /// Only the Redis session cache's tracking connection (the one that opens with `HELLO 3`).
+    TrackerOnly,
+    Closed,
+}
+
+/// Where connections go and what happens to them; connections opened before a cut are closed.
+#[derive(Debug, Clone)]
+struct Route {
+    mode: Mode,
+    gate: Gate,
+    target: String,
+    cuts: u64,
+    tracker_cuts: u64,
+}
+
+/// A TCP proxy to a target; dropping it stops the "store".
 struct Proxy {
     port: u16,
-    mode: watch::Sender<Mode>,
-    /// Redis `GET` commands sent through it so far.
-    gets: Arc<AtomicUsize>,
+    route: watch::Sender<Route>,
+    counts: Arc<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    /// Redis `GET` commands sent through the proxy so far.
+    gets: AtomicUsize,
+    /// Tracking connections that reached the target so far.
+    trackers: AtomicUsize,
+    /// Whether `CLIENT ID` answers to tracking connections are rewritten (see
+    /// [`Proxy::pin_client_ids`]), and the id they are rewritten to.
+    pin: std::sync::Mutex<Option<Option<i64>>>,
+    /// `CLIENT ID` answers rewritten so far.
+    pinned: AtomicUsize,
 }
 
 impl Proxy {
     /// Listens on `port` (0: any free one).
-    async fn start(port: u16, target: &'static str) -> Self {
+    async fn start(port: u16, target: impl Into<String>) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("the proxy's port");
         let port = listener.local_addr().unwrap().port();
-        let (mode, rx) = watch::channel(Mode::Forward);
-        let gets = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(accept(listener, target, rx, gets.clone()));
-        Self { port, mode, gets }
+        let (route, rx) = watch::channel(Route {
+            mode: Mode::Forward,
+            gate: Gate::Open,
+            target: target.into(),
+            cuts: 0,
+            tracker_cuts: 0,
+        });
+        let counts = Arc::new(Counts::default());
+        tokio::spawn(accept(listener, rx, counts.clone()));
+        Self {
+            port,
+            route,
+            counts,
+        }
     }
 
     fn gets(&self) -> usize {
-        self.gets.load(Ordering::SeqCst)
+        self.counts.gets.load(Ordering::SeqCst)
+    }
+
+    /// Tracking connections that reached the target so far.
+    fn trackers(&self) -> usize {
+        self.counts.trackers.load(Ordering::SeqCst)
     }
 
     fn set(&self, mode: Mode) {
-        self.mode.send_replace(mode);
+        self.route.send_modify(|route| route.mode = mode);
+    }
+
+    fn gate(&self, gate: Gate) {
+        self.route.send_modify(|route| route.gate = gate);
+    }
+
+    /// Closes every connection open now; new ones go through.
+    fn cut(&self) {
+        self.route.send_modify(|route| route.cuts += 1);
+    }
+
+    /// Closes the tracking connections open now.
+    fn cut_trackers(&self) {
+        self.route.send_modify(|route| route.tracker_cuts += 1);
+    }
+
+    /// Sends new connections to `target` and closes the open ones, as a virtual IP or a DNS name
+    /// moved to another server does.
+    fn switch(&self, target: impl Into<String>) {
+        let target = target.into();
+        self.route.send_modify(|route| {
+            route.target = target;
+            route.cuts += 1;
+        });
+    }
+
+    /// From now on, every tracking connection's `CLIENT ID` answers (alone or inside `EXEC`) say
+    /// the id of the first tracking connection: as if Redis gave a reconnected tracker its old id
+    /// back (ids start again from 1 when Redis restarts). Call it before the store connects.
+    fn pin_client_ids(&self) {
+        *self.counts.pin.lock().unwrap() = Some(None);
+    }
+
+    /// `CLIENT ID` answers rewritten so far.
+    fn pinned(&self) -> usize {
+        self.counts.pinned.load(Ordering::SeqCst)
     }
 }
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.mode.send_replace(Mode::Down);
+        self.set(Mode::Down);
     }
 }
 
-async fn accept(
-    listener: TcpListener,
-    target: &'static str,
-    rx: watch::Receiver<Mode>,
-    gets: Arc<AtomicUsize>,
-) {
+async fn accept(listener: TcpListener, rx: watch::Receiver<Route>, counts: Arc<Counts>) {
     let mut stop = rx.clone();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((inbound, _)) = accepted else { return };
-                tokio::spawn(pipe(inbound, target, rx.clone(), gets.clone()));
+                tokio::spawn(pipe(inbound, rx.clone(), counts.clone()));
             }
-            _ = stop.wait_for(|m| *m == Mode::Down) => return,
+            _ = stop.wait_for(|r| r.mode == Mode::Down) => return,
         }
     }
 }
 
-async fn pipe(
-    inbound: TcpStream,
-    target: &'static str,
-    mut rx: watch::Receiver<Mode>,
-    gets: Arc<AtomicUsize>,
-) {
-    let Ok(outbound) = TcpStream::connect(target).await else {
+const GET: &[u8] = b"$3\r\nGET\r\n";
+
+fn count_gets(counts: &Counts, bytes: &[u8]) {
+    let seen = bytes.windows(GET.len()).filter(|w| *w == GET).count();
+    counts.gets.fetch_add(seen, Ordering::SeqCst);
+}
+
+async fn pipe(mut inbound: TcpStream, mut rx: watch::Receiver<Route>, counts: Arc<Counts>) {
+    // The client speaks first (Redis and PostgreSQL alike): its first bytes tell the Redis
+    // session cache's tracking connection (RESP3, `HELLO 3`) from the others.
+    let mut first = vec![0u8; 16 * 1024];
+    let n = tokio::select! {
+        read = inbound.read(&mut first) => match read {
+            Ok(n) if n > 0 => n,
+            _ => return,
+        },
+        _ = rx.wait_for(|r| r.mode == Mode::Down) => return,
+    };
+    first.truncate(n);
+    count_gets(&counts, &first);
+    // (fred sends it inline: `HELLO 3`.)
+    let tracker = first.to_ascii_uppercase().starts_with(b"HELLO 3");
+    // Held at the gate until it opens for this kind of connection, or the client gives up.
+    let route = loop {
+        let route = rx.borrow_and_update().clone();
+        if route.mode == Mode::Down {
+            return;
+        }
+        if route.gate == Gate::Open || (tracker && route.gate == Gate::TrackerOnly) {
+            break route;
+        }
+        let mut more = [0u8; 1024];
+        tokio::select! {
+            read = inbound.read(&mut more) => match read {
+                Ok(n) if n > 0 => first.extend_from_slice(&more[..n]),
+                _ => return,
+            },
+            changed = rx.changed() => if changed.is_err() { return },
+        }
+    };
+    let Ok(outbound) = TcpStream::connect(&route.target).await else {
         return;
     };
+    if tracker {
+        counts.trackers.fetch_add(1, Ordering::SeqCst);
+    }
+    let pin = tracker && counts.pin.lock().unwrap().is_some();
     let (mut in_read, mut in_write) = inbound.into_split();
     let (mut out_read, mut out_write) = outbound.into_split();
-    tokio::select! {
-        _ = forward(&mut in_read, &mut out_write, rx.clone(), Some(&gets)) => {}
-        _ = forward(&mut out_read, &mut in_write, rx.clone(), None) => {}
-        _ = rx.wait_for(|m| *m == Mode::Down) => {}
+    let cut = |r: &Route| {
+        r.mode == Mode::Down
+            || r.cuts != route.cuts
+            || (tracker && r.tracker_cuts != route.tracker_cuts)
+    };
+    let mut closed = rx.clone();
+    if pin {
+        let pending = std::sync::Mutex::new(Pending::default());
+        let requests = Frames::new(first, &pending, &counts, true);
+        let replies = Frames::new(Vec::new(), &pending, &counts, false);
+        tokio::select! {
+            _ = requests.forward(&mut in_read, &mut out_write, rx.clone()) => {}
+            _ = replies.forward(&mut out_read, &mut in_write, rx.clone()) => {}
+            _ = closed.wait_for(cut) => {}
+        }
+    } else {
+        let mut stall = rx.clone();
+        tokio::select! {
+            _ = async {
+                if stall.wait_for(|r| r.mode != Mode::Stall).await.is_err()
+                    || out_write.write_all(&first).await.is_err()
+                {
+                    return;
+                }
+                let _ = forward(&mut in_read, &mut out_write, rx.clone(), Some(&counts)).await;
+            } => {}
+            _ = forward(&mut out_read, &mut in_write, rx.clone(), None) => {}
+            _ = closed.wait_for(cut) => {}
+        }
     }
 }
 
 async fn forward(
     from: &mut (impl tokio::io::AsyncRead + Unpin),
     to: &mut (impl tokio::io::AsyncWrite + Unpin),
-    mut rx: watch::Receiver<Mode>,
-    gets: Option<&AtomicUsize>,
+    mut rx: watch::Receiver<Route>,
+    counts: Option<&Counts>,
 ) -> std::io::Result<()> {
-    const GET: &[u8] = b"$3\r\nGET\r\n";
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let n = from.read(&mut buf).await?;
         if n == 0 {
             return Ok(());
         }
-        if let Some(gets) = gets {
-            let seen = buf[..n].windows(GET.len()).filter(|w| *w == GET).count();
-            gets.fetch_add(seen, Ordering::SeqCst);
+        if let Some(counts) = counts {
+            count_gets(counts, &buf[..n]);
         }
         // A stalled store holds every byte until it is let go (or stopped).
-        if rx.wait_for(|m| *m != Mode::Stall).await.is_err() {
+        if rx.wait_for(|r| r.mode != Mode::Stall).await.is_err() {
             return Ok(());
         }
         to.write_all(&buf[..n]).await?;
     }
+}
+
+/// The answers a tracking connection's requests are waiting for, in order: whether each is a
+/// `CLIENT ID`, or for an `EXEC`, which of the queued commands were.
+#[derive(Default)]
+struct Pending {
+    answers: std::collections::VecDeque<Answer>,
+    /// The commands queued since `MULTI`.
+    queued: Option<Vec<bool>>,
+}
+
+enum Answer {
+    One { client_id: bool },
+    Exec(Vec<bool>),
+}
+
+/// One direction of a tracking connection, frame by frame (RESP3, fred's own codec).
+struct Frames<'a> {
+    buffer: Vec<u8>,
+    pending: &'a std::sync::Mutex<Pending>,
+    counts: &'a Counts,
+    requests: bool,
+}
+
+impl<'a> Frames<'a> {
+    fn new(
+        buffer: Vec<u8>,
+        pending: &'a std::sync::Mutex<Pending>,
+        counts: &'a Counts,
+        requests: bool,
+    ) -> Self {
+        Self {
+            buffer,
+            pending,
+            counts,
+            requests,
+        }
+    }
+
+    async fn forward(
+        mut self,
+        from: &mut (impl tokio::io::AsyncRead + Unpin),
+        to: &mut (impl tokio::io::AsyncWrite + Unpin),
+        mut rx: watch::Receiver<Route>,
+    ) -> std::io::Result<()> {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let out = self.complete_frames();
+            if !out.is_empty() {
+                if rx.wait_for(|r| r.mode != Mode::Stall).await.is_err() {
+                    return Ok(());
+                }
+                to.write_all(&out).await?;
+            }
+            let n = from.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            if self.requests {
+                count_gets(self.counts, &buf[..n]);
+            }
+            self.buffer.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    /// The bytes of the complete frames buffered, answers rewritten; requests noted first.
+    fn complete_frames(&mut self) -> Vec<u8> {
+        use redis_protocol::resp3::decode::complete::decode;
+        use redis_protocol::resp3::types::OwnedFrame;
+        let mut out = Vec::new();
+        loop {
+            // An inline command (fred's `HELLO 3`): one line.
+            if self.requests && self.buffer.first().is_some_and(|b| *b != b'*') {
+                let Some(end) = self.buffer.windows(2).position(|w| w == b"\r\n") else {
+                    break;
+                };
+                out.extend(self.buffer.drain(..end + 2));
+                let answer = Answer::One { client_id: false };
+                self.pending.lock().unwrap().answers.push_back(answer);
+                continue;
+            }
+            let Some((frame, used)) = decode(&self.buffer).expect("RESP3 on the wire") else {
+                break;
+            };
+            let raw: Vec<u8> = self.buffer.drain(..used).collect();
+            let mut pending = self.pending.lock().unwrap();
+            if self.requests {
+                let words = command_words(&frame);
+                let word = |i: usize| words.get(i).map_or("", String::as_str);
+                let client_id = word(0) == "CLIENT" && word(1) == "ID";
+                let answer = match (word(0), pending.queued.as_mut()) {
+                    ("EXEC", Some(_)) => Answer::Exec(pending.queued.take().unwrap_or_default()),
+                    ("DISCARD", Some(_)) => {
+                        pending.queued = None;
+                        Answer::One { client_id: false }
+                    }
+                    (_, Some(queued)) => {
+                        queued.push(client_id);
+                        Answer::One { client_id: false }
+                    }
+                    ("MULTI", None) => {
+                        pending.queued = Some(Vec::new());
+                        Answer::One { client_id: false }
+                    }
+                    (_, None) => Answer::One { client_id },
+                };
+                pending.answers.push_back(answer);
+                out.extend_from_slice(&raw);
+                continue;
+            }
+            // Out-of-band messages (invalidations) answer nothing.
+            if matches!(frame, OwnedFrame::Push { .. }) {
+                out.extend_from_slice(&raw);
+                continue;
+            }
+            let rewritten = match (pending.answers.pop_front(), frame) {
+                (Some(Answer::One { client_id: true }), frame) => self.pin(frame),
+                (Some(Answer::Exec(queued)), OwnedFrame::Array { data, attributes }) => {
+                    let data = data
+                        .into_iter()
+                        .zip(queued.into_iter().chain(std::iter::repeat(false)))
+                        .map(|(frame, client_id)| if client_id { self.pin(frame) } else { frame })
+                        .collect();
+                    OwnedFrame::Array { data, attributes }
+                }
+                (_, frame) => frame,
+            };
+            use redis_protocol::resp3::types::Resp3Frame as _;
+            let mut encoded = vec![0u8; rewritten.encode_len(false)];
+            redis_protocol::resp3::encode::complete::encode(&mut encoded, &rewritten, false)
+                .expect("RESP3 encodes");
+            out.extend_from_slice(&encoded);
+        }
+        out
+    }
+
+    /// A `CLIENT ID` answer: the first one seen is kept, later ones say it again.
+    fn pin(
+        &self,
+        frame: redis_protocol::resp3::types::OwnedFrame,
+    ) -> redis_protocol::resp3::types::OwnedFrame {
+        use redis_protocol::resp3::types::OwnedFrame;
+        let OwnedFrame::Number { data, attributes } = frame else {
+            return frame;
+        };
+        let mut pin = self.counts.pin.lock().unwrap();
+        let Some(first) = pin.as_mut() else {
+            return OwnedFrame::Number { data, attributes };
+        };
+        let pinned = *first.get_or_insert(data);
+        if pinned != data {
+            self.counts.pinned.fetch_add(1, Ordering::SeqCst);
+        }
+        OwnedFrame::Number {
+            data: pinned,
+            attributes,
+        }
+    }
+}
+
+/// A request's words, upper-cased: `["CLIENT", "ID"]`.
+fn command_words(frame: &redis_protocol::resp3::types::OwnedFrame) -> Vec<String> {
+    use redis_protocol::resp3::types::OwnedFrame;
+    let OwnedFrame::Array { data, .. } = frame else {
+        return Vec::new();
+    };
+    data.iter()
+        .take(2)
+        .map(|word| match word {
+            OwnedFrame::BlobString { data, .. } => String::from_utf8_lossy(data).to_uppercase(),
+            _ => String::new(),
+        })
+        .collect()
 }
 
 /// A server that accepts connections and never says a word.

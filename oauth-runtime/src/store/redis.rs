@@ -17,10 +17,18 @@
 //!   delayed. In normal operation the message arrives within a millisecond. A stalled, partitioned
 //!   or stopped Redis stops renewals: cached sessions then fail closed like the rest, at the
 //!   latest [`CACHE_LEASE`] later.
-//! - **Reconnects and flushes.** A new tracking connection (its `CLIENT ID` changes) may have
-//!   missed messages, and fred does not pass on the message `FLUSHALL` sends. The heartbeat
-//!   checks both: the connection's id, and a canary key of this instance that a flush removes.
-//!   Either one empties the cache before the lease is renewed.
+//! - **Tracking lost, for any reason.** A new tracking connection (after a cut, a restart of
+//!   Redis, a failover to a replica) has tracking off and may have missed messages, and a flush
+//!   sends a message fred does not pass on. So every heartbeat asks, in one `MULTI`/`EXEC` (all
+//!   answers from one connection, never half from a reconnected one): the server's `run_id` (new
+//!   on every start, another one on a promoted replica) and the connection's `CLIENT ID` (ids
+//!   start again from 1 after a restart: neither alone identifies the connection), whether
+//!   tracking is on in `BCAST` mode (`CLIENT TRACKINGINFO`), and whether this instance's canary
+//!   key is still there (a flush removes it). Unless the answer is the connection tracking was
+//!   turned on for, still tracking, canary there, and on every connection error or reconnect
+//!   fred reports, the cache stops serving and is emptied, tracking is turned on again, and only
+//!   a later clean heartbeat renews the lease. Tracking is turned on nowhere else, and always
+//!   over an empty cache: a connection that tracks has missed nothing the cache holds.
 //! - **No stale fill.** A load marks its session as loading before it asks Redis. An invalidation
 //!   or a local write removes the mark, and the answer is cached only if the mark is still there,
 //!   so an answer that raced a change is not kept.
@@ -34,12 +42,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use fred::interfaces::{ClientLike as _, KeysInterface as _};
-use fred::prelude::{
-    Client, ClientInterface as _, Config, Expiration, Pool, TrackingInterface as _,
+use fred::interfaces::{
+    ClientLike as _, EventInterface as _, KeysInterface as _, TransactionInterface as _,
 };
-use fred::types::RespVersion;
+use fred::prelude::{
+    Client, ClientInterface as _, Config, Expiration, Pool, TrackingInterface as _, Value,
+};
 use fred::types::client::Invalidation;
+use fred::types::{InfoKind, RespVersion};
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -184,8 +194,14 @@ async fn start_cache(mut config: Config) -> Option<Arc<Cache>> {
         canary: format!("oauth-runtime:cache-canary:{:016x}", rand::random::<u64>()),
         connection: None,
     };
-    if let Err(error) = tracker.check(&cache, false).await {
+    if let Err(error) = tracker.track(&cache).await {
         tracing::warn!(%error, "Redis session cache off: CLIENT TRACKING refused");
+        let _ = tracker.client.quit().await;
+        return None;
+    }
+    // Redis before 6.2 has no `CLIENT TRACKINGINFO`: no heartbeat would ever renew the lease.
+    if let Err(error) = tracker.check(false).await {
+        tracing::warn!(%error, "Redis session cache off: the heartbeat fails");
         let _ = tracker.client.quit().await;
         return None;
     }
@@ -199,14 +215,36 @@ struct Tracker {
     cache: Weak<Cache>,
     /// This instance's canary key: gone means the database was flushed.
     canary: String,
-    /// The `CLIENT ID` tracking was turned on for.
-    connection: Option<i64>,
+    /// The connection tracking was turned on for (after the cache was emptied); `None` when
+    /// tracking may have been lost since.
+    connection: Option<Connection>,
+}
+
+/// One connection to one run of one Redis server: `CLIENT ID`s start again from 1 when Redis
+/// restarts and are another server's on a promoted replica, the `run_id` is new on each start
+/// and differs between servers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Connection {
+    run_id: String,
+    client_id: i64,
+}
+
+/// What one heartbeat saw on the tracking connection.
+#[derive(Debug, PartialEq, Eq)]
+struct Beat {
+    connection: Connection,
+    /// `CLIENT TRACKINGINFO` says on, in `BCAST` mode.
+    tracking: bool,
+    /// This instance's canary key is there: no flush since it was set.
+    canary: bool,
 }
 
 impl Tracker {
-    /// Applies invalidations as they come, and renews the lease on each beat.
+    /// Applies invalidations as they come, and renews the lease on each clean beat.
     async fn run(mut self) {
         let mut invalidations = self.client.invalidation_rx();
+        let mut reconnects = self.client.reconnect_rx();
+        let mut errors = self.client.error_rx();
         let mut beat = tokio::time::interval(BEAT);
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut beats: u32 = 0;
@@ -219,6 +257,23 @@ impl Tracker {
                         Err(RecvError::Lagged(_)) => apply(&cache, None),
                         Err(RecvError::Closed) => break,
                     }
+                }
+                reconnect = reconnects.recv() => {
+                    let Some(cache) = self.cache.upgrade() else { break };
+                    if matches!(reconnect, Err(RecvError::Closed)) {
+                        break;
+                    }
+                    // A new connection: tracking is off there, messages may have been missed.
+                    self.lost(&cache);
+                }
+                error = errors.recv() => {
+                    let Some(cache) = self.cache.upgrade() else { break };
+                    if matches!(error, Err(RecvError::Closed)) {
+                        break;
+                    }
+                    // The connection closed (or fred gave up on it): from now on messages are
+                    // lost, so stop serving at once rather than when the lease runs out.
+                    self.lost(&cache);
                 }
                 _ = beat.tick() => {
                     let Some(cache) = self.cache.upgrade() else { break };
@@ -234,7 +289,8 @@ impl Tracker {
         let _ = self.client.quit().await;
     }
 
-    /// One heartbeat: when it comes back, applies what arrived before it and renews the lease.
+    /// One heartbeat: when it comes back clean, applies what arrived before it and renews the
+    /// lease; when tracking was lost, empties the cache and turns tracking on again.
     async fn beat(
         &mut self,
         cache: &Cache,
@@ -242,8 +298,20 @@ impl Tracker {
         refresh: bool,
     ) {
         let started = Instant::now();
-        if let Err(error) = self.check(cache, refresh).await {
-            tracing::debug!(%error, "Redis session cache: heartbeat failed");
+        let seen = match self.check(refresh).await {
+            Ok(seen) => seen,
+            Err(error) => {
+                // The lease runs out by itself; the next beat tells what became of the connection.
+                tracing::debug!(%error, "Redis session cache: heartbeat failed");
+                return;
+            }
+        };
+        if !self.clean(&seen) {
+            self.lost(cache);
+            if let Err(error) = self.track(cache).await {
+                tracing::debug!(%error, "Redis session cache: CLIENT TRACKING failed");
+            }
+            // Renewed by the next clean beat only, which also checks that tracking held.
             return;
         }
         // Every message Redis sent before the heartbeat's answer is queued by now.
@@ -258,40 +326,104 @@ impl Tracker {
         cache.renew(started + CACHE_LEASE);
     }
 
-    /// The heartbeat: turns tracking on for a new connection, empties the cache after a flush;
-    /// with `refresh`, sets the canary's time to live again.
-    async fn check(&mut self, cache: &Cache, refresh: bool) -> Result<(), fred::error::Error> {
-        let pipeline = self.client.pipeline();
-        let _: () = pipeline.client_id().await?;
-        let _: () = pipeline.exists(&self.canary).await?;
-        let (connection, canary): (i64, i64) = pipeline.all().await?;
-        if self.connection == Some(connection) && canary == 1 && !refresh {
-            return Ok(());
-        }
-        if self.connection != Some(connection) || canary != 1 {
-            // A new connection may have missed messages, a flush removed sessions without one:
-            // start again from an empty cache.
-            cache.expire();
-            cache.clear();
-        }
-        if self.connection != Some(connection) {
-            self.client
-                .start_tracking(Vec::<String>::new(), true, false, false, false)
+    /// Whether a heartbeat found the connection tracking was turned on for, still tracking, and
+    /// nothing flushed.
+    fn clean(&self, seen: &Beat) -> bool {
+        seen.tracking && seen.canary && self.connection.as_ref() == Some(&seen.connection)
+    }
+
+    /// Tracking may have been lost: nothing is served from the cache until it is back.
+    fn lost(&mut self, cache: &Cache) {
+        self.connection = None;
+        cache.expire();
+        cache.clear();
+    }
+
+    /// The heartbeat's questions, answered at once by one connection; with `refresh`, the
+    /// canary's time to live is set again (`EXPIRE`: a flushed canary stays gone).
+    async fn check(&self, refresh: bool) -> Result<Beat, fred::error::Error> {
+        let transaction = self.client.multi();
+        let _: () = transaction.client_id().await?;
+        let _: () = transaction.info(Some(InfoKind::Server)).await?;
+        let _: () = transaction.client_trackinginfo().await?;
+        let _: () = transaction.exists(&self.canary).await?;
+        if refresh {
+            let _: () = transaction
+                .expire(&self.canary, CANARY_TTL_SECONDS, None)
                 .await?;
         }
-        let _: () = self
-            .client
-            .set(
-                &self.canary,
-                1,
-                Some(Expiration::EX(CANARY_TTL_SECONDS)),
-                None,
-                false,
-            )
+        let answers: Vec<Value> = transaction.exec(true).await?;
+        let mut answers = answers.into_iter();
+        let mut next = || {
+            answers
+                .next()
+                .ok_or_else(|| protocol("EXEC: too few answers"))
+        };
+        let client_id: i64 = next()?.convert()?;
+        let info: String = next()?.convert()?;
+        let tracking = tracking_on(next()?);
+        let canary: i64 = next()?.convert()?;
+        Ok(Beat {
+            connection: Connection {
+                run_id: run_id(&info).ok_or_else(|| protocol("INFO: no run_id"))?,
+                client_id,
+            },
+            tracking,
+            canary: canary == 1,
+        })
+    }
+
+    /// Turns tracking on (the cache must be empty) and sets the canary, in one `MULTI`/`EXEC`,
+    /// and notes the connection that did it.
+    async fn track(&mut self, cache: &Cache) -> Result<(), fred::error::Error> {
+        debug_assert!(
+            !cache.fresh(Instant::now()),
+            "tracking starts from no lease"
+        );
+        let transaction = self.client.multi();
+        let _: () = transaction
+            .client_tracking("on", None, Vec::<String>::new(), true, false, false, false)
             .await?;
-        self.connection = Some(connection);
+        let expiration = Some(Expiration::EX(CANARY_TTL_SECONDS));
+        let _: () = transaction
+            .set(&self.canary, 1, expiration, None, false)
+            .await?;
+        let _: () = transaction.client_id().await?;
+        let _: () = transaction.info(Some(InfoKind::Server)).await?;
+        let (_, _, client_id, info): ((), (), i64, String) = transaction.exec(true).await?;
+        self.connection = Some(Connection {
+            run_id: run_id(&info).ok_or_else(|| protocol("INFO: no run_id"))?,
+            client_id,
+        });
         Ok(())
     }
+}
+
+/// An answer the heartbeat cannot read.
+fn protocol(what: &'static str) -> fred::error::Error {
+    fred::error::Error::new(fred::error::ErrorKind::Protocol, what)
+}
+
+/// The `run_id` line of `INFO server`.
+fn run_id(info: &str) -> Option<String> {
+    info.lines()
+        .find_map(|line| line.strip_prefix("run_id:"))
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty())
+}
+
+/// Whether a `CLIENT TRACKINGINFO` answer says tracking is on in `BCAST` mode.
+fn tracking_on(info: Value) -> bool {
+    let Ok(mut info) = info.convert::<HashMap<String, Value>>() else {
+        return false;
+    };
+    let flags: Vec<String> = info
+        .remove("flags")
+        .and_then(|flags| flags.convert().ok())
+        .unwrap_or_default();
+    ["on", "bcast"]
+        .iter()
+        .all(|flag| flags.iter().any(|f| f.eq_ignore_ascii_case(flag)))
 }
 
 /// One invalidation message, or `None` for messages lost (the task fell behind).
@@ -592,6 +724,29 @@ mod tests {
             "messages were lost: nothing is trusted"
         );
         assert!(!cache.fresh(Instant::now()), "until the next heartbeat");
+    }
+
+    #[test]
+    fn the_heartbeat_reads_the_run_id_and_the_tracking_flags() {
+        let info = "# Server\r\nredis_version:7.0.15\r\nrun_id:4f1c0e\r\ntcp_port:6379\r\n";
+        assert_eq!(run_id(info).as_deref(), Some("4f1c0e"));
+        assert_eq!(run_id("# Server\r\nrun_id:\r\n"), None);
+
+        let trackinginfo = |flags: &[&str]| {
+            let flags = flags.iter().map(|f| Value::from(*f)).collect::<Vec<_>>();
+            let map: HashMap<String, Value> = [
+                ("flags".to_owned(), Value::Array(flags)),
+                ("redirect".to_owned(), Value::Integer(-1)),
+                ("prefixes".to_owned(), Value::Array(Vec::new())),
+            ]
+            .into_iter()
+            .collect();
+            Value::Map(map.try_into().unwrap())
+        };
+        assert!(tracking_on(trackinginfo(&["on", "bcast"])));
+        assert!(!tracking_on(trackinginfo(&["off"])), "a new connection");
+        assert!(!tracking_on(trackinginfo(&["on"])), "not every key");
+        assert!(!tracking_on(Value::Null));
     }
 
     #[test]
