@@ -164,8 +164,12 @@ async fn copied_cookie_stops_working_after_logout() {
     };
     assert_eq!(with_stolen().await.unwrap().status(), StatusCode::OK);
     b.post(&format!("{base}/logout")).await;
-    // The record is gone server-side: the copied cookie no longer logs anyone in.
-    assert_eq!(with_stolen().await.unwrap().status(), StatusCode::SEE_OTHER);
+    // The record is gone server-side: the copied cookie no longer logs anyone in (a script, not
+    // a page navigation: the 401).
+    assert_eq!(
+        with_stolen().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -193,7 +197,7 @@ async fn session_id_is_cycled_at_login() {
         .send()
         .await
         .unwrap();
-    assert_eq!(old.status(), StatusCode::SEE_OTHER);
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -320,10 +324,16 @@ async fn guard_skip_anonymous_and_check_invalid() {
     let public = b.get(&format!("{base}/public")).await;
     assert!(public.headers.get("set-cookie").is_none());
 
-    for private in ["/", "/private", "/nope", "/public/x", "/assets"] {
+    for (private, login) in [
+        ("/", "/login"),
+        ("/private", "/login?next=%2Fprivate"),
+        ("/nope", "/login?next=%2Fnope"),
+        ("/public/x", "/login?next=%2Fpublic%2Fx"),
+        ("/assets", "/login?next=%2Fassets"),
+    ] {
         let page = b.get(&format!("{base}{private}")).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{private}");
-        assert_eq!(page.location.as_deref(), Some("/login"), "{private}");
+        assert_eq!(page.location.as_deref(), Some(login), "{private}");
     }
 
     let htmx = b

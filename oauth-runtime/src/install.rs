@@ -47,6 +47,8 @@ pub(crate) struct Core {
     pub(crate) sessions: Sessions,
     /// `config.login` as a header value, made once (anonymous requests are answered with it).
     pub(crate) login_location: http::HeaderValue,
+    /// The JSON body of the `401` that anonymous requests other than page navigations get.
+    pub(crate) login_required: Bytes,
     /// The session store, for the token records (see `vault`).
     pub(crate) store: Arc<dyn SessionStore>,
     pub(crate) flights: vault::Flights,
@@ -465,6 +467,9 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             ),
             login_location: http::HeaderValue::from_str(config.login)
                 .unwrap_or_else(|_| http::HeaderValue::from_static("/login")),
+            login_required: Bytes::from(
+                serde_json::json!({ "error": "login_required", "login": config.login }).to_string(),
+            ),
             store,
             flights: vault::Flights::default(),
             expiry: self.expiry,

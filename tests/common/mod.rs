@@ -54,7 +54,11 @@ where
     (server, dev)
 }
 
-/// A browser without JavaScript: keeps cookies, never follows redirects by itself.
+/// What a browser's page navigation asks for (Firefox's and Chrome's `Accept`, abridged).
+pub const NAVIGATION_ACCEPT: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
+
+/// A browser without JavaScript: keeps cookies, never follows redirects by itself, and asks for
+/// HTML as a browser's page navigation does (without Fetch Metadata, as older browsers do).
 #[derive(Clone)]
 pub struct Browser {
     pub http: reqwest::Client,
@@ -74,6 +78,10 @@ impl Browser {
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(header::HeaderMap::from_iter([(
+                header::ACCEPT,
+                header::HeaderValue::from_static(NAVIGATION_ACCEPT),
+            )]))
             .no_proxy()
             .build()
             .unwrap();
