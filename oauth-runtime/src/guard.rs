@@ -101,6 +101,12 @@ where
         let core = &shared.core;
         let path = req.uri().path();
         let own = core.own.matches(path);
+        if own && path == core.config.error && req.extensions().get::<AppRoute>().is_none() {
+            // The app has no route at the error path: a failed login lands on the library's page.
+            return GateFuture::Done {
+                response: Some(crate::install::error_page(core, req.uri().query())),
+            };
+        }
         if !own && core.skip.matches(path) {
             return bare(route.clone(), req);
         }
@@ -115,6 +121,54 @@ where
         GateFuture::Guarded {
             future: Box::pin(guard(shared.clone(), own, route.clone(), req, opened)),
         }
+    }
+}
+
+/// Marks the requests for the error path that reach one of the app's routes, so that the [`Gate`]
+/// can tell them from those that reach the fallback (the app has no route there). Applied with
+/// `Router::route_layer` outside the [`Gate`]: routes only, never the fallback; elsewhere it costs a
+/// string comparison.
+#[derive(Clone, Copy)]
+pub(crate) struct RoutedLayer {
+    pub(crate) error: &'static str,
+}
+
+impl<S> Layer<S> for RoutedLayer {
+    type Service = Routed<S>;
+
+    fn layer(&self, route: S) -> Self::Service {
+        Routed {
+            error: self.error,
+            route,
+        }
+    }
+}
+
+/// See [`RoutedLayer`].
+#[derive(Clone)]
+pub(crate) struct Routed<S> {
+    error: &'static str,
+    route: S,
+}
+
+/// The request extension of [`Routed`].
+#[derive(Clone, Copy)]
+struct AppRoute;
+
+impl<S: Service<Request>> Service<Request> for Routed<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.route.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        if req.uri().path() == self.error {
+            req.extensions_mut().insert(AppRoute);
+        }
+        self.route.call(req)
     }
 }
 

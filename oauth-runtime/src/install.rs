@@ -14,7 +14,7 @@ use tower_sessions::{Expiry, MemoryStore, Session, SessionStore};
 use url::Url;
 
 use crate::flow::{self, AUTH_KEY, CallbackParams};
-use crate::guard::OAuthLayer;
+use crate::guard::{OAuthLayer, RoutedLayer};
 use crate::hooks::{Config, GetAuth, Hooks, LogoutContext};
 use crate::session::Sessions;
 use crate::skip::SkipSet;
@@ -384,7 +384,8 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
 
     /// Adds the callback and logout routes to `router`, wraps every route in the guard and the
     /// session layer, and returns the result. Call it on the finished router: routes added later
-    /// are not guarded.
+    /// are not guarded. Without a route of the app at the error path, the library answers
+    /// there with a plain page (the code and a link to the login page).
     ///
     /// # Panics
     /// At start-up, when `router` already has a route at a callback or logout path, or when two
@@ -506,8 +507,40 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             router = router.merge(dev);
         }
 
-        router.layer(OAuthLayer::new(shared))
+        router
+            .layer(OAuthLayer::new(shared))
+            .route_layer(RoutedLayer {
+                error: config.error,
+            })
     }
+}
+
+/// The library's page at the error path, for apps without a route there: what happened (the
+/// `?code=` the callback sent, escaped) and a link back to the login page. Status 200: the page
+/// is the end of a normal journey (a "Cancel" at the provider), not a broken request.
+pub(crate) fn error_page(core: &Core, query: Option<&str>) -> Response {
+    let code = query
+        .and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(key, _)| key == "code")
+                .map(|(_, value)| value.chars().take(64).collect::<String>())
+        })
+        .unwrap_or_default();
+    let what = if code == "access_denied" {
+        "The login was cancelled."
+    } else {
+        "The login did not succeed."
+    };
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>Login error</title><h1>Login error</h1><p>{what}</p><p>Error code: <code>{}</code></p><p><a href=\"{}\">Try again</a></p>",
+        html_escape::encode_text(&code),
+        html_escape::encode_double_quoted_attribute(core.config.login),
+    );
+    (
+        [(http::header::CACHE_CONTROL, "no-store")],
+        axum::response::Html(page),
+    )
+        .into_response()
 }
 
 async fn callback<A: GetAuth>(
