@@ -64,7 +64,12 @@ async fn counter_counts_per_user() {
     let base = &app.base;
     assert_eq!(count(&ada.get(&format!("{base}/")).await.body), 2);
 
-    let out = ada.get(&format!("{base}/logout")).await;
+    let out = ada
+        .get_with(
+            &format!("{base}/logout"),
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
     assert_eq!(out.location.as_deref(), Some("/login"));
     assert_eq!(
         ada.get(&format!("{base}/")).await.status,

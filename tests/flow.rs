@@ -138,7 +138,12 @@ async fn full_login_and_logout() {
     assert!(home.body.contains("<ada@example.com>"), "{}", home.body);
     assert!(home.body.contains("state=None"), "{}", home.body);
 
-    let out = b.get(&format!("{base}/logout")).await;
+    let out = b
+        .get_with(
+            &format!("{base}/logout"),
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(out.location.as_deref(), Some("/login"));
     let after = b.get(&format!("{base}/")).await;

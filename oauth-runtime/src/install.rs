@@ -573,6 +573,16 @@ async fn logout<A: OAuth>(
     parts: http::request::Parts,
 ) -> Response {
     let core = &shared.core;
+    let sure = match from_this_site(core, &parts) {
+        Some(same) => same,
+        // No browser says nothing about where a request comes from: a POST without any of these
+        // headers is not a cross-site form (browsers send `Origin` with every POST), a GET may
+        // be a link whose referrer was suppressed.
+        None => parts.method == http::Method::POST,
+    };
+    if !sure {
+        return confirm_logout(core, &parts.method);
+    }
     let auth: Option<String> = match session.get(AUTH_KEY).await {
         Ok(auth) => auth,
         Err(_) => return Error::SessionStore.into_response(),
@@ -606,6 +616,60 @@ async fn logout<A: OAuth>(
         Some(hook) => hook(&shared.auth, &LogoutContext { session, auth }).await,
         None => Redirect::to(core.config.login).into_response(),
     }
+}
+
+/// Whether a request comes from a page of this site: `Sec-Fetch-Site` when the browser sends it
+/// (only `same-origin` is), else the origin of `Origin`, else that of `Referer`, compared with the
+/// public URL's (or, without one, with the request's own host). `None` when the request carries
+/// none of the three.
+fn from_this_site(core: &Core, parts: &http::request::Parts) -> Option<bool> {
+    let headers = &parts.headers;
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return Some(site == "same-origin");
+    }
+    let claimed = headers
+        .get(http::header::ORIGIN)
+        .or_else(|| headers.get(http::header::REFERER))?;
+    let Some(claimed) = claimed.to_str().ok().and_then(|v| Url::parse(v).ok()) else {
+        return Some(false);
+    };
+    let claimed = claimed.origin().ascii_serialization();
+    Some(match &core.public_url {
+        Some(public) => claimed == public.origin().ascii_serialization(),
+        // Without a public URL the scheme is a guess (see `url::request_origin`): the host decides.
+        None => crate::url::origin(parts, None, &core.trusted_proxies).is_ok_and(|own| {
+            own.split_once("://").map(|(_, host)| host)
+                == claimed.split_once("://").map(|(_, host)| host)
+        }),
+    })
+}
+
+/// The page a logout request answers when it may come from another site (a link or a form
+/// elsewhere, an image): a button whose `POST` is the logout. `200` for a `GET`, `403` for a
+/// refused `POST`; never framed, so that no other site can make the button a click target.
+fn confirm_logout(core: &Core, method: &http::Method) -> Response {
+    let status = if method == http::Method::GET {
+        http::StatusCode::OK
+    } else {
+        http::StatusCode::FORBIDDEN
+    };
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>Log out</title><h1>Log out?</h1><form method=\"post\" action=\"{}\"><button type=\"submit\">Log out</button></form><p><a href=\"/\">Stay logged in</a></p>",
+        html_escape::encode_double_quoted_attribute(core.config.logout),
+    );
+    (
+        status,
+        [
+            (http::header::CACHE_CONTROL, "no-store"),
+            (http::header::X_FRAME_OPTIONS, "DENY"),
+            (
+                http::header::CONTENT_SECURITY_POLICY,
+                "frame-ancestors 'none'",
+            ),
+        ],
+        axum::response::Html(page),
+    )
+        .into_response()
 }
 
 /// The provider's end-session URL for this logout, if it has one and the session had an ID token.
