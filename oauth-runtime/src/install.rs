@@ -123,7 +123,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let builder = oauth_runtime::OAuthBuilder::new(Auth, client);
     /// ```
     pub fn new(auth: A, client: impl Into<Client>) -> Self {
@@ -162,7 +162,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// // SESSION_STORE unset: in-memory sessions.
     /// let app = Auth.builder(client).configure_from_env().await.unwrap().install(axum::Router::new());
     /// # });
@@ -193,7 +193,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let store = tower_sessions::MemoryStore::default(); // or store::AnyStore, a Redis or SQL store
     /// let app = Auth.builder(client).session_store(store).install(axum::Router::new());
     /// ```
@@ -254,7 +254,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let app = Auth.builder(client)
     ///     .public_url("https://app.example".parse().unwrap())
     ///     .install(axum::Router::new());
@@ -276,7 +276,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// use std::net::{IpAddr, Ipv4Addr};
     /// let app = Auth.builder(client)
     ///     .trusted_proxies([IpAddr::V4(Ipv4Addr::LOCALHOST)])
@@ -293,7 +293,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let app = Auth.builder(client).cookie_name("shop_session").install(axum::Router::new());
     /// ```
     pub fn cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
@@ -308,7 +308,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let key = oauth_runtime::store::key_from_hex(&"ab".repeat(64)).unwrap(); // from SESSION_KEY
     /// let app = Auth.builder(client).cookie_key(key).install(axum::Router::new());
     /// ```
@@ -323,7 +323,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// use tower_sessions::{Expiry, cookie::time::Duration};
     /// let app = Auth.builder(client)
     ///     .session_expiry(Expiry::OnInactivity(Duration::hours(8)))
@@ -341,7 +341,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// // Identity only: no tokens stored, `UserTokens` answers `Error::NoTokens`.
     /// let app = Auth.builder(client).keep_tokens(false).install(axum::Router::new());
     /// ```
@@ -356,7 +356,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let app = Auth.builder(client).revoke_on_logout(true).install(axum::Router::new());
     /// ```
     pub fn revoke_on_logout(mut self, revoke: bool) -> Self {
@@ -374,7 +374,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let app = Auth.builder(client).provider_logout(true).install(axum::Router::new());
     /// ```
     pub fn provider_logout(mut self, enabled: bool) -> Self {
@@ -395,7 +395,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// use axum::routing::get;
     /// let routes = axum::Router::new().route("/", get(|| async { "home" }));
     /// let app: axum::Router = Auth.builder(client).install(routes);
