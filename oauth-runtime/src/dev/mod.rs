@@ -250,13 +250,19 @@ impl DevProvider {
     /// ```
     pub fn from_env(base_url: &str) -> Result<Self, Error> {
         let mut builder = Self::builder(base_url);
-        if std::env::var("DEV_PROVIDER").is_ok_and(|v| v.trim() == "1") {
+        let switched_on = std::env::var("DEV_PROVIDER").is_ok_and(|v| v.trim() == "1");
+        if switched_on {
             builder = builder.allow_non_loopback();
         }
         builder.build().map_err(|error| match error {
-            Error::Config(why) => Error::Config(format!(
-                "{why}; give the app a provider's credentials, or set DEV_PROVIDER=1 to run the development provider there anyway"
-            )),
+            // Refused for not being loopback (not for a malformed URL): name the ways out.
+            Error::Config(why)
+                if !switched_on && Url::parse(base_url).is_ok_and(|url| !is_loopback(&url)) =>
+            {
+                Error::Config(format!(
+                    "{why}; give the app a provider's credentials, or set DEV_PROVIDER=1 to run the development provider there anyway"
+                ))
+            }
             other => other,
         })
     }
