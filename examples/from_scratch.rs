@@ -57,13 +57,22 @@ async fn auth_redirect(
     Extension(client): Extension<Client>,
     session: Session,
     RawQuery(query): RawQuery,
-) -> Result<Redirect, oauth_runtime::Error> {
-    let user_info = client
+) -> Result<Response, oauth_runtime::Error> {
+    let user_info = match client
         .retr_info(&session, query.as_deref().unwrap_or(""))
-        .await?;
+        .await
+    {
+        Ok(user_info) => user_info,
+        // "Cancel" at the provider: not an error page, a way back.
+        Err(error) if error.code() == "access_denied" => {
+            let page = "<p>The login was cancelled.</p><p><a href=/login>Try again</a></p>";
+            return Ok(Html(page).into_response());
+        }
+        Err(error) => return Err(error),
+    };
     session.cycle_id().await?;
     session.insert("user_id", &user_info.info.ident).await?;
-    Ok(Redirect::to("/"))
+    Ok(Redirect::to("/").into_response())
 }
 
 async fn home(Extension(Auth(user_id)): Extension<Auth>) -> Html<String> {
@@ -85,7 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (client, dev) = match GitHubAppClient::from_env() {
         Ok(github) => (Client::from(github), None),
         Err(_) => {
-            let dev = DevProvider::new(&format!("http://{bind}"))?;
+            let dev = DevProvider::from_env(&format!("http://{bind}"))?;
             (dev.client(), Some(dev.router()))
         }
     };

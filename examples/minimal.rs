@@ -38,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:8000".into());
     let client = match GoogleAppClient::from_env() {
         Ok(google) => google.into(),
-        Err(_) => DevProvider::new(&format!("http://{bind}"))?.client(),
+        Err(_) => DevProvider::from_env(&format!("http://{bind}"))?.client(),
     };
     let app = Router::new()
         .route("/", get(home))

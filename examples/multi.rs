@@ -79,7 +79,7 @@ fn clients(bind: &str) -> Result<(Client, Client), Box<dyn std::error::Error>> {
             GoogleAppClient::new(g_id, g_secret).into(),
         ));
     }
-    let dev = DevProvider::new(&format!("http://{bind}"))?;
+    let dev = DevProvider::from_env(&format!("http://{bind}"))?;
     Ok((
         dev.client(),
         dev.client().with_provider(|p| p.name = "dev-google"),

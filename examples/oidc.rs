@@ -71,8 +71,13 @@ struct ErrorQuery {
 
 async fn error(Query(q): Query<ErrorQuery>) -> Html<String> {
     let code = q.code.unwrap_or_else(|| "unknown".into());
+    let what = if code == "access_denied" {
+        "The login was cancelled."
+    } else {
+        "The login failed."
+    };
     Html(format!(
-        "<!doctype html><title>Login error</title><p>Login failed: <code>{}</code></p><a href=/login>Try again</a>",
+        "<!doctype html><title>Login error</title><p>{what} Code: <code>{}</code></p><a href=/login>Try again</a>",
         text(&code)
     ))
 }
@@ -107,7 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut client = match var("OIDC_ISSUER") {
         Some(_) => OidcClient::from_env().await?,
-        None => DevProvider::new(&public_url)?.client(),
+        None => DevProvider::from_env(&public_url)?.client(),
     };
     if let Some(scopes) = var("OIDC_SCOPES") {
         let offline = scopes.split_whitespace().any(|s| s == "offline_access");

@@ -113,10 +113,15 @@ async fn error_page(query: axum::extract::RawQuery) -> Html<String> {
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
+    let what = if code == "access_denied" {
+        "The login was cancelled."
+    } else {
+        "The login failed."
+    };
     page(
         "Login error",
         &format!(
-            "<p>Login failed: <code>{}</code></p><a href=\"/login\">Try again</a>",
+            "<p>{what} Code: <code>{}</code></p><a href=\"/login\">Try again</a>",
             text(&code)
         ),
     )
@@ -133,7 +138,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (client, demo) = match GoogleAppClient::from_env() {
         Ok(google) => (google.into(), Demo { dev_issuer: None }),
         Err(_) => {
-            let dev = DevProvider::new(&public_url)?;
+            let dev = DevProvider::from_env(&public_url)?;
             let demo = Demo {
                 dev_issuer: Some(dev.issuer().to_owned()),
             };

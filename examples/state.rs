@@ -153,11 +153,17 @@ struct ErrorQuery {
 }
 
 async fn error_page(Query(q): Query<ErrorQuery>) -> Html<String> {
+    let code = q.code.as_deref().unwrap_or("unknown");
+    let what = if code == "access_denied" {
+        "The login was cancelled."
+    } else {
+        "The login failed."
+    };
     page(
         "Login error",
         &format!(
-            "<p>Login failed: <code>{}</code></p><a href=\"/\">Back</a>",
-            text(q.code.as_deref().unwrap_or("unknown"))
+            "<p>{what} Code: <code>{}</code></p><a href=\"/\">Back to your edit</a>",
+            text(code)
         ),
     )
 }
@@ -172,7 +178,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let public_url = var("PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
     let client = match HuggingFaceClient::from_env() {
         Ok(huggingface) => huggingface.into(),
-        Err(_) => DevProvider::new(&public_url)?.client(),
+        Err(_) => DevProvider::from_env(&public_url)?.client(),
     };
     let app = Router::new()
         .route("/", get(home))

@@ -224,7 +224,12 @@ async fn one_user_in_many_browsers_gets_separate_sessions_and_tokens() {
     );
     // Logging out one browser leaves the others logged in.
     let (first, _) = &browsers[0];
-    first.get(&format!("{base}/logout")).await;
+    first
+        .get_with(
+            &format!("{base}/logout"),
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
     assert_eq!(
         first.get(&format!("{base}/me")).await.status,
         StatusCode::SEE_OTHER

@@ -64,7 +64,12 @@ async fn counter_counts_per_user() {
     let base = &app.base;
     assert_eq!(count(&ada.get(&format!("{base}/")).await.body), 2);
 
-    let out = ada.get(&format!("{base}/logout")).await;
+    let out = ada
+        .get_with(
+            &format!("{base}/logout"),
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
     assert_eq!(out.location.as_deref(), Some("/login"));
     assert_eq!(
         ada.get(&format!("{base}/")).await.status,
@@ -335,4 +340,216 @@ async fn multi_offers_each_provider_with_its_own_callback() {
     assert_eq!(other.get(&callback).await.location.as_deref(), Some("/"));
     let home = other.get(&format!("{base}/")).await.body;
     assert_eq!(by_id(&home, "b", "provider").as_deref(), Some("dev"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// "Cancel" at the provider, in every example: a page that says so and links back, never a 404.
+
+/// Starts `name` (with `env`), cancels a login started at `login_path`, and checks the page the
+/// browser ends on: 200, "The login was cancelled.", and a link to `back`.
+async fn cancel_ends_on_a_page_that_links_back(
+    name: &str,
+    env: &[(&str, String)],
+    login_path: &str,
+    back: &str,
+) {
+    let app = start_example(name, env);
+    let (url, page) = Browser::new().cancel_login(&app.base, login_path).await;
+    assert_eq!(page.status, StatusCode::OK, "{name}: {url}: {}", page.body);
+    assert!(
+        page.body.contains("The login was cancelled."),
+        "{name}: {url}: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!("href={back}>"))
+            || page.body.contains(&format!("href=\"{back}\"")),
+        "{name}: no link to {back}: {}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn counter_handles_a_cancelled_login() {
+    let dir = std::env::temp_dir().join(format!("counter-cancel-{}", std::process::id()));
+    let env = [("COUNTS_DB", dir.join("counts.db").display().to_string())];
+    cancel_ends_on_a_page_that_links_back("counter", &env, "/login", "/login").await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn minimal_handles_a_cancelled_login() {
+    // No `/error` route of its own: the library's page.
+    cancel_ends_on_a_page_that_links_back("minimal", &[], "/login", "/login").await;
+}
+
+#[tokio::test]
+async fn multi_handles_a_cancelled_login() {
+    cancel_ends_on_a_page_that_links_back("multi", &[], "/login", "/login").await;
+}
+
+#[tokio::test]
+async fn oidc_handles_a_cancelled_login() {
+    cancel_ends_on_a_page_that_links_back("oidc", &[], "/login", "/login").await;
+}
+
+#[tokio::test]
+async fn revoke_handles_a_cancelled_login() {
+    cancel_ends_on_a_page_that_links_back("revoke", &[], "/login", "/login").await;
+}
+
+#[tokio::test]
+async fn state_handles_a_cancelled_login() {
+    cancel_ends_on_a_page_that_links_back("state", &[], "/login", "/").await;
+}
+
+#[tokio::test]
+async fn from_scratch_handles_a_cancelled_login() {
+    cancel_ends_on_a_page_that_links_back("from_scratch", &[], "/login", "/login").await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The development provider never starts by accident.
+
+/// An example process with its stdout and stderr read line by line; killed on drop.
+struct Watched {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Watched {
+    /// Starts `examples/<name>` on a free loopback port with only `env` (and `PATH`, `BIND`).
+    fn start(name: &str, env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead as _;
+        let mut cmd = std::process::Command::new(common::example_path(name));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("BIND", format!("127.0.0.1:{}", common::free_port()))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        let err = child.stderr.take().unwrap();
+        for stream in [
+            Box::new(out) as Box<dyn std::io::Read + Send>,
+            Box::new(err),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads lines until one contains `needle` (true), or the process closed both streams or
+    /// 60 seconds passed (false).
+    fn wait_for(&mut self, needle: &str) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(needle);
+                    self.seen.push(line);
+                    if found {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
+    /// Whether `needle` was printed (read so far, or within the next 60 seconds): stdout and
+    /// stderr are read by two threads, so one stream's line may arrive after the other's.
+    fn saw(&mut self, needle: &str) -> bool {
+        self.output().contains(needle) || self.wait_for(needle)
+    }
+
+    /// Everything read so far, after draining what is already there.
+    fn output(&mut self) -> String {
+        self.seen.extend(self.lines.try_iter());
+        self.seen.join("\n")
+    }
+}
+
+const DEV_WARNING: &str = "WARNING: development OAuth provider enabled at";
+
+#[tokio::test]
+async fn the_development_providers_warning_reaches_stderr_whatever_the_log_filter() {
+    // `state` honours RUST_LOG: with `off` the tracing event is filtered out, the warning is not.
+    for (filter, mentions) in [("off", 1), ("warn", 2)] {
+        let mut app = Watched::start("state", &[("RUST_LOG", filter)]);
+        assert!(app.wait_for("listening on"), "{}", app.output());
+        assert!(app.saw(DEV_WARNING), "RUST_LOG={filter}: {}", app.output());
+        let output = app.output();
+        assert_eq!(
+            output.matches(DEV_WARNING).count(),
+            1,
+            "RUST_LOG={filter}: {output}"
+        );
+        assert_eq!(
+            output
+                .matches("development OAuth provider enabled at")
+                .count(),
+            mentions,
+            "RUST_LOG={filter}: {output}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_examples_refuse_the_development_provider_on_a_public_url_that_is_not_loopback() {
+    for name in ["counter", "state", "revoke", "oidc"] {
+        let dir = std::env::temp_dir().join(format!("dev-refused-{}-{name}", std::process::id()));
+        let db = dir.join("counts.db").display().to_string();
+        let public = [
+            ("PUBLIC_URL", "https://app.example.com"),
+            ("COUNTS_DB", db.as_str()),
+        ];
+        let mut refused = Watched::start(name, &public);
+        assert!(
+            refused.wait_for("DEV_PROVIDER=1"),
+            "{name}: {}",
+            refused.output()
+        );
+        let output = refused.output();
+        assert!(!output.contains("listening on"), "{name}: {output}");
+        assert!(!output.contains(DEV_WARNING), "{name}: {output}");
+        let status = refused.child.wait().unwrap();
+        assert!(!status.success(), "{name}: {output}");
+
+        // The explicit switch: it runs, and says so.
+        let mut forced = Watched::start(name, &[public[0], public[1], ("DEV_PROVIDER", "1")]);
+        assert!(
+            forced.wait_for("listening on"),
+            "{name}: {}",
+            forced.output()
+        );
+        assert!(forced.saw(DEV_WARNING), "{name}: {}", forced.output());
+        drop(forced);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

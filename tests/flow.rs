@@ -138,7 +138,12 @@ async fn full_login_and_logout() {
     assert!(home.body.contains("<ada@example.com>"), "{}", home.body);
     assert!(home.body.contains("state=None"), "{}", home.body);
 
-    let out = b.get(&format!("{base}/logout")).await;
+    let out = b
+        .get_with(
+            &format!("{base}/logout"),
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(out.location.as_deref(), Some("/login"));
     let after = b.get(&format!("{base}/")).await;
@@ -164,8 +169,12 @@ async fn copied_cookie_stops_working_after_logout() {
     };
     assert_eq!(with_stolen().await.unwrap().status(), StatusCode::OK);
     b.post(&format!("{base}/logout")).await;
-    // The record is gone server-side: the copied cookie no longer logs anyone in.
-    assert_eq!(with_stolen().await.unwrap().status(), StatusCode::SEE_OTHER);
+    // The record is gone server-side: the copied cookie no longer logs anyone in (a script, not
+    // a page navigation: the 401).
+    assert_eq!(
+        with_stolen().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -193,7 +202,7 @@ async fn session_id_is_cycled_at_login() {
         .send()
         .await
         .unwrap();
-    assert_eq!(old.status(), StatusCode::SEE_OTHER);
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -320,10 +329,16 @@ async fn guard_skip_anonymous_and_check_invalid() {
     let public = b.get(&format!("{base}/public")).await;
     assert!(public.headers.get("set-cookie").is_none());
 
-    for private in ["/", "/private", "/nope", "/public/x", "/assets"] {
+    for (private, login) in [
+        ("/", "/login"),
+        ("/private", "/login?next=%2Fprivate"),
+        ("/nope", "/login?next=%2Fnope"),
+        ("/public/x", "/login?next=%2Fpublic%2Fx"),
+        ("/assets", "/login?next=%2Fassets"),
+    ] {
         let page = b.get(&format!("{base}{private}")).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{private}");
-        assert_eq!(page.location.as_deref(), Some("/login"), "{private}");
+        assert_eq!(page.location.as_deref(), Some(login), "{private}");
     }
 
     let htmx = b
@@ -423,4 +438,158 @@ async fn tokens_refresh_revoke_and_provider_logout() {
     );
     let back = b.get(&end_session).await;
     assert_eq!(back.location, Some(format!("{base}/login")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deep links: an anonymous visit to a page comes back to it after the login.
+
+/// A login at `login_location` (the guard's 303 target) through the development provider; the
+/// app's answer to the callback.
+async fn log_in_from(b: &Browser, base: &str, login_location: &str) -> common::Page {
+    let callback = b.dev_authorize(base, login_location, "ada").await;
+    b.get(&callback).await
+}
+
+#[tokio::test]
+async fn a_deep_link_lands_on_its_page_after_login() {
+    let (server, _) = start().await;
+    let base = &server.base;
+    let b = Browser::new();
+    let target = "/private?tab=2&q=a%20b+c&empty=";
+
+    let anon = b.get(&format!("{base}{target}")).await;
+    assert_eq!(anon.status, StatusCode::SEE_OTHER);
+    let login = anon.location.unwrap();
+    assert_eq!(
+        login,
+        "/login?next=%2Fprivate%3Ftab%3D2%26q%3Da%2520b%2Bc%26empty%3D"
+    );
+    // The login page itself opened a session (a pending login): still a deep link.
+    b.get(&format!("{base}/login")).await;
+    let again = b.get(&format!("{base}{target}")).await;
+    assert_eq!(again.location.as_deref(), Some(login.as_str()));
+
+    let done = log_in_from(&b, base, &login).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location.as_deref(), Some(target));
+    let page = b.get(&format!("{base}{target}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.starts_with("private for dev-"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn the_home_page_and_unsafe_targets_keep_get_auths_redirect() {
+    let (server, _) = start().await;
+    let base = &server.base;
+    let b = Browser::new();
+    // `/` carries no `next`: `get_auth`'s own redirect decides.
+    let anon = b.get(&format!("{base}/")).await;
+    assert_eq!(anon.location.as_deref(), Some("/login"));
+    // A hand-made login link with an off-site target is ignored.
+    let done = log_in_from(&b, base, "/login?next=%2F%2Fevil.example%2Fx").await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+}
+
+#[oauth(provider = "dev", login = "/signin")]
+struct Signin;
+
+#[get_auth(Signin)]
+fn signin_get_auth(info: &UserInfo) -> Option<Redirect> {
+    info.email_verified.then(|| Redirect::to("/"))
+}
+
+#[tokio::test]
+async fn a_deep_link_comes_back_through_a_custom_login_page() {
+    let server = serve(|base| async move {
+        let dev = DevProvider::new(&base).unwrap();
+        let router = Router::new()
+            .route("/", get(|| async { "home" }))
+            .route(
+                "/reports/{id}",
+                get(|Ident(a): Ident| async move { format!("report for {a}") }),
+            )
+            .route("/signin", get(login));
+        Signin
+            .builder(dev.client())
+            .public_url(base.parse().unwrap())
+            .install(router)
+    })
+    .await;
+    let base = &server.base;
+    let b = Browser::new();
+    let anon = b.get(&format!("{base}/reports/7?format=wide")).await;
+    assert_eq!(anon.status, StatusCode::SEE_OTHER);
+    let login = anon.location.unwrap();
+    assert_eq!(login, "/signin?next=%2Freports%2F7%3Fformat%3Dwide");
+    let done = log_in_from(&b, base, &login).await;
+    assert_eq!(done.location.as_deref(), Some("/reports/7?format=wide"));
+    let page = b.get(&format!("{base}/reports/7?format=wide")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.starts_with("report for dev-"), "{}", page.body);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A failed or cancelled login never ends on a 404.
+
+#[tokio::test]
+async fn a_cancelled_login_ends_on_the_librarys_error_page_when_the_app_has_none() {
+    let server = serve(|base| async move {
+        let dev = DevProvider::new(&base).unwrap();
+        let router = Router::new()
+            .route("/", get(home))
+            .route("/login", get(login));
+        Signin
+            .builder(dev.client())
+            .public_url(base.parse().unwrap())
+            .install(router.route("/signin", get(login)))
+    })
+    .await;
+    let base = &server.base;
+    let b = Browser::new();
+    let (url, page) = b.cancel_login(base, "/signin").await;
+    assert_eq!(url, format!("{base}/error?code=access_denied"));
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("The login was cancelled."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<code>access_denied</code>"),
+        "{}",
+        page.body
+    );
+    // The link back goes to this app's login page.
+    assert_eq!(common::first_href(&page.body).as_deref(), Some("/signin"));
+    assert_eq!(page.headers["cache-control"], "no-store");
+
+    // Whatever the query says, it is text on the page.
+    let forged = b
+        .get(&format!(
+            "{base}/error?code=%3Cscript%3Ealert(1)%3C/script%3E"
+        ))
+        .await;
+    assert_eq!(forged.status, StatusCode::OK);
+    assert!(!forged.body.contains("<script>"), "{}", forged.body);
+    assert!(forged.body.contains("&lt;script&gt;"), "{}", forged.body);
+    assert!(
+        forged.body.contains("The login did not succeed."),
+        "{}",
+        forged.body
+    );
+    // And the path beside it is the app's, guarded as ever.
+    assert_eq!(
+        b.get(&format!("{base}/error/x")).await.location.as_deref(),
+        Some("/signin?next=%2Ferror%2Fx")
+    );
+}
+
+#[tokio::test]
+async fn the_apps_own_error_route_wins() {
+    let (server, _) = start().await;
+    let base = &server.base;
+    let (url, page) = Browser::new().cancel_login(base, "/login").await;
+    assert_eq!(url, format!("{base}/error?code=access_denied"));
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.body, "error code=access_denied");
 }

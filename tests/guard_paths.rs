@@ -218,8 +218,31 @@ fn check(what: &str, status: u16, location: Option<&str>, body: &str) {
         "{what}: the protected content leaked ({status}): {body}"
     );
     if (300..400).contains(&status) {
-        assert_eq!(location, Some("/login"), "{what}: {status} to {location:?}");
+        assert!(
+            location.is_some_and(is_login_page),
+            "{what}: {status} to {location:?}"
+        );
     }
+}
+
+/// The login page, with at most a `next` that is a safe, same-origin target.
+fn is_login_page(location: &str) -> bool {
+    location == "/login" || location.strip_prefix("/login?").is_some_and(|query| {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        matches!(&pairs[..], [(key, next)] if key == "next" && oauth_runtime::is_safe_next(next))
+    })
+}
+
+/// `/login?next=<target>`, as the guard writes it.
+fn login_next(target: &str) -> String {
+    format!(
+        "/login?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", target)
+            .finish()
+    )
 }
 
 async fn oneshot(
@@ -289,8 +312,8 @@ async fn anonymous_spellings_of_protected_paths_never_reach_the_handlers_in_proc
     ] {
         let (status, location, _) = oneshot(&router, "GET", target, &[]).await.unwrap();
         assert_eq!(
-            (status, location.as_deref()),
-            (303, Some("/login")),
+            (status, location),
+            (303, Some(login_next(target))),
             "{target}"
         );
     }
@@ -312,7 +335,7 @@ async fn anonymous_websocket_upgrade_is_redirected() {
         assert_ne!(status, 101, "{target}");
     }
     let (status, location, _) = oneshot(&router, "GET", "/ws", &upgrade).await.unwrap();
-    assert_eq!((status, location.as_deref()), (303, Some("/login")));
+    assert_eq!((status, location), (303, Some(login_next("/ws"))));
     // HTMX asks for a client-side redirect, still without the content.
     let (status, _, body) = oneshot(&router, "GET", "/private", &[("hx-request", "true")])
         .await
@@ -414,7 +437,7 @@ async fn anonymous_spellings_of_protected_paths_over_tcp() {
     ];
     let (status, location, text) = raw(base, "GET /ws HTTP/1.1", &upgrade).await;
     check("ws upgrade", status, location.as_deref(), &text);
-    assert_eq!((status, location.as_deref()), (303, Some("/login")));
+    assert_eq!((status, location), (303, Some(login_next("/ws"))));
     for (target, body_has) in PUBLIC {
         let (status, _, text) = raw(base, &format!("GET {target} HTTP/1.1"), &[]).await;
         assert_eq!(status, 200, "{target}: {text}");
@@ -452,7 +475,7 @@ async fn a_connection_upgrade_passes_the_guard_only_with_a_session() {
     let base = &server.base;
     let (head, _) = upgrade(base, None).await;
     assert!(head.starts_with("HTTP/1.1 303"), "{head}");
-    assert!(head.contains("location: /login"), "{head}");
+    assert!(head.contains("location: /login?next=%2Fecho\r\n"), "{head}");
 
     let b = Browser::new();
     let done = b.dev_login(base, "ada").await;
@@ -607,4 +630,135 @@ async fn the_dev_provider_prefix_does_not_open_the_protected_fallback() {
         "anonymous requests under /_dev/oauth/ bypass the guard:\n{}",
         violations.join("\n")
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Who gets the 303: page navigations. `fetch`, JSON clients and HTMX get answers they can use.
+
+/// The status, headers and body of an in-process request.
+async fn answer(
+    router: &Router,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+) -> (u16, http::HeaderMap, String) {
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(target)
+        .header("host", "127.0.0.1:9");
+    for (k, v) in headers {
+        builder = builder.header(*k, *v);
+    }
+    let res = router
+        .clone()
+        .oneshot(builder.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = res.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+    (
+        parts.status.as_u16(),
+        parts.headers,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+const NAVIGATION_ACCEPT: &str = common::NAVIGATION_ACCEPT;
+
+#[tokio::test]
+async fn anonymous_requests_that_are_not_page_navigations_get_a_401_in_json() {
+    let router = app();
+    for headers in [
+        &[("accept", "application/json")][..],
+        &[("accept", "*/*")],
+        &[("accept", "application/json"), ("sec-fetch-mode", "cors")],
+        &[("accept", NAVIGATION_ACCEPT), ("sec-fetch-mode", "cors")],
+        &[("accept", NAVIGATION_ACCEPT), ("sec-fetch-mode", "no-cors")],
+        &[
+            ("accept", NAVIGATION_ACCEPT),
+            ("sec-fetch-mode", "same-origin"),
+        ],
+        &[("sec-fetch-mode", "websocket")],
+    ] {
+        for (method, target) in [
+            ("GET", "/private?x=1"),
+            ("POST", "/private"),
+            ("GET", "/admin/x"),
+        ] {
+            let what = format!("{method} {target} {headers:?}");
+            let (status, h, body) = answer(&router, method, target, headers).await;
+            assert_eq!(status, 401, "{what}: {body}");
+            let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(
+                json,
+                serde_json::json!({"error": "login_required", "login": "/login"}),
+                "{what}"
+            );
+            assert_eq!(h["content-type"], "application/json", "{what}");
+            assert_eq!(h["cache-control"], "no-store", "{what}");
+            let vary = h["vary"].to_str().unwrap().to_ascii_lowercase();
+            for looked_at in ["accept", "sec-fetch-mode", "hx-request", "cookie"] {
+                assert!(vary.contains(looked_at), "{what}: vary {vary}");
+            }
+            assert!(h.get("www-authenticate").is_none(), "{what}");
+            assert!(h.get("location").is_none(), "{what}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn page_navigations_get_the_303_and_htmx_its_redirect_header() {
+    let router = app();
+    for headers in [
+        &[][..],
+        &[("accept", NAVIGATION_ACCEPT)],
+        &[("accept", "TEXT/HTML")],
+        &[("accept", "text/html"), ("sec-fetch-mode", "navigate")],
+        &[("accept", "*/*"), ("sec-fetch-mode", "navigate")],
+    ] {
+        let (status, h, _) = answer(&router, "GET", "/private?x=1", headers).await;
+        assert_eq!(status, 303, "{headers:?}");
+        assert_eq!(
+            h["location"],
+            login_next("/private?x=1").as_str(),
+            "{headers:?}"
+        );
+    }
+    // HTMX (a `fetch` underneath) is told to navigate the whole page.
+    let htmx = [
+        ("hx-request", "true"),
+        ("accept", "*/*"),
+        ("sec-fetch-mode", "cors"),
+    ];
+    let (status, h, body) = answer(&router, "POST", "/private", &htmx).await;
+    assert_eq!(status, 200);
+    assert_eq!(h["hx-redirect"], "/login");
+    assert!(!body.contains(PROTECTED));
+}
+
+#[tokio::test]
+async fn only_a_get_of_a_page_carries_its_return_target() {
+    let router = app();
+    let navigate = [
+        ("accept", NAVIGATION_ACCEPT),
+        ("sec-fetch-mode", "navigate"),
+    ];
+    for (method, target, location) in [
+        ("GET", "/private", login_next("/private")),
+        (
+            "GET",
+            "/admin/x?a=1&b=%2F",
+            login_next("/admin/x?a=1&b=%2F"),
+        ),
+        // A form posted after the session ended: the login page, no return to a POST target.
+        ("POST", "/private", "/login".to_owned()),
+        ("HEAD", "/private", "/login".to_owned()),
+        // Not a same-origin path: no target at all.
+        ("GET", "//private", "/login".to_owned()),
+        ("GET", "/%2F/private", "/login".to_owned()),
+    ] {
+        let (status, h, _) = answer(&router, method, target, &navigate).await;
+        assert_eq!(status, 303, "{method} {target}");
+        assert_eq!(h["location"], location.as_str(), "{method} {target}");
+    }
 }

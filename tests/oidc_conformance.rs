@@ -586,9 +586,17 @@ struct Browser {
 
 impl Browser {
     fn new() -> Browser {
+        // Asks for HTML as a browser's page navigation does: the app answers anonymous
+        // non-navigations with a 401 instead of the 303 to its login page.
+        let accept =
+            reqwest::header::HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8");
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(reqwest::header::HeaderMap::from_iter([(
+                reqwest::header::ACCEPT,
+                accept,
+            )]))
             .no_proxy()
             .timeout(Duration::from_secs(30))
             .build()
@@ -971,7 +979,12 @@ async fn logout(b: &Browser, app: &App, provider: &Provider, post: bool) -> bool
     let mut page = if post {
         b.post_form(&url, &[]).await
     } else {
-        b.get(&url).await
+        // A click on the app's own "Log out" link (another site's link gets a confirmation).
+        let req = b
+            .http
+            .get(url.clone())
+            .header("sec-fetch-site", "same-origin");
+        b.send(&url, req).await
     };
     let what = if post { "POST /logout" } else { "GET /logout" };
     assert!(

@@ -153,7 +153,11 @@ async fn no_token_code_or_secret_in_the_logs_of_a_full_login() {
     b.get(&callback).await;
     let tokens = b.get(&format!("{base}/tokens")).await.body;
     let cookie = b.cookie_header(base).unwrap();
-    b.get(&format!("{base}/logout")).await;
+    b.get_with(
+        &format!("{base}/logout"),
+        &[("sec-fetch-site", "same-origin")],
+    )
+    .await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(

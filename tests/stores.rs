@@ -162,10 +162,14 @@ async fn status_with_cookie(url: &str, cookie: &str) -> StatusCode {
     get_with_cookie(url, cookie).await.status()
 }
 
+/// A `GET` with `cookie`, as a browser's click on one of the app's own links sends it (a page
+/// navigation from the same origin: anonymous answers are the 303, `/logout` logs out).
 async fn get_with_cookie(url: &str, cookie: &str) -> reqwest::Response {
     bare_client()
         .get(url)
         .header("cookie", cookie)
+        .header("accept", common::NAVIGATION_ACCEPT)
+        .header("sec-fetch-site", "same-origin")
         .send()
         .await
         .unwrap()
@@ -249,7 +253,12 @@ async fn shared_store_across_instances(url: &str, what: &str, lease: Duration) -
 
     // Logout on B deletes the record: A refuses the session, even from a copied cookie, at the
     // latest one lease later (Redis tells A's cache at once; the lease bounds a late message).
-    let out = browser.get(&format!("{b_base}/logout")).await;
+    let out = browser
+        .get_with(
+            &format!("{b_base}/logout"),
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(out.location.as_deref(), Some("/login"));
     let at_once = status_with_cookie(&format!("{a_base}/private"), &cookie).await;
@@ -465,7 +474,13 @@ async fn store_outage_fails_closed(
     assert_fails_closed(&private, &cookie, &format!("{what} stopped")).await;
     // Anonymous requests never touch the store: still the login redirect.
     assert_eq!(
-        bare_client().get(&private).send().await.unwrap().status(),
+        bare_client()
+            .get(&private)
+            .header("accept", common::NAVIGATION_ACCEPT)
+            .send()
+            .await
+            .unwrap()
+            .status(),
         StatusCode::SEE_OTHER
     );
 

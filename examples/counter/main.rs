@@ -71,8 +71,13 @@ async fn error_page(query: axum::extract::RawQuery) -> Html<String> {
                 .map(|(_, v)| v.into_owned())
         })
         .unwrap_or_default();
+    let what = if code == "access_denied" {
+        "The login was cancelled."
+    } else {
+        "The login failed."
+    };
     Html(format!(
-        "<!doctype html><title>Login error</title><p>Login failed: <code>{}</code></p><a href=/login>Try again</a>",
+        "<!doctype html><title>Login error</title><p>{what} Code: <code>{}</code></p><a href=/login>Try again</a>",
         html_escape::encode_text(&code)
     ))
 }
@@ -96,7 +101,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let client = match GitHubAppClient::from_env() {
         Ok(github) => github.into(),
-        Err(_) => DevProvider::new(&public_url)?.client(),
+        Err(_) => DevProvider::from_env(&public_url)?.client(),
     };
     let app = Router::new()
         .route("/", get(home))

@@ -101,6 +101,12 @@ where
         let core = &shared.core;
         let path = req.uri().path();
         let own = core.own.matches(path);
+        if own && path == core.config.error && req.extensions().get::<AppRoute>().is_none() {
+            // The app has no route at the error path: a failed login lands on the library's page.
+            return GateFuture::Done {
+                response: Some(crate::install::error_page(core, req.uri().query())),
+            };
+        }
         if !own && core.skip.matches(path) {
             return bare(route.clone(), req);
         }
@@ -108,13 +114,61 @@ where
         let cookie = core.sessions.cookie(req.headers());
         if !own && cookie.is_none() && !core.public.matches(path) {
             return GateFuture::Done {
-                response: Some(to_login(core, req.headers())),
+                response: Some(to_login(core, &req)),
             };
         }
         let opened = core.sessions.open(cookie);
         GateFuture::Guarded {
             future: Box::pin(guard(shared.clone(), own, route.clone(), req, opened)),
         }
+    }
+}
+
+/// Marks the requests for the error path that reach one of the app's routes, so that the [`Gate`]
+/// can tell them from those that reach the fallback (the app has no route there). Applied with
+/// `Router::route_layer` outside the [`Gate`]: routes only, never the fallback; elsewhere it costs a
+/// string comparison.
+#[derive(Clone, Copy)]
+pub(crate) struct RoutedLayer {
+    pub(crate) error: &'static str,
+}
+
+impl<S> Layer<S> for RoutedLayer {
+    type Service = Routed<S>;
+
+    fn layer(&self, route: S) -> Self::Service {
+        Routed {
+            error: self.error,
+            route,
+        }
+    }
+}
+
+/// See [`RoutedLayer`].
+#[derive(Clone)]
+pub(crate) struct Routed<S> {
+    error: &'static str,
+    route: S,
+}
+
+/// The request extension of [`Routed`].
+#[derive(Clone, Copy)]
+struct AppRoute;
+
+impl<S: Service<Request>> Service<Request> for Routed<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.route.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        if req.uri().path() == self.error {
+            req.extensions_mut().insert(AppRoute);
+        }
+        self.route.call(req)
     }
 }
 
@@ -205,7 +259,7 @@ async fn decide<A: OAuth>(
     let ident = match session.get::<String>(AUTH_KEY).await {
         Ok(Some(ident)) => ident,
         Ok(None) if core.public.matches(req.uri().path()) => return None,
-        Ok(None) => return Some(to_login(core, req.headers())),
+        Ok(None) => return Some(to_login(core, req)),
         // Fail closed: a store that cannot answer never lets a request through.
         Err(_) => return Some(Error::SessionStore.into_response()),
     };
@@ -272,7 +326,7 @@ async fn check_invalid<A: OAuth>(
             if core.public.matches(req.uri().path()) {
                 return Checked::Anonymous;
             }
-            Checked::Answer(to_login(core, req.headers()))
+            Checked::Answer(to_login(core, req))
         }
     }
 }
@@ -306,17 +360,92 @@ async fn slide_expiry(core: &Core, session: &Session, stamp: Option<&str>) -> Re
     Ok(())
 }
 
-/// 303 to the login page; HTMX requests get `HX-Redirect` so the whole page navigates.
-fn to_login(core: &Core, headers: &HeaderMap) -> Response {
-    let location = core.login_location.clone();
+/// The answer to an anonymous request for a guarded page. A page navigation gets FastHTML's 303
+/// to the login page, a `GET` with its path and query as `?next=` (see [`login_target`]); an
+/// HTMX request gets `HX-Redirect`, so that the whole page navigates; anything else (`fetch`,
+/// JSON clients) gets a `401` with a small JSON body instead of a redirect to HTML.
+fn to_login(core: &Core, req: &Request) -> Response {
+    let headers = req.headers();
     if headers.contains_key("hx-request") {
-        return ([("hx-redirect", location)], "").into_response();
+        return ([("hx-redirect", core.login_location.clone())], "").into_response();
+    }
+    if !is_navigation(headers) {
+        return login_required(core);
     }
     (
         http::StatusCode::SEE_OTHER,
-        [(http::header::LOCATION, location)],
+        [(http::header::LOCATION, login_target(core, req))],
     )
         .into_response()
+}
+
+/// Whether a request is a page navigation: `Sec-Fetch-Mode: navigate` when the browser sends
+/// Fetch Metadata, otherwise an `Accept` that names `text/html` (or no `Accept` at all, which
+/// accepts anything).
+fn is_navigation(headers: &HeaderMap) -> bool {
+    if let Some(mode) = headers.get("sec-fetch-mode") {
+        return mode.as_bytes().eq_ignore_ascii_case(b"navigate");
+    }
+    let mut accept = headers.get_all(http::header::ACCEPT).iter().peekable();
+    accept.peek().is_none()
+        || accept.any(|value| {
+            value
+                .as_bytes()
+                .windows(b"text/html".len())
+                .any(|w| w.eq_ignore_ascii_case(b"text/html"))
+        })
+}
+
+/// The `401` for a request that is not a page navigation: `{"error":"login_required","login":..}`,
+/// never stored by a cache, and varying on every header the decision read.
+fn login_required(core: &Core) -> Response {
+    use http::header::{CACHE_CONTROL, CONTENT_TYPE, VARY};
+    (
+        http::StatusCode::UNAUTHORIZED,
+        [
+            (
+                CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            ),
+            (CACHE_CONTROL, http::HeaderValue::from_static("no-store")),
+            (
+                VARY,
+                http::HeaderValue::from_static("accept, sec-fetch-mode, hx-request, cookie"),
+            ),
+        ],
+        core.login_required.clone(),
+    )
+        .into_response()
+}
+
+/// The login page, with `?next=` the request's path and query when it is a `GET` of a page other
+/// than `/` and a safe, same-origin target ([`is_safe_next`](crate::is_safe_next)). The login
+/// page's [`Login`](crate::Login) links carry it through the provider, and the callback answers
+/// with a redirect there instead of `get_auth`'s. `/` is left out: it is where `get_auth`
+/// usually sends the user anyway, and its own redirect (`/welcome`) keeps the last word.
+fn login_target(core: &Core, req: &Request) -> http::HeaderValue {
+    let Some(target) = req
+        .uri()
+        .path_and_query()
+        .map(http::uri::PathAndQuery::as_str)
+    else {
+        return core.login_location.clone();
+    };
+    if req.method() != http::Method::GET || target == "/" || !crate::is_safe_next(target) {
+        return core.login_location.clone();
+    }
+    let separator = if core.config.login.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let mut location = String::with_capacity(core.config.login.len() + 6 + target.len() * 2);
+    location.push_str(core.config.login);
+    location.push(separator);
+    location.push_str("next=");
+    location.extend(::url::form_urlencoded::byte_serialize(target.as_bytes()));
+    http::HeaderValue::from_maybe_shared(axum::body::Bytes::from(location))
+        .unwrap_or_else(|_| core.login_location.clone())
 }
 
 #[cfg(test)]

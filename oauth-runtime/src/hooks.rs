@@ -31,11 +31,14 @@ pub struct Config {
     pub provider: &'static str,
     /// The callback path the provider redirects back to (default `/redirect`).
     pub redirect: &'static str,
-    /// Where failed logins are sent, with `?code=` (default `/error`).
+    /// Where failed logins are sent, with `?code=` (default `/error`). When the app has no route
+    /// there, the library answers with a plain page: the code and a link to the login page.
     pub error: &'static str,
-    /// The logout route the runtime adds (default `/logout`).
+    /// The logout route the runtime adds (default `/logout`). A `GET` logs out only from the
+    /// app's own pages (same-origin); another site's link gets a confirmation page.
     pub logout: &'static str,
-    /// Where anonymous requests are sent with a 303 (default `/login`).
+    /// Where anonymous page requests are sent with a 303 (default `/login`), a `GET` with its
+    /// path and query as `?next=`; requests that are not page navigations get a `401` in JSON.
     pub login: &'static str,
     /// Paths the guard skips, without a session (assets): regular expressions that must match
     /// the whole path, as in FastHTML's `Beforeware(skip=...)`.

@@ -14,7 +14,7 @@ use tower_sessions::{Expiry, MemoryStore, Session, SessionStore};
 use url::Url;
 
 use crate::flow::{self, AUTH_KEY, CallbackParams};
-use crate::guard::OAuthLayer;
+use crate::guard::{OAuthLayer, RoutedLayer};
 use crate::hooks::{Config, GetAuth, Hooks, LogoutContext};
 use crate::session::Sessions;
 use crate::skip::SkipSet;
@@ -47,6 +47,8 @@ pub(crate) struct Core {
     pub(crate) sessions: Sessions,
     /// `config.login` as a header value, made once (anonymous requests are answered with it).
     pub(crate) login_location: http::HeaderValue,
+    /// The JSON body of the `401` that anonymous requests other than page navigations get.
+    pub(crate) login_required: Bytes,
     /// The session store, for the token records (see `vault`).
     pub(crate) store: Arc<dyn SessionStore>,
     pub(crate) flights: vault::Flights,
@@ -121,7 +123,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let builder = oauth_runtime::OAuthBuilder::new(Auth, client);
     /// ```
     pub fn new(auth: A, client: impl Into<Client>) -> Self {
@@ -160,7 +162,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// // SESSION_STORE unset: in-memory sessions.
     /// let app = Auth.builder(client).configure_from_env().await.unwrap().install(axum::Router::new());
     /// # });
@@ -191,7 +193,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let store = tower_sessions::MemoryStore::default(); // or store::AnyStore, a Redis or SQL store
     /// let app = Auth.builder(client).session_store(store).install(axum::Router::new());
     /// ```
@@ -252,7 +254,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let app = Auth.builder(client)
     ///     .public_url("https://app.example".parse().unwrap())
     ///     .install(axum::Router::new());
@@ -274,7 +276,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// use std::net::{IpAddr, Ipv4Addr};
     /// let app = Auth.builder(client)
     ///     .trusted_proxies([IpAddr::V4(Ipv4Addr::LOCALHOST)])
@@ -291,7 +293,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let app = Auth.builder(client).cookie_name("shop_session").install(axum::Router::new());
     /// ```
     pub fn cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
@@ -306,7 +308,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let key = oauth_runtime::store::key_from_hex(&"ab".repeat(64)).unwrap(); // from SESSION_KEY
     /// let app = Auth.builder(client).cookie_key(key).install(axum::Router::new());
     /// ```
@@ -321,7 +323,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// use tower_sessions::{Expiry, cookie::time::Duration};
     /// let app = Auth.builder(client)
     ///     .session_expiry(Expiry::OnInactivity(Duration::hours(8)))
@@ -339,7 +341,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// // Identity only: no tokens stored, `UserTokens` answers `Error::NoTokens`.
     /// let app = Auth.builder(client).keep_tokens(false).install(axum::Router::new());
     /// ```
@@ -354,7 +356,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let app = Auth.builder(client).revoke_on_logout(true).install(axum::Router::new());
     /// ```
     pub fn revoke_on_logout(mut self, revoke: bool) -> Self {
@@ -372,7 +374,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// let app = Auth.builder(client).provider_logout(true).install(axum::Router::new());
     /// ```
     pub fn provider_logout(mut self, enabled: bool) -> Self {
@@ -382,7 +384,8 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
 
     /// Adds the callback and logout routes to `router`, wraps every route in the guard and the
     /// session layer, and returns the result. Call it on the finished router: routes added later
-    /// are not guarded.
+    /// are not guarded. Without a route of the app at the error path, the library answers
+    /// there with a plain page (the code and a link to the login page).
     ///
     /// # Panics
     /// At start-up, when `router` already has a route at a callback or logout path, or when two
@@ -392,7 +395,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
-    /// # let client = DevProvider::new("https://app.example").unwrap().client();
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// use axum::routing::get;
     /// let routes = axum::Router::new().route("/", get(|| async { "home" }));
     /// let app: axum::Router = Auth.builder(client).install(routes);
@@ -465,6 +468,9 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             ),
             login_location: http::HeaderValue::from_str(config.login)
                 .unwrap_or_else(|_| http::HeaderValue::from_static("/login")),
+            login_required: Bytes::from(
+                serde_json::json!({ "error": "login_required", "login": config.login }).to_string(),
+            ),
             store,
             flights: vault::Flights::default(),
             expiry: self.expiry,
@@ -501,8 +507,40 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             router = router.merge(dev);
         }
 
-        router.layer(OAuthLayer::new(shared))
+        router
+            .layer(OAuthLayer::new(shared))
+            .route_layer(RoutedLayer {
+                error: config.error,
+            })
     }
+}
+
+/// The library's page at the error path, for apps without a route there: what happened (the
+/// `?code=` the callback sent, escaped) and a link back to the login page. Status 200: the page
+/// is the end of a normal journey (a "Cancel" at the provider), not a broken request.
+pub(crate) fn error_page(core: &Core, query: Option<&str>) -> Response {
+    let code = query
+        .and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(key, _)| key == "code")
+                .map(|(_, value)| value.chars().take(64).collect::<String>())
+        })
+        .unwrap_or_default();
+    let what = if code == "access_denied" {
+        "The login was cancelled."
+    } else {
+        "The login did not succeed."
+    };
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>Login error</title><h1>Login error</h1><p>{what}</p><p>Error code: <code>{}</code></p><p><a href=\"{}\">Try again</a></p>",
+        html_escape::encode_text(&code),
+        html_escape::encode_double_quoted_attribute(core.config.login),
+    );
+    (
+        [(http::header::CACHE_CONTROL, "no-store")],
+        axum::response::Html(page),
+    )
+        .into_response()
 }
 
 async fn callback<A: GetAuth>(
@@ -535,6 +573,16 @@ async fn logout<A: OAuth>(
     parts: http::request::Parts,
 ) -> Response {
     let core = &shared.core;
+    let sure = match from_this_site(core, &parts) {
+        Some(same) => same,
+        // No browser says nothing about where a request comes from: a POST without any of these
+        // headers is not a cross-site form (browsers send `Origin` with every POST), a GET may
+        // be a link whose referrer was suppressed.
+        None => parts.method == http::Method::POST,
+    };
+    if !sure {
+        return confirm_logout(core, &parts.method);
+    }
     let auth: Option<String> = match session.get(AUTH_KEY).await {
         Ok(auth) => auth,
         Err(_) => return Error::SessionStore.into_response(),
@@ -568,6 +616,60 @@ async fn logout<A: OAuth>(
         Some(hook) => hook(&shared.auth, &LogoutContext { session, auth }).await,
         None => Redirect::to(core.config.login).into_response(),
     }
+}
+
+/// Whether a request comes from a page of this site: `Sec-Fetch-Site` when the browser sends it
+/// (only `same-origin` is), else the origin of `Origin`, else that of `Referer`, compared with the
+/// public URL's (or, without one, with the request's own host). `None` when the request carries
+/// none of the three.
+fn from_this_site(core: &Core, parts: &http::request::Parts) -> Option<bool> {
+    let headers = &parts.headers;
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return Some(site == "same-origin");
+    }
+    let claimed = headers
+        .get(http::header::ORIGIN)
+        .or_else(|| headers.get(http::header::REFERER))?;
+    let Some(claimed) = claimed.to_str().ok().and_then(|v| Url::parse(v).ok()) else {
+        return Some(false);
+    };
+    let claimed = claimed.origin().ascii_serialization();
+    Some(match &core.public_url {
+        Some(public) => claimed == public.origin().ascii_serialization(),
+        // Without a public URL the scheme is a guess (see `url::request_origin`): the host decides.
+        None => crate::url::origin(parts, None, &core.trusted_proxies).is_ok_and(|own| {
+            own.split_once("://").map(|(_, host)| host)
+                == claimed.split_once("://").map(|(_, host)| host)
+        }),
+    })
+}
+
+/// The page a logout request answers when it may come from another site (a link or a form
+/// elsewhere, an image): a button whose `POST` is the logout. `200` for a `GET`, `403` for a
+/// refused `POST`; never framed, so that no other site can make the button a click target.
+fn confirm_logout(core: &Core, method: &http::Method) -> Response {
+    let status = if method == http::Method::GET {
+        http::StatusCode::OK
+    } else {
+        http::StatusCode::FORBIDDEN
+    };
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>Log out</title><h1>Log out?</h1><form method=\"post\" action=\"{}\"><button type=\"submit\">Log out</button></form><p><a href=\"/\">Stay logged in</a></p>",
+        html_escape::encode_double_quoted_attribute(core.config.logout),
+    );
+    (
+        status,
+        [
+            (http::header::CACHE_CONTROL, "no-store"),
+            (http::header::X_FRAME_OPTIONS, "DENY"),
+            (
+                http::header::CONTENT_SECURITY_POLICY,
+                "frame-ancestors 'none'",
+            ),
+        ],
+        axum::response::Html(page),
+    )
+        .into_response()
 }
 
 /// The provider's end-session URL for this logout, if it has one and the session had an ID token.

@@ -54,7 +54,11 @@ where
     (server, dev)
 }
 
-/// A browser without JavaScript: keeps cookies, never follows redirects by itself.
+/// What a browser's page navigation asks for (Firefox's and Chrome's `Accept`, abridged).
+pub const NAVIGATION_ACCEPT: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
+
+/// A browser without JavaScript: keeps cookies, never follows redirects by itself, and asks for
+/// HTML as a browser's page navigation does (without Fetch Metadata, as older browsers do).
 #[derive(Clone)]
 pub struct Browser {
     pub http: reqwest::Client,
@@ -74,6 +78,10 @@ impl Browser {
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(header::HeaderMap::from_iter([(
+                header::ACCEPT,
+                header::HeaderValue::from_static(NAVIGATION_ACCEPT),
+            )]))
             .no_proxy()
             .build()
             .unwrap();
@@ -150,6 +158,52 @@ impl Browser {
             back.body
         );
         back.location.expect("redirect to the callback")
+    }
+
+    /// From the app's login page at `login_path` to the callback URL the development provider
+    /// redirects to after "Cancel" (not yet followed).
+    pub async fn dev_cancel(&self, base: &str, login_path: &str) -> String {
+        let login = self.get(&format!("{base}{login_path}")).await;
+        assert_eq!(login.status, StatusCode::OK, "login page: {}", login.body);
+        let link = first_href(&login.body).expect("login page has a link");
+        let page = self.get(&link).await;
+        assert_eq!(
+            page.status,
+            StatusCode::OK,
+            "dev authorize page: {}",
+            page.body
+        );
+        let (action, mut fields) = parse_form(&page.body, &link);
+        fields.retain(|(k, _)| k != "login" && k != "action");
+        fields.push(("action".into(), "cancel".into()));
+        let back = self.post_form(&action, &fields).await;
+        assert_eq!(
+            back.status,
+            StatusCode::SEE_OTHER,
+            "dev cancel: {}",
+            back.body
+        );
+        back.location.expect("redirect to the callback")
+    }
+
+    /// Cancels a login at the development provider and follows the app's redirects (five at
+    /// most) to the page it ends on; that page's URL and the page.
+    pub async fn cancel_login(&self, base: &str, login_path: &str) -> (String, Page) {
+        let mut url = self.dev_cancel(base, login_path).await;
+        for _ in 0..5 {
+            let page = self.get(&url).await;
+            match &page.location {
+                Some(next) if page.status.is_redirection() => {
+                    url = url::Url::parse(&url)
+                        .unwrap()
+                        .join(next)
+                        .unwrap()
+                        .to_string();
+                }
+                _ => return (url, page),
+            }
+        }
+        panic!("more than five redirects after a cancelled login, last {url}");
     }
 
     /// A whole login through the development provider; returns the app's final response to the

@@ -10,7 +10,10 @@
 //!
 //! # Warning
 //! **Never enable it in production.** Keep the `dev-provider` feature out of release builds, or
-//! at least out of any deployment reachable by others. Creating a [`DevProvider`] logs a warning.
+//! at least out of any deployment reachable by others. [`DevProvider::new`] accepts loopback
+//! origins only (`localhost`, `127.0.0.1`, `[::1]`); another origin needs the explicit
+//! [`DevProviderBuilder::allow_non_loopback`]. Creating a provider prints a warning on stderr,
+//! whatever the log filter, and logs it.
 //!
 //! # Routes
 //! All under the issuer `{base_url}/_dev/oauth`:
@@ -197,8 +200,14 @@ impl DevProvider {
     /// `http://127.0.0.1:8000`; a trailing `/` is fine, a path is not). The issuer is
     /// `{base_url}/_dev/oauth`. A fresh ES256 signing key is generated; nothing touches the network.
     ///
+    /// Only loopback origins are accepted (`localhost`, `*.localhost`, `127.0.0.0/8`, `[::1]`):
+    /// an app that others can reach must not offer a login page where anyone is anyone. See
+    /// [`builder`](Self::builder) to allow other origins.
+    ///
+    /// Creating a provider prints a warning on stderr, whatever the tracing filter, and logs it.
+    ///
     /// # Errors
-    /// [`Error::Config`] when `base_url` is not an absolute `http(s)` origin.
+    /// [`Error::Config`] when `base_url` is not an absolute `http(s)` origin, or not a loopback one.
     ///
     /// ```
     /// use oauth_runtime::dev::DevProvider;
@@ -206,48 +215,58 @@ impl DevProvider {
     /// assert!(DevProvider::new("http://localhost:8000/").is_ok());
     /// assert!(DevProvider::new("localhost:8000").is_err());
     /// assert!(DevProvider::new("http://localhost:8000/app").is_err());
+    /// assert!(DevProvider::new("https://app.example.com").is_err()); // not loopback
     /// ```
     pub fn new(base_url: &str) -> Result<Self, Error> {
-        let invalid =
-            |why: &str| Error::Config(format!("the development provider's base URL {why}"));
-        let base = Url::parse(base_url).map_err(|_| invalid("is not an absolute URL"))?;
-        if !matches!(base.scheme(), "http" | "https") || !base.has_host() {
-            return Err(invalid("must be an http or https URL"));
+        Self::builder(base_url).build()
+    }
+
+    /// Starts configuring a provider for the app served at `base_url` (see [`new`](Self::new)).
+    ///
+    /// ```
+    /// use oauth_runtime::dev::DevProvider;
+    /// let dev = DevProvider::builder("http://127.0.0.1:8000").build()?;
+    /// # Ok::<(), oauth_runtime::Error>(())
+    /// ```
+    pub fn builder(base_url: &str) -> DevProviderBuilder {
+        DevProviderBuilder {
+            base_url: base_url.to_owned(),
+            allow_non_loopback: false,
         }
-        if base.path() != "/" || base.query().is_some() || base.fragment().is_some() {
-            return Err(invalid(
-                "must be an origin, without path, query or fragment",
-            ));
+    }
+
+    /// The provider the examples fall back on when they have no credentials: [`new`](Self::new)
+    /// (loopback origins only) or, when the environment variable `DEV_PROVIDER` is `1`, a
+    /// provider at any origin ([`DevProviderBuilder::allow_non_loopback`]).
+    ///
+    /// # Warning
+    /// With `DEV_PROVIDER=1`, anyone who reaches the app can log in as anyone.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new); the message names the ways out (credentials, or `DEV_PROVIDER=1`).
+    ///
+    /// ```
+    /// use oauth_runtime::dev::DevProvider;
+    /// // DEV_PROVIDER unset:
+    /// assert!(DevProvider::from_env("http://127.0.0.1:8000").is_ok());
+    /// assert!(DevProvider::from_env("https://app.example.com").is_err());
+    /// ```
+    pub fn from_env(base_url: &str) -> Result<Self, Error> {
+        let mut builder = Self::builder(base_url);
+        let switched_on = std::env::var("DEV_PROVIDER").is_ok_and(|v| v.trim() == "1");
+        if switched_on {
+            builder = builder.allow_non_loopback();
         }
-        if !base.username().is_empty() || base.password().is_some() {
-            return Err(invalid("must not carry credentials"));
-        }
-        let issuer = format!("{}{MOUNT}", base.origin().ascii_serialization());
-        let endpoint = |path: &str| {
-            Url::parse(&format!("{issuer}{path}"))
-                .map_err(|_| invalid("gives no valid endpoint URL"))
-        };
-        let endpoints = Endpoints {
-            authorize: endpoint("/authorize")?,
-            token: endpoint("/token")?,
-            userinfo: endpoint("/userinfo")?,
-            revoke: endpoint("/revoke")?,
-            logout: endpoint("/logout")?,
-            jwks: endpoint("/jwks")?,
-        };
-        let keys = keys::KeyRing::generate()?;
-        tracing::warn!(
-            issuer = %issuer,
-            "development OAuth provider enabled at {issuer}: for development only, anyone can log in as anyone; never use it in production"
-        );
-        Ok(Self {
-            inner: Arc::new(Inner {
-                issuer,
-                endpoints,
-                keys: Mutex::new(keys),
-                store: Mutex::new(store::Store::default()),
-                fault: Mutex::new(None),
-            }),
+        builder.build().map_err(|error| match error {
+            // Refused for not being loopback (not for a malformed URL): name the ways out.
+            Error::Config(why)
+                if !switched_on && Url::parse(base_url).is_ok_and(|url| !is_loopback(&url)) =>
+            {
+                Error::Config(format!(
+                    "{why}; give the app a provider's credentials, or set DEV_PROVIDER=1 to run the development provider there anyway"
+                ))
+            }
+            other => other,
         })
     }
 
@@ -408,6 +427,116 @@ impl DevProvider {
         let fresh = keys::SigningKey::generate()?;
         lock(&self.inner.keys).rotate(fresh);
         Ok(())
+    }
+}
+
+/// Configures a [`DevProvider`]: [`DevProvider::builder`].
+///
+/// ```
+/// use oauth_runtime::dev::DevProvider;
+/// let dev = DevProvider::builder("http://localhost:8000").build()?;
+/// # Ok::<(), oauth_runtime::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct DevProviderBuilder {
+    base_url: String,
+    allow_non_loopback: bool,
+}
+
+impl DevProviderBuilder {
+    /// Accepts an origin that is not loopback (a LAN address, a staging host name).
+    ///
+    /// # Warning
+    /// **Dangerous.** Whoever reaches that origin can log in as anyone, with any email address
+    /// marked verified. Only for a deployment that no one else can reach.
+    ///
+    /// ```
+    /// use oauth_runtime::dev::DevProvider;
+    /// let dev = DevProvider::builder("http://192.168.1.20:8000").allow_non_loopback().build()?;
+    /// assert_eq!(dev.issuer(), "http://192.168.1.20:8000/_dev/oauth");
+    /// # Ok::<(), oauth_runtime::Error>(())
+    /// ```
+    pub fn allow_non_loopback(mut self) -> Self {
+        self.allow_non_loopback = true;
+        self
+    }
+
+    /// The provider.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the base URL is not an absolute `http(s)` origin, or not a loopback
+    /// one without [`allow_non_loopback`](Self::allow_non_loopback).
+    ///
+    /// ```
+    /// use oauth_runtime::dev::DevProvider;
+    /// assert!(DevProvider::builder("http://[::1]:8000").build().is_ok());
+    /// assert!(DevProvider::builder("http://0.0.0.0:8000").build().is_err());
+    /// ```
+    pub fn build(self) -> Result<DevProvider, Error> {
+        let invalid =
+            |why: &str| Error::Config(format!("the development provider's base URL {why}"));
+        let base = Url::parse(&self.base_url).map_err(|_| invalid("is not an absolute URL"))?;
+        if !matches!(base.scheme(), "http" | "https") || !base.has_host() {
+            return Err(invalid("must be an http or https URL"));
+        }
+        if base.path() != "/" || base.query().is_some() || base.fragment().is_some() {
+            return Err(invalid(
+                "must be an origin, without path, query or fragment",
+            ));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(invalid("must not carry credentials"));
+        }
+        if !self.allow_non_loopback && !is_loopback(&base) {
+            return Err(invalid(
+                "is not a loopback origin (localhost, 127.0.0.1, [::1])",
+            ));
+        }
+        let issuer = format!("{}{MOUNT}", base.origin().ascii_serialization());
+        let endpoint = |path: &str| {
+            Url::parse(&format!("{issuer}{path}"))
+                .map_err(|_| invalid("gives no valid endpoint URL"))
+        };
+        let endpoints = Endpoints {
+            authorize: endpoint("/authorize")?,
+            token: endpoint("/token")?,
+            userinfo: endpoint("/userinfo")?,
+            revoke: endpoint("/revoke")?,
+            logout: endpoint("/logout")?,
+            jwks: endpoint("/jwks")?,
+        };
+        let keys = keys::KeyRing::generate()?;
+        // Also on stderr: a tracing filter (or no subscriber at all) must not hide it.
+        eprintln!(
+            "WARNING: development OAuth provider enabled at {issuer}: for development only, anyone can log in as anyone; never use it in production"
+        );
+        tracing::warn!(
+            issuer = %issuer,
+            "development OAuth provider enabled at {issuer}: for development only, anyone can log in as anyone; never use it in production"
+        );
+        Ok(DevProvider {
+            inner: Arc::new(Inner {
+                issuer,
+                endpoints,
+                keys: Mutex::new(keys),
+                store: Mutex::new(store::Store::default()),
+                fault: Mutex::new(None),
+            }),
+        })
+    }
+}
+
+/// `localhost`, `*.localhost` (RFC 6761), `127.0.0.0/8` and `[::1]`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 

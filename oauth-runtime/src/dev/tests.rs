@@ -233,7 +233,9 @@ fn the_base_url_must_be_an_origin() {
         "http://localhost:8000/_dev/oauth"
     );
     assert_eq!(
-        DevProvider::new("https://example.test:443")
+        DevProvider::builder("https://example.test:443")
+            .allow_non_loopback()
+            .build()
             .unwrap()
             .issuer(),
         "https://example.test/_dev/oauth"
@@ -248,6 +250,39 @@ fn the_base_url_must_be_an_origin() {
         "data:,x",
     ] {
         assert_eq!(DevProvider::new(bad).unwrap_err().code(), "config", "{bad}");
+    }
+}
+
+#[test]
+fn only_loopback_origins_without_the_explicit_switch() {
+    for loopback in [
+        "http://localhost:8000",
+        "http://LOCALHOST",
+        "https://app.localhost",
+        "http://127.0.0.1:1",
+        "http://127.8.9.10",
+        "http://[::1]:8000",
+    ] {
+        assert!(DevProvider::new(loopback).is_ok(), "{loopback}");
+    }
+    for other in [
+        "http://0.0.0.0:8000",
+        "http://192.168.1.20:8000",
+        "https://app.example.com",
+        "http://localhost.example.com",
+        "http://[::]:8000",
+        "http://10.0.0.1",
+    ] {
+        let error = DevProvider::new(other).unwrap_err();
+        assert_eq!(error.code(), "config", "{other}");
+        assert!(error.to_string().contains("loopback"), "{other}: {error}");
+        assert!(
+            DevProvider::builder(other)
+                .allow_non_loopback()
+                .build()
+                .is_ok(),
+            "{other}"
+        );
     }
 }
 
