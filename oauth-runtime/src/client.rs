@@ -246,7 +246,7 @@ impl Client {
         &self.inner.config
     }
 
-    /// The key of the user's id in the provider's user info: the seed's `client.id_key`
+    /// The key of the user's id in the provider's user info: FastHTML's `client.id_key`
     /// (`sub`, or `id` on GitHub and Discord).
     ///
     /// ```
@@ -495,8 +495,8 @@ impl Client {
     ///
     /// # Errors
     /// [`Error::Unsupported`] when the provider has no revocation endpoint (GitHub, Hugging
-    /// Face), [`Error::TokenExchange`] with the OAuth error code when the provider refuses,
-    /// [`Error::Network`] when it cannot be reached.
+    /// Face, Entra ID), [`Error::TokenExchange`] with the OAuth error code when the provider
+    /// refuses, [`Error::Network`] when it cannot be reached.
     ///
     /// ```no_run
     /// # async fn handler(tokens: oauth_runtime::UserTokens) -> Result<(), oauth_runtime::Error> {

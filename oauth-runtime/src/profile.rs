@@ -17,9 +17,10 @@
 //! | any OpenID Connect provider | [`UserInfo::oidc`] | [`OidcClaims`] (standard claims) |
 //!
 //! A view is `None` when the info comes from another provider (see [`UserInfo::provider`]) or
-//! when the answer lacks the user's id. Other fields are lenient: a flag sent as the string
-//! `"true"` reads as `true`, an id sent as a number or a string reads the same, and a field of an
-//! unexpected type reads as absent rather than spoiling the whole view.
+//! when the answer lacks the user's id; [`UserInfo::oidc`] checks no provider and reads any answer
+//! with a `sub`. Other fields are lenient: a flag sent as the string `"true"` reads as `true`, an
+//! id sent as a number or a string reads the same, and a field of an unexpected type reads as
+//! absent rather than spoiling the whole view.
 //!
 //! Which email address to trust is decided once, in [`UserInfo::email_verified`]: it is true only
 //! when the provider says the address is verified. The views show the provider's own flags
@@ -504,7 +505,7 @@ pub struct HuggingFaceOrg {
 ///
 /// Apple sends `email_verified` and `is_private_email` as booleans or as the strings `"true"` and
 /// `"false"`; both read as `bool` here. The user's name is not a claim: Apple posts it to the
-/// callback on the first login only.
+/// callback on the first login only, and the login puts it in [`UserInfo::name`] then.
 ///
 /// ```
 /// let user: oauth_runtime::profile::AppleUser = serde_json::from_value(serde_json::json!({
@@ -581,7 +582,9 @@ pub struct GitLabUser {
     /// Paths of the groups the user belongs to, directly or through a parent group.
     #[serde(default, deserialize_with = "de::lenient_vec")]
     pub groups: Vec<String>,
-    /// Paths of the groups the user is a direct member of.
+    /// Paths of the groups the user is a direct member of. GitLab sends this claim in the ID
+    /// token only, not from `/oauth/userinfo`, whose answer is what the login keeps: empty after
+    /// a login with GitLab itself; use [`groups`](Self::groups).
     #[serde(default, deserialize_with = "de::lenient_vec")]
     pub groups_direct: Vec<String>,
     /// Groups where the user is a direct member with the Owner role.

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The user as the provider describes them: the seed's `info`.
+/// The user as the provider describes them: FastHTML's `info`.
 ///
 /// The common fields are filled from each provider's own keys; `raw` keeps the whole answer for
 /// anything else (`info.raw["login"]` on GitHub). For a typed view of the answer, ask for the
@@ -31,7 +31,8 @@ pub struct UserInfo {
     pub email: Option<String>,
     /// True only when the provider says the email address is verified.
     pub email_verified: bool,
-    /// The display name.
+    /// The display name (Discord's `global_name`; with Apple, the name Apple posts at the first
+    /// login only).
     pub name: Option<String>,
     /// The user name (`login` on GitHub, `preferred_username` in OpenID Connect, `username` on Discord).
     pub username: Option<String>,

@@ -71,8 +71,9 @@ provider_common! {
     /// read from the verified ID token (issuer `https://appleid.apple.com`, keys at
     /// `https://appleid.apple.com/auth/keys`), and the id is `sub`. Apple sends `email_verified`
     /// (and `is_private_email`) as `true`/`false` or as the strings `"true"`/`"false"`; both are
-    /// read. The user's name is not in the ID token: Apple posts it once, at the first login.
-    /// Tokens can be revoked.
+    /// read. The user's name is not in the ID token: Apple posts it once, at the first login, and
+    /// the login puts it in [`UserInfo::name`](crate::UserInfo::name) that time only (unsigned,
+    /// so for display; the id and the email come from the ID token). Tokens can be revoked.
     ///
     /// `with_endpoints(base)` puts every endpoint under `base` with Apple's paths: `/auth/authorize`,
     /// `/auth/token`, `/auth/revoke`, keys at `/auth/keys`, and `base` as the issuer. The secret's

@@ -27,7 +27,7 @@ fn config_at(base: &Base) -> ProviderConfig {
 }
 
 provider_client! {
-    /// "Sign in with Discord": the seed's `DiscordAppClient`.
+    /// "Sign in with Discord": FastHTML's `DiscordAppClient`.
     ///
     /// Scopes `identify email`; the user's id is Discord's `id` (a snowflake string), the user
     /// name `username`, the display name `global_name`. Discord's `verified` flag is the

@@ -30,7 +30,7 @@ fn config_at(base: &Base) -> ProviderConfig {
 }
 
 provider_client! {
-    /// "Sign in with GitHub": the seed's `GitHubAppClient`.
+    /// "Sign in with GitHub": FastHTML's `GitHubAppClient`.
     ///
     /// Scopes `read:user user:email`; the user's id is GitHub's integer `id` (as a decimal
     /// string in [`UserInfo::ident`](crate::UserInfo::ident)), the user name its `login`. The

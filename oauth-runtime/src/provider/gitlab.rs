@@ -35,9 +35,10 @@ provider_client! {
     ///
     /// OpenID Connect with scopes `openid profile email`: the ID token is verified (issuer
     /// `https://gitlab.com`, keys at `/oauth/discovery/keys`) and the user info comes from
-    /// `/oauth/userinfo`. The user's id is `sub`, GitLab's integer user id as a string
-    /// (`"1234567"`); `email_verified` is GitLab's own flag. Tokens can be revoked at
-    /// `/oauth/revoke`.
+    /// `/oauth/userinfo` (so [`UserInfo::raw`](crate::UserInfo::raw) is that answer, without
+    /// `groups_direct`, which GitLab puts in the ID token only). The user's id is `sub`, GitLab's
+    /// integer user id as a string (`"1234567"`); `email_verified` is GitLab's own flag. Tokens
+    /// can be revoked at `/oauth/revoke`.
     ///
     /// `with_endpoints(base)` is the self-managed instance at `base` (`https://gitlab.example.com`,
     /// or with its relative path): the same paths under it, and `base` as the issuer.

@@ -39,7 +39,7 @@ fn config_at(base: &Base) -> ProviderConfig {
 }
 
 provider_client! {
-    /// "Sign in with Google": the seed's `GoogleAppClient`.
+    /// "Sign in with Google": FastHTML's `GoogleAppClient`.
     ///
     /// Scopes `openid email profile`; the user's id is `sub`. The ID token is verified (Google's
     /// keys, issuer `https://accounts.google.com`, this client id, the login's nonce) and the user

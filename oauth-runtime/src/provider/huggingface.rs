@@ -27,7 +27,7 @@ fn config_at(base: &Base) -> ProviderConfig {
 }
 
 provider_client! {
-    /// "Sign in with Hugging Face": the seed's `HuggingFaceClient`.
+    /// "Sign in with Hugging Face": FastHTML's `HuggingFaceClient`.
     ///
     /// Scopes `openid profile` (add `email` with
     /// [`with_scopes`](Self::with_scopes) to receive the email address); the user's id is `sub`,

@@ -1,6 +1,6 @@
 //! Providers: endpoints, scopes and quirks of each.
 //!
-//! One client type per provider: those of the seed ([`GoogleAppClient`], [`GitHubAppClient`],
+//! One client type per provider: those FastHTML has ([`GoogleAppClient`], [`GitHubAppClient`],
 //! [`HuggingFaceClient`], [`DiscordAppClient`]), then [`GitLabAppClient`], [`Auth0AppClient`],
 //! [`EntraAppClient`] (Microsoft) and [`AppleAppClient`], and [`OidcClient`] for any OpenID
 //! Connect provider found by discovery. The provider types deref to a [`Client`](crate::Client)
@@ -19,10 +19,12 @@
 //! | `apple` | [`AppleAppClient`] | `sub` | Services ID, team id, key id, `.p8` key |
 //! | `oidc` | [`OidcClient`] | `sub` | issuer, client id and secret |
 //!
-//! The quirks live in `client.rs`, keyed by [`ProviderConfig::name`]: GitHub's errors with HTTP
-//! 200, its comma-separated scopes and its email list; Discord's `verified`; Google's two issuer
-//! spellings and its unauthenticated revocation; Entra ID's per-tenant issuer and unverified
-//! email; Apple's signed client secret.
+//! Most quirks live in `client.rs`, keyed by [`ProviderConfig::name`]: GitHub's comma-separated
+//! scopes and its email list; Discord's `verified`; Google's two issuer spellings and its
+//! unauthenticated revocation; Entra ID's per-tenant issuer and unverified email. The others:
+//! errors sent with HTTP 200 (GitHub's) are read as errors for every provider (`http.rs`); Apple's
+//! signed client secret is minted in `apple.rs`, and its first-login name is read by the callback
+//! (`flow.rs`).
 //!
 //! ```
 //! use oauth_runtime::{Client, GitHubAppClient};
@@ -223,8 +225,8 @@ macro_rules! provider_client {
                 Self(crate::Client::new(config(), client_id, Some(client_secret.into())))
             }
 
-            /// A client with the credentials in `AUTH_CLIENT_ID` and `AUTH_CLIENT_SECRET`, as in the
-            /// seed's `GoogleAppClient(os.getenv("AUTH_CLIENT_ID"), os.getenv("AUTH_CLIENT_SECRET"))`.
+            /// A client with the credentials in `AUTH_CLIENT_ID` and `AUTH_CLIENT_SECRET`, as in
+            /// FastHTML's `GoogleAppClient(os.getenv("AUTH_CLIENT_ID"), os.getenv("AUTH_CLIENT_SECRET"))`.
             ///
             /// # Errors
             /// [`Error::Config`](crate::Error::Config) naming the variable that is missing or empty.
