@@ -80,7 +80,9 @@ const CANARY_EVERY: u32 = 18_000;
 const BACKLOG: usize = 4_096;
 
 /// Sessions in Redis through `tower-sessions-redis-store`, with a cache of logged-in sessions kept
-/// coherent by Redis (see the [module](self) documentation). Opened by
+/// coherent by Redis's invalidation messages and served only under a lease ([`CACHE_LEASE`]) that a
+/// heartbeat renews while it can prove tracking never lapsed (SECURITY.md has the rules and the
+/// figures under faults). Opened by
 /// [`AnyStore::from_url`](super::AnyStore::from_url) for a `redis://` URL; add `?cache=off` to read
 /// every session from Redis.
 ///
