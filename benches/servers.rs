@@ -30,9 +30,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_login::{AuthManagerLayerBuilder, AuthSession, AuthUser, AuthnBackend, login_required};
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::prelude::*;
-use oauth_runtime::store::AnyStore;
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
+use axum_oauth_login::store::AnyStore;
 use tower_sessions::cookie::{SameSite, time};
 use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer, SessionStore};
 

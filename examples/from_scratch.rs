@@ -12,8 +12,8 @@ use axum::extract::{RawQuery, Request};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Router, routing::get};
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::{Client, GitHubAppClient, Session, redir_url};
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::{Client, GitHubAppClient, Session, redir_url};
 use tower_sessions::{MemoryStore, SessionManagerLayer};
 
 const AUTH_CALLBACK_PATH: &str = "/auth_redirect";
@@ -44,7 +44,7 @@ async fn login(
     Extension(client): Extension<Client>,
     session: Session,
     req: axum::http::request::Parts,
-) -> Result<Html<String>, oauth_runtime::Error> {
+) -> Result<Html<String>, axum_oauth_login::Error> {
     let redir = redir_url(&req, AUTH_CALLBACK_PATH)?;
     let link = client.login_link(&session, &redir, None).await?;
     Ok(Html(format!(
@@ -57,7 +57,7 @@ async fn auth_redirect(
     Extension(client): Extension<Client>,
     session: Session,
     RawQuery(query): RawQuery,
-) -> Result<Response, oauth_runtime::Error> {
+) -> Result<Response, axum_oauth_login::Error> {
     let user_info = match client
         .retr_info(&session, query.as_deref().unwrap_or(""))
         .await

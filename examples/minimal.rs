@@ -8,9 +8,9 @@
 
 use axum::response::{Html, Redirect};
 use axum::{Router, routing::get};
-use oauth_runtime::GoogleAppClient;
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::prelude::*;
+use axum_oauth_login::GoogleAppClient;
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
 
 #[oauth(provider = "google")]
 struct Auth;

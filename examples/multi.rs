@@ -12,9 +12,9 @@
 
 use axum::response::{Html, Redirect};
 use axum::{Router, routing::get};
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::prelude::*;
-use oauth_runtime::{Client, GitHubAppClient, GoogleAppClient};
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
+use axum_oauth_login::{Client, GitHubAppClient, GoogleAppClient};
 
 #[oauth(provider = "github")]
 struct Auth;

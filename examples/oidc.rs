@@ -21,10 +21,10 @@ use axum::Router;
 use axum::extract::Query;
 use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
+use axum_oauth_login::provider::OidcClient;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::prelude::*;
-use oauth_runtime::provider::OidcClient;
 use serde::Deserialize;
 
 #[oauth(provider = "oidc", skip = ["/public"])]

@@ -21,10 +21,10 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
+use axum_oauth_login::GoogleAppClient;
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
-use oauth_runtime::GoogleAppClient;
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::prelude::*;
 
 #[oauth(provider = "google")]
 struct Auth;

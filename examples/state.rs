@@ -19,10 +19,10 @@ use axum::Router;
 use axum::extract::{Form, Query};
 use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
+use axum_oauth_login::HuggingFaceClient;
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
-use oauth_runtime::HuggingFaceClient;
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::prelude::*;
 use serde::Deserialize;
 
 /// The home page is `public`: anonymous visitors edit there, logged-in users run their edits.

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::response::{Html, Redirect};
 use axum::routing::get;
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
 use common::Browser;
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::prelude::*;
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 

@@ -210,8 +210,8 @@ async fn refresh_status(base: &str, refresh_token: &str) -> StatusCode {
         .unwrap()
         .post(format!("{base}/_dev/oauth/token"))
         .basic_auth(
-            oauth_runtime::dev::CLIENT_ID,
-            Some(oauth_runtime::dev::CLIENT_SECRET),
+            axum_oauth_login::dev::CLIENT_ID,
+            Some(axum_oauth_login::dev::CLIENT_SECRET),
         )
         .form(&[
             ("grant_type", "refresh_token"),

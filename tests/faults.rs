@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::response::{Html, Redirect};
 use axum::routing::get;
+use axum_oauth_login::dev::{DevProvider, Fault};
+use axum_oauth_login::prelude::*;
 use common::{Browser, Page, Server};
-use oauth_runtime::dev::{DevProvider, Fault};
-use oauth_runtime::prelude::*;
 use reqwest::StatusCode;
 
 #[oauth(provider = "dev", skip = ["/public"])]

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::Router;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::get;
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
 use common::{Browser, serve};
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::prelude::*;
 use reqwest::StatusCode;
 
 #[oauth(provider = "dev", skip = ["/public", r"/assets/.*"], public = ["/login-state"])]

@@ -15,10 +15,10 @@ use axum::body::Body;
 use axum::extract::{Path, Request};
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::get;
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
 use common::Browser;
 use http::HeaderMap;
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::prelude::*;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tower::ServiceExt as _;
 
@@ -231,7 +231,7 @@ fn is_login_page(location: &str) -> bool {
         let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
             .into_owned()
             .collect();
-        matches!(&pairs[..], [(key, next)] if key == "next" && oauth_runtime::is_safe_next(next))
+        matches!(&pairs[..], [(key, next)] if key == "next" && axum_oauth_login::is_safe_next(next))
     })
 }
 

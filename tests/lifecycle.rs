@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::response::{Html, Redirect};
 use axum::routing::get;
+use axum_oauth_login::prelude::*;
 use common::{Browser, serve_dev};
-use oauth_runtime::prelude::*;
 use reqwest::StatusCode;
 use tower_sessions::MemoryStore;
 use tower_sessions::session::{Id, Record};
@@ -165,7 +165,7 @@ async fn a_login_cannot_finish_at_another_providers_callback() {
 #[test]
 #[should_panic(expected = "two providers are named `dev`")]
 fn two_providers_with_one_name_are_refused_at_start_up() {
-    let dev = oauth_runtime::dev::DevProvider::new("http://127.0.0.1:1").unwrap();
+    let dev = axum_oauth_login::dev::DevProvider::new("http://127.0.0.1:1").unwrap();
     let _ = Auth
         .builder(dev.client())
         .add_provider(dev.client())

@@ -7,9 +7,9 @@ mod common;
 use axum::Router;
 use axum::response::{Html, Redirect};
 use axum::routing::get;
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
 use common::{Browser, serve};
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::prelude::*;
 use reqwest::StatusCode;
 
 #[oauth(provider = "dev")]

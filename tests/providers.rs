@@ -12,10 +12,10 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
+use axum_oauth_login::prelude::*;
+use axum_oauth_login::{Client, DiscordAppClient, GitHubAppClient};
 use base64::Engine as _;
 use common::{Browser, serve};
-use oauth_runtime::prelude::*;
-use oauth_runtime::{Client, DiscordAppClient, GitHubAppClient};
 use reqwest::StatusCode;
 use sha2::Digest as _;
 

@@ -4,7 +4,7 @@
 use axum::extract::{FromRequestParts, State};
 use axum::http::{StatusCode, request::Parts};
 use axum::response::{IntoResponse, Response};
-use oauth_runtime::Ident;
+use axum_oauth_login::Ident;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 

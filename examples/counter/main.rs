@@ -14,11 +14,11 @@ mod counts;
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Router, http::header};
+use axum_oauth_login::GitHubAppClient;
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
+use axum_oauth_login::store::AnyStore;
 use html_escape::encode_double_quoted_attribute as attr;
-use oauth_runtime::GitHubAppClient;
-use oauth_runtime::dev::DevProvider;
-use oauth_runtime::prelude::*;
-use oauth_runtime::store::AnyStore;
 use sqlx::SqlitePool;
 
 use counts::UserCounts;

@@ -54,7 +54,7 @@ impl Errors {
 impl Drop for Errors {
     fn drop(&mut self) {
         if !self.finished && !std::thread::panicking() {
-            panic!("oauth-macros bug: `Errors` dropped without `finish()`");
+            panic!("axum-oauth-login-macros bug: `Errors` dropped without `finish()`");
         }
     }
 }

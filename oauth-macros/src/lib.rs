@@ -1,5 +1,5 @@
-//! The attribute macros of `oauth-runtime`: `#[oauth]`, `#[get_auth]`, `#[check_invalid]` and
-//! `#[logout]`. Use them through `oauth_runtime` (`use oauth_runtime::prelude::*;`), which
+//! The attribute macros of `axum-oauth-login`: `#[oauth]`, `#[get_auth]`, `#[check_invalid]` and
+//! `#[logout]`. Use them through `axum_oauth_login` (`use axum_oauth_login::prelude::*;`), which
 //! re-exports them; this crate is an implementation detail.
 //!
 //! Each entry point hands `proc_macro2` tokens to a module that parses them into a typed model,
@@ -26,7 +26,7 @@ use hook::Kind;
 /// Makes a struct the app's OAuth login: the seed's `class Auth(OAuth)`.
 ///
 /// ```
-/// use oauth_runtime::prelude::*;
+/// use axum_oauth_login::prelude::*;
 ///
 /// #[oauth(provider = "github", skip = [r"/static/.*"], public = ["/", r"/blog/.*"])]
 /// struct Auth;
@@ -70,8 +70,8 @@ use hook::Kind;
 ///
 /// ```ignore
 /// #[automatically_derived]
-/// impl ::oauth_runtime::__private::OAuth for Auth {
-///     const CONFIG: ::oauth_runtime::__private::Config = ::oauth_runtime::__private::Config {
+/// impl ::axum_oauth_login::__private::OAuth for Auth {
+///     const CONFIG: ::axum_oauth_login::__private::Config = ::axum_oauth_login::__private::Config {
 ///         provider: "github",
 ///         redirect: "/redirect",
 ///         error: "/error",
@@ -82,14 +82,14 @@ use hook::Kind;
 ///     };
 ///     // Finds the optional `#[check_invalid]` and `#[logout]` functions of this struct, if any:
 ///     // the `Has*` traits apply when the struct implements the hook's trait, else `No*`.
-///     fn hooks() -> ::oauth_runtime::__private::Hooks<Self> {
+///     fn hooks() -> ::axum_oauth_login::__private::Hooks<Self> {
 ///         #[allow(unused_imports)]
-///         use ::oauth_runtime::__private::{
+///         use ::axum_oauth_login::__private::{
 ///             HasCheckInvalid as _, HasLogout as _, NoCheckInvalid as _, NoLogout as _,
 ///         };
-///         ::oauth_runtime::__private::Hooks {
-///             check_invalid: (&&::oauth_runtime::__private::Probe::<Self>::NEW).check_invalid_hook(),
-///             logout: (&&::oauth_runtime::__private::Probe::<Self>::NEW).logout_hook(),
+///         ::axum_oauth_login::__private::Hooks {
+///             check_invalid: (&&::axum_oauth_login::__private::Probe::<Self>::NEW).check_invalid_hook(),
+///             logout: (&&::axum_oauth_login::__private::Probe::<Self>::NEW).logout_hook(),
 ///         }
 ///     }
 /// }
@@ -121,7 +121,7 @@ pub fn oauth(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```
 /// use axum::response::Redirect;
-/// use oauth_runtime::prelude::*;
+/// use axum_oauth_login::prelude::*;
 ///
 /// #[oauth(provider = "google")]
 /// struct Auth;
@@ -139,16 +139,16 @@ pub fn oauth(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```ignore
 /// #[automatically_derived]
-/// impl ::oauth_runtime::__private::GetAuth for Auth {
+/// impl ::axum_oauth_login::__private::GetAuth for Auth {
 ///     fn get_auth<'a>(
 ///         &'a self,
-///         cx: &'a ::oauth_runtime::__private::AuthContext,
-///     ) -> ::oauth_runtime::__private::BoxFuture<'a, ::oauth_runtime::__private::Decision> {
-///         ::oauth_runtime::__private::Box::pin(async move {
+///         cx: &'a ::axum_oauth_login::__private::AuthContext,
+///     ) -> ::axum_oauth_login::__private::BoxFuture<'a, ::axum_oauth_login::__private::Decision> {
+///         ::axum_oauth_login::__private::Box::pin(async move {
 ///             let answer = get_auth(
-///                 <&UserInfo as ::oauth_runtime::__private::InfoParam<'_>>::from_ref(&cx.info),
+///                 <&UserInfo as ::axum_oauth_login::__private::InfoParam<'_>>::from_ref(&cx.info),
 ///             );
-///             ::oauth_runtime::__private::IntoDecision::into_decision(answer)
+///             ::axum_oauth_login::__private::IntoDecision::into_decision(answer)
 ///         })
 ///     }
 /// }
@@ -179,7 +179,7 @@ pub fn get_auth(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```
 /// use std::collections::HashSet;
-/// use oauth_runtime::prelude::*;
+/// use axum_oauth_login::prelude::*;
 ///
 /// #[oauth(provider = "github")]
 /// struct Auth {
@@ -196,19 +196,19 @@ pub fn get_auth(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```ignore
 /// #[automatically_derived]
-/// impl ::oauth_runtime::__private::CheckInvalid for Auth {
+/// impl ::axum_oauth_login::__private::CheckInvalid for Auth {
 ///     fn check_invalid<'a>(
 ///         &'a self,
-///         cx: &'a ::oauth_runtime::__private::GuardContext<'a>,
-///     ) -> ::oauth_runtime::__private::BoxFuture<'a, ::oauth_runtime::__private::Option<
-///         ::oauth_runtime::__private::Result<::oauth_runtime::__private::Response, ()>,
+///         cx: &'a ::axum_oauth_login::__private::GuardContext<'a>,
+///     ) -> ::axum_oauth_login::__private::BoxFuture<'a, ::axum_oauth_login::__private::Option<
+///         ::axum_oauth_login::__private::Result<::axum_oauth_login::__private::Response, ()>,
 ///     >> {
-///         ::oauth_runtime::__private::Box::pin(async move {
+///         ::axum_oauth_login::__private::Box::pin(async move {
 ///             let answer = check_invalid(
 ///                 self,
-///                 <&str as ::oauth_runtime::__private::IdentParam<'_>>::from_ref(cx.auth),
+///                 <&str as ::axum_oauth_login::__private::IdentParam<'_>>::from_ref(cx.auth),
 ///             );
-///             ::oauth_runtime::__private::IntoCheck::into_check(answer)
+///             ::axum_oauth_login::__private::IntoCheck::into_check(answer)
 ///         })
 ///     }
 /// }
@@ -236,7 +236,7 @@ pub fn check_invalid(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```
 /// # use axum::response::Redirect;
-/// # use oauth_runtime::prelude::*;
+/// # use axum_oauth_login::prelude::*;
 /// # #[oauth(provider = "github")]
 /// # struct Auth;
 /// #[logout]
@@ -250,19 +250,19 @@ pub fn check_invalid(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```ignore
 /// #[automatically_derived]
-/// impl ::oauth_runtime::__private::Logout for Auth {
+/// impl ::axum_oauth_login::__private::Logout for Auth {
 ///     fn logout<'a>(
 ///         &'a self,
-///         cx: &'a ::oauth_runtime::__private::LogoutContext,
-///     ) -> ::oauth_runtime::__private::BoxFuture<'a, ::oauth_runtime::__private::Response> {
-///         ::oauth_runtime::__private::Box::pin(async move {
+///         cx: &'a ::axum_oauth_login::__private::LogoutContext,
+///     ) -> ::axum_oauth_login::__private::BoxFuture<'a, ::axum_oauth_login::__private::Response> {
+///         ::axum_oauth_login::__private::Box::pin(async move {
 ///             let answer = logout(
-///                 <Option<&str> as ::oauth_runtime::__private::OptionalIdentParam<'_>>::from_ref(
+///                 <Option<&str> as ::axum_oauth_login::__private::OptionalIdentParam<'_>>::from_ref(
 ///                     cx.auth.as_deref(),
 ///                 ),
 ///             )
 ///             .await;
-///             ::oauth_runtime::__private::IntoResponse::into_response(answer)
+///             ::axum_oauth_login::__private::IntoResponse::into_response(answer)
 ///         })
 ///     }
 /// }

@@ -113,7 +113,7 @@ impl fmt::Debug for Secret {
 /// shared by the whole process.
 ///
 /// ```
-/// use oauth_runtime::{Client, GitHubAppClient};
+/// use axum_oauth_login::{Client, GitHubAppClient};
 /// let client: Client = GitHubAppClient::new("client-id", "client-secret").into();
 /// assert_eq!(client.id_key(), "id");
 /// ```
@@ -165,8 +165,8 @@ impl Client {
     /// call it yourself for a provider this crate does not know.
     ///
     /// ```
-    /// use oauth_runtime::Client;
-    /// use oauth_runtime::provider::{AuthMethod, ProviderConfig};
+    /// use axum_oauth_login::Client;
+    /// use axum_oauth_login::provider::{AuthMethod, ProviderConfig};
     /// let config = ProviderConfig {
     ///     name: "codeberg",
     ///     auth_url: "https://codeberg.org/login/oauth/authorize".parse().unwrap(),
@@ -238,7 +238,7 @@ impl Client {
     /// The provider's description (endpoints, scopes, id key).
     ///
     /// ```
-    /// let client = oauth_runtime::GoogleAppClient::new("id", "secret");
+    /// let client = axum_oauth_login::GoogleAppClient::new("id", "secret");
     /// assert_eq!(client.provider().token_url.as_str(), "https://oauth2.googleapis.com/token");
     /// ```
     #[must_use]
@@ -250,7 +250,7 @@ impl Client {
     /// (`sub`, or `id` on GitHub and Discord).
     ///
     /// ```
-    /// let client = oauth_runtime::DiscordAppClient::new("id", "secret");
+    /// let client = axum_oauth_login::DiscordAppClient::new("id", "secret");
     /// assert_eq!(client.id_key(), "id");
     /// ```
     #[must_use]
@@ -261,7 +261,7 @@ impl Client {
     /// The client id registered at the provider.
     ///
     /// ```
-    /// let client = oauth_runtime::HuggingFaceClient::new("my-app", "secret");
+    /// let client = axum_oauth_login::HuggingFaceClient::new("my-app", "secret");
     /// assert_eq!(client.client_id(), "my-app");
     /// ```
     #[must_use]
@@ -273,7 +273,7 @@ impl Client {
     /// extra authorization parameters). The signing keys are fetched anew.
     ///
     /// ```
-    /// let client = oauth_runtime::GoogleAppClient::new("id", "secret");
+    /// let client = axum_oauth_login::GoogleAppClient::new("id", "secret");
     /// let client = client.with_provider(|p| p.extra_auth_params.push(("hd".into(), "example.com".into())));
     /// assert_eq!(client.provider().extra_auth_params.len(), 1);
     /// ```
@@ -311,7 +311,7 @@ impl Client {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let client: oauth_runtime::Client = oauth_runtime::GoogleAppClient::new("id", "secret").into();
+    /// let client: axum_oauth_login::Client = axum_oauth_login::GoogleAppClient::new("id", "secret").into();
     /// let client = client.__with_jwks_max_age(Duration::ZERO);
     /// assert_eq!(client.client_id(), "id");
     /// ```
@@ -333,7 +333,7 @@ impl Client {
     /// The same client asking for `scopes` instead of the provider's defaults.
     ///
     /// ```
-    /// let client = oauth_runtime::GitHubAppClient::new("id", "secret").with_scopes(["read:user"]);
+    /// let client = axum_oauth_login::GitHubAppClient::new("id", "secret").with_scopes(["read:user"]);
     /// assert_eq!(client.provider().scopes, ["read:user"]);
     /// ```
     #[must_use]
@@ -446,8 +446,8 @@ impl Client {
     /// for other refusals, [`Error::Network`] when the provider cannot be reached.
     ///
     /// ```no_run
-    /// # async fn handler(tokens: oauth_runtime::UserTokens) -> Result<(), oauth_runtime::Error> {
-    /// use oauth_runtime::{Error, GoogleAppClient};
+    /// # async fn handler(tokens: axum_oauth_login::UserTokens) -> Result<(), axum_oauth_login::Error> {
+    /// use axum_oauth_login::{Error, GoogleAppClient};
     /// let client = GoogleAppClient::new("id", "secret");
     /// let old = tokens.get().await?;
     /// match client.refresh(&old).await {
@@ -499,8 +499,8 @@ impl Client {
     /// refuses, [`Error::Network`] when it cannot be reached.
     ///
     /// ```no_run
-    /// # async fn handler(tokens: oauth_runtime::UserTokens) -> Result<(), oauth_runtime::Error> {
-    /// use oauth_runtime::DiscordAppClient;
+    /// # async fn handler(tokens: axum_oauth_login::UserTokens) -> Result<(), axum_oauth_login::Error> {
+    /// use axum_oauth_login::DiscordAppClient;
     /// let client = DiscordAppClient::new("id", "secret");
     /// client.revoke(&tokens.get().await?).await?;
     /// # Ok(()) }

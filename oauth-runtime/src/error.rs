@@ -9,7 +9,7 @@ use std::fmt;
 /// secret, an authorization code or a raw provider body.
 ///
 /// ```
-/// use oauth_runtime::Error;
+/// use axum_oauth_login::Error;
 /// assert_eq!(Error::StateMismatch.code(), "state_mismatch");
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +63,7 @@ impl Error {
     /// The stable, documented code of this error.
     ///
     /// ```
-    /// # use oauth_runtime::Error;
+    /// # use axum_oauth_login::Error;
     /// assert_eq!(Error::SessionStore.code(), "session_store");
     /// ```
     #[must_use]
@@ -89,7 +89,7 @@ impl Error {
     /// The HTTP status that fits this error when it ends a request.
     ///
     /// ```
-    /// use oauth_runtime::Error;
+    /// use axum_oauth_login::Error;
     /// assert_eq!(Error::SessionStore.status(), http::StatusCode::SERVICE_UNAVAILABLE);
     /// ```
     #[must_use]
@@ -130,7 +130,7 @@ impl From<tower_sessions::session_store::Error> for Error {
 /// registered values so that nothing the provider wrote reaches a page or a log unchecked.
 ///
 /// ```
-/// use oauth_runtime::error::ProviderErrorCode;
+/// use axum_oauth_login::error::ProviderErrorCode;
 /// assert_eq!(ProviderErrorCode::parse("access_denied").as_str(), "access_denied");
 /// assert_eq!(ProviderErrorCode::parse("<script>").as_str(), "provider_error");
 /// ```
@@ -161,7 +161,7 @@ impl ProviderErrorCode {
     /// Maps the provider's `error` parameter to a known code.
     ///
     /// ```
-    /// use oauth_runtime::error::ProviderErrorCode;
+    /// use axum_oauth_login::error::ProviderErrorCode;
     /// assert_eq!(ProviderErrorCode::parse("temporarily_unavailable").as_str(), "temporarily_unavailable");
     /// ```
     #[must_use]
@@ -184,7 +184,7 @@ impl ProviderErrorCode {
     /// The code as shown on the error page.
     ///
     /// ```
-    /// use oauth_runtime::error::ProviderErrorCode;
+    /// use axum_oauth_login::error::ProviderErrorCode;
     /// assert_eq!(ProviderErrorCode::parse("invalid_scope").as_str(), "invalid_scope");
     /// ```
     #[must_use]

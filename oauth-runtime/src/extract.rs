@@ -16,7 +16,7 @@ use crate::{Error, flow, url, vault};
 /// `Some` when the visitor is logged in. `skip` paths have no session, so no `Ident` either.
 ///
 /// ```
-/// use oauth_runtime::Ident;
+/// use axum_oauth_login::Ident;
 /// async fn home(Ident(auth): Ident) -> String {
 ///     format!("Logged in as {auth}")
 /// }
@@ -54,7 +54,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Ident {
 ///
 /// ```
 /// use axum::response::Html;
-/// use oauth_runtime::{Error, Login};
+/// use axum_oauth_login::{Error, Login};
 ///
 /// async fn login(login: Login) -> Result<Html<String>, Error> {
 ///     let href = login.link().await?;
@@ -79,7 +79,7 @@ impl Login {
     /// [`Error::SessionStore`] when the session cannot be written.
     ///
     /// ```
-    /// use oauth_runtime::{Error, Login};
+    /// use axum_oauth_login::{Error, Login};
     /// async fn login(login: Login) -> Result<String, Error> {
     ///     login.link().await
     /// }
@@ -96,7 +96,7 @@ impl Login {
     /// [`Error::SessionStore`] when the session cannot be written.
     ///
     /// ```
-    /// use oauth_runtime::{Error, Login};
+    /// use axum_oauth_login::{Error, Login};
     /// async fn login(login: Login) -> Result<String, Error> {
     ///     login.link_with_state("draft: add a unicorn").await // reaches get_auth as `state`
     /// }
@@ -108,7 +108,7 @@ impl Login {
     /// The callback URL sent to the provider (register exactly this URL with it).
     ///
     /// ```
-    /// use oauth_runtime::{Error, Login};
+    /// use axum_oauth_login::{Error, Login};
     /// async fn setup(login: Login) -> String {
     ///     format!("Register {} with the provider", login.redirect_uri())
     /// }
@@ -123,7 +123,7 @@ impl Login {
     /// (`"google"`); `None` when the app has no such provider.
     ///
     /// ```
-    /// use oauth_runtime::{Error, Login};
+    /// use axum_oauth_login::{Error, Login};
     ///
     /// async fn login(login: Login) -> Result<String, Error> {
     ///     let github = login.link().await?;
@@ -151,7 +151,7 @@ impl Login {
     /// The names of the app's providers, `#[oauth(provider)]`'s first: one login button each.
     ///
     /// ```
-    /// use oauth_runtime::{Error, Login};
+    /// use axum_oauth_login::{Error, Login};
     /// async fn login(login: Login) -> Result<String, Error> {
     ///     let mut links = Vec::new();
     ///     for name in login.providers().collect::<Vec<_>>() {
@@ -209,7 +209,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Login {
 /// provider's API on the user's behalf.
 ///
 /// ```
-/// use oauth_runtime::{Error, UserTokens};
+/// use axum_oauth_login::{Error, UserTokens};
 ///
 /// async fn api(tokens: UserTokens) -> Result<String, Error> {
 ///     let fresh = tokens.fresh().await?; // refreshed first when it expires within a minute
@@ -231,7 +231,7 @@ impl UserTokens {
     /// [`Error::SessionStore`].
     ///
     /// ```
-    /// use oauth_runtime::{Error, UserTokens};
+    /// use axum_oauth_login::{Error, UserTokens};
     /// async fn api(tokens: UserTokens) -> Result<(), Error> {
     ///     let tokens = tokens.get().await?;
     ///     let _call = reqwest::Client::new()
@@ -251,7 +251,7 @@ impl UserTokens {
     /// As [`refresh`](Self::refresh).
     ///
     /// ```
-    /// use oauth_runtime::{Error, UserTokens};
+    /// use axum_oauth_login::{Error, UserTokens};
     /// async fn api(tokens: UserTokens) -> Result<(), Error> {
     ///     let tokens = tokens.fresh().await?; // valid for at least another minute
     ///     let _call = reqwest::Client::new()
@@ -280,7 +280,7 @@ impl UserTokens {
     /// again; [`Error::NoTokens`]; network and provider errors.
     ///
     /// ```
-    /// use oauth_runtime::{Error, UserTokens};
+    /// use axum_oauth_login::{Error, UserTokens};
     /// async fn refresh(tokens: UserTokens) -> Result<&'static str, Error> {
     ///     match tokens.refresh().await {
     ///         Ok(_) => Ok("refreshed"),
@@ -300,7 +300,7 @@ impl UserTokens {
     /// [`Error::Unsupported`] when the provider has no revocation endpoint; network errors.
     ///
     /// ```
-    /// use oauth_runtime::{Error, UserTokens};
+    /// use axum_oauth_login::{Error, UserTokens};
     /// async fn revoke(tokens: UserTokens) -> Result<&'static str, Error> {
     ///     tokens.revoke().await?; // the user stays logged in here
     ///     Ok("revoked")
@@ -318,7 +318,7 @@ impl UserTokens {
     /// [`Error::NoTokens`]; [`Error::SessionStore`].
     ///
     /// ```
-    /// use oauth_runtime::{Error, UserTokens};
+    /// use axum_oauth_login::{Error, UserTokens};
     /// async fn which(tokens: UserTokens) -> Result<String, Error> {
     ///     Ok(format!("logged in with {}", tokens.provider().await?))
     /// }

@@ -21,7 +21,7 @@ use crate::{Client, Error, Tokens, UserInfo};
 /// The session key of the logged-in user's ident (the seed's `session['auth']`).
 ///
 /// ```
-/// use oauth_runtime::{AUTH_KEY, Session};
+/// use axum_oauth_login::{AUTH_KEY, Session};
 /// async fn who(session: Session) -> String {
 ///     let auth: Option<String> = session.get(AUTH_KEY).await.ok().flatten();
 ///     auth.unwrap_or_else(|| "nobody".into())
@@ -134,7 +134,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// characters, or any of those hidden behind percent-encoding.
 ///
 /// ```
-/// use oauth_runtime::is_safe_next;
+/// use axum_oauth_login::is_safe_next;
 /// assert!(is_safe_next("/dashboard?tab=2"));
 /// assert!(!is_safe_next("//evil.example"));
 /// assert!(!is_safe_next("/%2F/evil.example"));
@@ -273,7 +273,7 @@ async fn finish_login<A: GetAuth>(
 /// payload given to the login link.
 ///
 /// ```
-/// use oauth_runtime::{Client, Error, Session};
+/// use axum_oauth_login::{Client, Error, Session};
 /// use axum::extract::RawQuery;
 /// use axum::{Extension, response::Redirect};
 /// async fn callback(Extension(client): Extension<Client>, session: Session, RawQuery(q): RawQuery) -> Result<Redirect, Error> {
@@ -394,7 +394,7 @@ impl Client {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use oauth_runtime::{GitHubAppClient, Session};
+    /// use axum_oauth_login::{GitHubAppClient, Session};
     /// use std::sync::Arc;
     /// let client = GitHubAppClient::new("id", "secret");
     /// let session = Session::new(None, Arc::new(tower_sessions::MemoryStore::default()), None);
@@ -427,7 +427,7 @@ impl Client {
     /// the code exchange's errors.
     ///
     /// ```
-    /// use oauth_runtime::{Client, Error, Session};
+    /// use axum_oauth_login::{Client, Error, Session};
     /// use axum::extract::RawQuery;
     /// use axum::{Extension, response::Redirect};
     /// async fn callback(Extension(client): Extension<Client>, session: Session, RawQuery(q): RawQuery) -> Result<Redirect, Error> {
@@ -449,7 +449,7 @@ impl Client {
     /// As [`retr_info`](Self::retr_info).
     ///
     /// ```
-    /// use oauth_runtime::{Client, Error, Session};
+    /// use axum_oauth_login::{Client, Error, Session};
     /// use axum::extract::RawQuery;
     /// use axum::{Extension, response::Redirect};
     /// async fn callback(Extension(client): Extension<Client>, session: Session, RawQuery(q): RawQuery) -> Result<Redirect, Error> {

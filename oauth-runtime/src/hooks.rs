@@ -21,7 +21,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// The paths and patterns of an `#[oauth]` struct, validated at compile time.
 ///
 /// ```
-/// use oauth_runtime::hooks::Config;
+/// use axum_oauth_login::hooks::Config;
 /// let config = Config { provider: "github", ..Config::DEFAULT };
 /// assert_eq!(config.redirect, "/redirect");
 /// ```
@@ -51,7 +51,7 @@ impl Config {
     /// The seed's defaults: `/redirect`, `/error`, `/logout`, `/login`, nothing skipped.
     ///
     /// ```
-    /// use oauth_runtime::hooks::Config;
+    /// use axum_oauth_login::hooks::Config;
     /// assert_eq!(Config::DEFAULT.login, "/login");
     /// assert!(Config::DEFAULT.skip.is_empty() && Config::DEFAULT.public.is_empty());
     /// ```
@@ -69,7 +69,7 @@ impl Config {
 /// What `get_auth` decided.
 ///
 /// ```
-/// use oauth_runtime::hooks::{Decision, IntoDecision};
+/// use axum_oauth_login::hooks::{Decision, IntoDecision};
 /// use axum::response::Redirect;
 /// assert!(matches!(Some(Redirect::to("/")).into_decision(), Decision::Allow(_)));
 /// assert!(matches!(None::<Redirect>.into_decision(), Decision::Deny));
@@ -86,7 +86,7 @@ pub enum Decision {
 ///
 /// ```
 /// use axum::response::Redirect;
-/// use oauth_runtime::hooks::{Decision, IntoDecision};
+/// use axum_oauth_login::hooks::{Decision, IntoDecision};
 /// // `Some(response)` logs the user in and answers with `response`.
 /// assert!(matches!(Some(Redirect::to("/home")).into_decision(), Decision::Allow(_)));
 /// ```
@@ -118,7 +118,7 @@ impl IntoDecision for Decision {
 ///
 /// ```
 /// use axum::http::StatusCode;
-/// use oauth_runtime::hooks::IntoCheck;
+/// use axum_oauth_login::hooks::IntoCheck;
 /// assert!(false.into_check().is_none()); // through
 /// assert!(matches!(true.into_check(), Some(Err(())))); // log out
 /// assert!(matches!(Some(StatusCode::FORBIDDEN).into_check(), Some(Ok(_)))); // answer instead
@@ -185,7 +185,7 @@ pub struct LogoutContext {
 ///
 /// ```
 /// use axum::response::Redirect;
-/// use oauth_runtime::{UserInfo, get_auth, hooks::GetAuth, oauth};
+/// use axum_oauth_login::{UserInfo, get_auth, hooks::GetAuth, oauth};
 ///
 /// #[oauth(provider = "github")]
 /// struct Auth;
@@ -211,7 +211,7 @@ pub trait GetAuth: crate::OAuth {
 /// Implemented by `#[check_invalid]` for the auth struct.
 ///
 /// ```
-/// use oauth_runtime::{check_invalid, hooks::CheckInvalid, oauth};
+/// use axum_oauth_login::{check_invalid, hooks::CheckInvalid, oauth};
 ///
 /// #[oauth(provider = "github")]
 /// struct Auth;
@@ -236,7 +236,7 @@ pub trait CheckInvalid: crate::OAuth {
 ///
 /// ```
 /// use axum::response::Redirect;
-/// use oauth_runtime::{hooks::Logout, logout, oauth};
+/// use axum_oauth_login::{hooks::Logout, logout, oauth};
 ///
 /// #[oauth(provider = "github")]
 /// struct Auth;
@@ -352,7 +352,7 @@ param_trait!(
     { &'a UserInfo => |v| v, UserInfo => |v| v.clone() },
     ///
     /// ```
-    /// use oauth_runtime::{UserInfo, hooks::InfoParam};
+    /// use axum_oauth_login::{UserInfo, hooks::InfoParam};
     /// let info = UserInfo::from_claims("sub", serde_json::json!({"sub": "1"})).unwrap();
     /// let owned: UserInfo = InfoParam::from_ref(&info);
     /// assert_eq!(owned.ident, "1");
@@ -364,7 +364,7 @@ param_trait!(
     { &'a str => |v| v, String => |v| v.to_owned() },
     ///
     /// ```
-    /// use oauth_runtime::hooks::IdentParam;
+    /// use axum_oauth_login::hooks::IdentParam;
     /// let owned: String = IdentParam::from_ref("dev-1");
     /// assert_eq!(owned, "dev-1");
     /// ```
@@ -376,7 +376,7 @@ param_trait!(
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use oauth_runtime::{Session, hooks::SessionParam};
+    /// use axum_oauth_login::{Session, hooks::SessionParam};
     /// let session = Session::new(None, Arc::new(tower_sessions::MemoryStore::default()), None);
     /// let owned: Session = SessionParam::from_ref(&session);
     /// assert!(owned.id().is_none());
@@ -388,7 +388,7 @@ param_trait!(
     { Option<&'a str> => |v| v, Option<String> => |v| v.map(str::to_owned) },
     ///
     /// ```
-    /// use oauth_runtime::hooks::StateParam;
+    /// use axum_oauth_login::hooks::StateParam;
     /// let owned: Option<String> = StateParam::from_ref(Some("draft"));
     /// assert_eq!(owned.as_deref(), Some("draft"));
     /// ```
@@ -399,7 +399,7 @@ param_trait!(
     { &'a Parts => |v| v },
     ///
     /// ```
-    /// use oauth_runtime::hooks::RequestParam;
+    /// use axum_oauth_login::hooks::RequestParam;
     /// let (parts, ()) = http::Request::new(()).into_parts();
     /// let req: &http::request::Parts = RequestParam::from_ref(&parts);
     /// assert_eq!(req.method, http::Method::GET);
@@ -411,7 +411,7 @@ param_trait!(
     { &'a str => |v| v, String => |v| v.to_owned() },
     ///
     /// ```
-    /// use oauth_runtime::hooks::AuthParam;
+    /// use axum_oauth_login::hooks::AuthParam;
     /// let owned: String = AuthParam::from_ref("dev-1");
     /// assert_eq!(owned, "dev-1");
     /// ```
@@ -422,7 +422,7 @@ param_trait!(
     { Option<&'a str> => |v| v, Option<String> => |v| v.map(str::to_owned) },
     ///
     /// ```
-    /// use oauth_runtime::hooks::OptionalIdentParam;
+    /// use axum_oauth_login::hooks::OptionalIdentParam;
     /// let owned: Option<String> = OptionalIdentParam::from_ref(None);
     /// assert_eq!(owned, None);
     /// ```

@@ -23,7 +23,7 @@ pub(crate) const MAX_BODY: usize = 1024 * 1024;
 /// Connect and total timeout of each request.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-const USER_AGENT: &str = concat!("oauth-runtime/", env!("CARGO_PKG_VERSION"));
+const USER_AGENT: &str = concat!("axum-oauth-login/", env!("CARGO_PKG_VERSION"));
 
 /// Why a request failed. The messages are fixed sentences: no URL, no body, no token.
 #[derive(Debug, thiserror::Error)]

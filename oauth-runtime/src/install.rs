@@ -84,7 +84,7 @@ pub(crate) struct Shared<A> {
 ///
 /// ```
 /// use axum::{Router, response::Redirect, routing::get};
-/// use oauth_runtime::{OAuth, OAuthBuilder, UserInfo, dev::DevProvider, get_auth, oauth};
+/// use axum_oauth_login::{OAuth, OAuthBuilder, UserInfo, dev::DevProvider, get_auth, oauth};
 ///
 /// #[oauth(provider = "dev")]
 /// struct Auth;
@@ -120,11 +120,11 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
     /// The defaults: in-memory sessions, cookie `oauth_session`, 14 days of inactivity, tokens kept.
     ///
     /// ```
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
-    /// let builder = oauth_runtime::OAuthBuilder::new(Auth, client);
+    /// let builder = axum_oauth_login::OAuthBuilder::new(Auth, client);
     /// ```
     pub fn new(auth: A, client: impl Into<Client>) -> Self {
         Self {
@@ -159,7 +159,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
@@ -190,7 +190,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// [`store`](crate::store)).
     ///
     /// ```
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
@@ -223,7 +223,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     ///
     /// ```
     /// use axum::{Router, response::Redirect};
-    /// use oauth_runtime::{GitHubAppClient, GoogleAppClient, OAuth, UserInfo, get_auth, oauth};
+    /// use axum_oauth_login::{GitHubAppClient, GoogleAppClient, OAuth, UserInfo, get_auth, oauth};
     ///
     /// #[oauth(provider = "github")]
     /// struct Auth;
@@ -251,7 +251,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// and cookies are not marked `Secure`: fine on localhost, not for production.
     ///
     /// ```
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
@@ -273,7 +273,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// its clients' own forwarding headers.
     ///
     /// ```
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
@@ -290,7 +290,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// The session cookie's name (default `oauth_session`); give each app on one domain its own.
     ///
     /// ```
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
@@ -305,11 +305,11 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// [`store::key_from_hex`](crate::store::key_from_hex)) so that they accept each other's cookies.
     ///
     /// ```
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
-    /// let key = oauth_runtime::store::key_from_hex(&"ab".repeat(64)).unwrap(); // from SESSION_KEY
+    /// let key = axum_oauth_login::store::key_from_hex(&"ab".repeat(64)).unwrap(); // from SESSION_KEY
     /// let app = Auth.builder(client).cookie_key(key).install(axum::Router::new());
     /// ```
     pub fn cookie_key(mut self, key: Key) -> Self {
@@ -320,7 +320,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// When sessions expire (default: after 14 days of inactivity).
     ///
     /// ```
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
@@ -338,7 +338,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// session store that only [`UserTokens`](crate::UserTokens) reads.
     ///
     /// ```
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
@@ -353,7 +353,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// Revokes the user's token at the provider on logout (default `false`).
     ///
     /// ```
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
@@ -371,7 +371,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// local logout. Default `false`.
     ///
     /// ```
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
@@ -392,7 +392,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// providers have the same name.
     ///
     /// ```
-    /// # use oauth_runtime::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();

@@ -26,12 +26,12 @@ mod url;
 mod userinfo;
 mod vault;
 
+pub use axum_oauth_login_macros::{check_invalid, get_auth, logout, oauth};
 pub use client::Client;
 pub use error::Error;
 pub use extract::{Ident, Login, UserTokens};
 pub use flow::{AUTH_KEY, Retrieved, is_safe_next};
 pub use install::OAuthBuilder;
-pub use oauth_macros::{check_invalid, get_auth, logout, oauth};
 pub use provider::{
     AppleAppClient, Auth0AppClient, DiscordAppClient, EntraAppClient, GitHubAppClient,
     GitLabAppClient, GoogleAppClient, HuggingFaceClient, OidcClient,
@@ -43,7 +43,7 @@ pub use userinfo::{Tokens, UserInfo};
 /// Implemented by `#[oauth]` for the user's auth struct.
 ///
 /// ```
-/// use oauth_runtime::{OAuth, oauth};
+/// use axum_oauth_login::{OAuth, oauth};
 ///
 /// #[oauth(provider = "github", skip = [r"/static/.*"])]
 /// struct Auth;
@@ -69,7 +69,7 @@ pub trait OAuth: Sized + Send + Sync + 'static {
     ///
     /// ```
     /// use axum::{Router, response::Redirect, routing::get};
-    /// use oauth_runtime::{OAuth, UserInfo, dev::DevProvider, get_auth, oauth};
+    /// use axum_oauth_login::{OAuth, UserInfo, dev::DevProvider, get_auth, oauth};
     ///
     /// #[oauth(provider = "dev")]
     /// struct Auth;
@@ -98,7 +98,7 @@ pub trait OAuth: Sized + Send + Sync + 'static {
     }
 }
 
-/// The names most apps need: `use oauth_runtime::prelude::*;`.
+/// The names most apps need: `use axum_oauth_login::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         Error, Ident, Login, OAuth, OAuthBuilder, Session, Tokens, UserInfo, UserTokens,

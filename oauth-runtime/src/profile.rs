@@ -27,7 +27,7 @@
 //! (`email_verified`, Discord's `verified`) as sent; GitHub's `/user` has no such flag at all.
 //!
 //! ```
-//! use oauth_runtime::UserInfo;
+//! use axum_oauth_login::UserInfo;
 //! # let info = UserInfo::from_claims("id", serde_json::json!({"id": 1, "login": "octocat"}))
 //! #     .unwrap().with_provider("github");
 //! # fn allowed(id: u64) -> bool { id == 1 }
@@ -70,7 +70,7 @@ impl UserInfo {
     /// `/user/emails`).
     ///
     /// ```
-    /// use oauth_runtime::UserInfo;
+    /// use axum_oauth_login::UserInfo;
     /// let raw = serde_json::json!({
     ///     "login": "octocat", "id": 1, "node_id": "MDQ6VXNlcjE=", "type": "User",
     ///     "site_admin": false, "name": "monalisa octocat", "email": "octocat@github.com",
@@ -89,7 +89,7 @@ impl UserInfo {
     /// Google's OpenID user info, when the user logged in with Google.
     ///
     /// ```
-    /// use oauth_runtime::UserInfo;
+    /// use axum_oauth_login::UserInfo;
     /// let raw = serde_json::json!({
     ///     "sub": "110169484474386276334", "email": "ada@example.com", "email_verified": true,
     ///     "hd": "example.com", "name": "Ada Lovelace", "locale": "en",
@@ -107,7 +107,7 @@ impl UserInfo {
     /// Discord's `/users/@me` answer, when the user logged in with Discord.
     ///
     /// ```
-    /// use oauth_runtime::UserInfo;
+    /// use axum_oauth_login::UserInfo;
     /// let raw = serde_json::json!({
     ///     "id": "80351110224678912", "username": "nelly", "global_name": "Nelly",
     ///     "discriminator": "0", "email": "nelly@discord.com", "verified": true,
@@ -126,7 +126,7 @@ impl UserInfo {
     /// Hugging Face's OpenID user info, when the user logged in with Hugging Face.
     ///
     /// ```
-    /// use oauth_runtime::UserInfo;
+    /// use axum_oauth_login::UserInfo;
     /// let raw = serde_json::json!({
     ///     "sub": "62f264b9f3c90f4b6514a269", "preferred_username": "ada", "isPro": true,
     ///     "orgs": [{ "sub": "5e67bd5b1009063689407478", "preferred_username": "answerdotai",
@@ -145,7 +145,7 @@ impl UserInfo {
     /// Apple's ID token claims, when the user signed in with Apple.
     ///
     /// ```
-    /// use oauth_runtime::UserInfo;
+    /// use axum_oauth_login::UserInfo;
     /// let raw = serde_json::json!({
     ///     "sub": "001234.abcdef0123456789.0123", "email": "x2f7@privaterelay.appleid.com",
     ///     "email_verified": "true", "is_private_email": "true", "real_user_status": 2,
@@ -163,7 +163,7 @@ impl UserInfo {
     /// GitLab's OpenID user info, when the user logged in with GitLab.
     ///
     /// ```
-    /// use oauth_runtime::UserInfo;
+    /// use axum_oauth_login::UserInfo;
     /// let raw = serde_json::json!({
     ///     "sub": "1234567", "nickname": "ada", "email": "ada@example.com",
     ///     "email_verified": true, "groups": ["answerdotai", "answerdotai/team"],
@@ -181,7 +181,7 @@ impl UserInfo {
     /// Microsoft Entra ID's ID token claims, when the user signed in with Entra ID.
     ///
     /// ```
-    /// use oauth_runtime::UserInfo;
+    /// use axum_oauth_login::UserInfo;
     /// let raw = serde_json::json!({
     ///     "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
     ///     "oid": "00000000-0000-0000-66f3-3332eca7ea81",
@@ -203,7 +203,7 @@ impl UserInfo {
     /// provider). `None` when the answer has no `sub`, as GitHub's and Discord's do not.
     ///
     /// ```
-    /// use oauth_runtime::UserInfo;
+    /// use axum_oauth_login::UserInfo;
     /// let raw = serde_json::json!({
     ///     "sub": "248289761001", "name": "Jane Doe", "preferred_username": "j.doe",
     ///     "email": "janedoe@example.com", "email_verified": false,
@@ -236,7 +236,7 @@ fn object<T: DeserializeOwned>(raw: &Value) -> Option<T> {
 /// GitHub's `/user` carries no email-verified flag: its `email` is the public profile address.
 ///
 /// ```
-/// let user: oauth_runtime::profile::GitHubUser = serde_json::from_value(serde_json::json!({
+/// let user: axum_oauth_login::profile::GitHubUser = serde_json::from_value(serde_json::json!({
 ///     "login": "octocat", "id": "1", "site_admin": "false",
 /// })).unwrap();
 /// assert_eq!(user.id, 1);
@@ -292,7 +292,7 @@ pub struct GitHubUser {
 /// Google's OpenID user info (or ID token claims).
 ///
 /// ```
-/// let user: oauth_runtime::profile::GoogleUser = serde_json::from_value(serde_json::json!({
+/// let user: axum_oauth_login::profile::GoogleUser = serde_json::from_value(serde_json::json!({
 ///     "sub": "110169484474386276334", "email": "ada@gmail.com", "email_verified": "false",
 /// })).unwrap();
 /// assert!(!user.email_verified);
@@ -334,7 +334,7 @@ pub struct GoogleUser {
 /// Discord's user object (`GET /users/@me`).
 ///
 /// ```
-/// let user: oauth_runtime::profile::DiscordUser = serde_json::from_value(serde_json::json!({
+/// let user: axum_oauth_login::profile::DiscordUser = serde_json::from_value(serde_json::json!({
 ///     "id": 80351110224678912_u64, "username": "nelly", "global_name": null,
 ///     "avatar": "8342729096ea3675442027381ff50dfe",
 /// })).unwrap();
@@ -388,7 +388,7 @@ impl DiscordUser {
     /// The display name if set, else the user name.
     ///
     /// ```
-    /// let user: oauth_runtime::profile::DiscordUser =
+    /// let user: axum_oauth_login::profile::DiscordUser =
     ///     serde_json::from_value(serde_json::json!({"id": "1", "username": "nelly", "global_name": "Nelly"}))
     ///         .unwrap();
     /// assert_eq!(user.display_name(), "Nelly");
@@ -401,7 +401,7 @@ impl DiscordUser {
     /// The avatar's CDN URL (PNG), when the user has one.
     ///
     /// ```
-    /// let user: oauth_runtime::profile::DiscordUser =
+    /// let user: axum_oauth_login::profile::DiscordUser =
     ///     serde_json::from_value(serde_json::json!({"id": "1", "username": "nelly"})).unwrap();
     /// assert_eq!(user.avatar_url(), None);
     /// ```
@@ -418,7 +418,7 @@ impl DiscordUser {
 /// Hugging Face's OpenID user info (`/oauth/userinfo`), with its own `isPro`, `canPay` and `orgs`.
 ///
 /// ```
-/// let user: oauth_runtime::profile::HuggingFaceUser = serde_json::from_value(serde_json::json!({
+/// let user: axum_oauth_login::profile::HuggingFaceUser = serde_json::from_value(serde_json::json!({
 ///     "sub": "62f264b9f3c90f4b6514a269", "name": "Ada", "preferred_username": "ada",
 ///     "picture": "https://cdn-avatars.huggingface.co/ada.png", "isPro": false,
 /// })).unwrap();
@@ -466,7 +466,7 @@ pub struct HuggingFaceUser {
 /// One organisation in [`HuggingFaceUser::orgs`].
 ///
 /// ```
-/// let org: oauth_runtime::profile::HuggingFaceOrg = serde_json::from_value(serde_json::json!({
+/// let org: axum_oauth_login::profile::HuggingFaceOrg = serde_json::from_value(serde_json::json!({
 ///     "sub": "5e67bd5b1009063689407478", "preferred_username": "answerdotai",
 ///     "isEnterprise": true, "roleInOrg": "write",
 /// })).unwrap();
@@ -508,7 +508,7 @@ pub struct HuggingFaceOrg {
 /// callback on the first login only, and the login puts it in [`UserInfo::name`] then.
 ///
 /// ```
-/// let user: oauth_runtime::profile::AppleUser = serde_json::from_value(serde_json::json!({
+/// let user: axum_oauth_login::profile::AppleUser = serde_json::from_value(serde_json::json!({
 ///     "sub": "001234.abcdef0123456789.0123", "email": "ada@example.com",
 ///     "email_verified": true, "is_private_email": "false",
 /// })).unwrap();
@@ -541,7 +541,7 @@ pub struct AppleUser {
 /// GitLab's OpenID user info (`/oauth/userinfo`), with its group claims.
 ///
 /// ```
-/// let user: oauth_runtime::profile::GitLabUser = serde_json::from_value(serde_json::json!({
+/// let user: axum_oauth_login::profile::GitLabUser = serde_json::from_value(serde_json::json!({
 ///     "sub": 1234567, "nickname": "ada", "email_verified": false,
 ///     "https://gitlab.org/claims/groups/owner": ["answerdotai"],
 /// })).unwrap();
@@ -617,7 +617,7 @@ pub struct GitLabUser {
 /// owner verified). Identify users by `oid` and `tid` (or `sub`), not by email.
 ///
 /// ```
-/// let user: oauth_runtime::profile::EntraUser = serde_json::from_value(serde_json::json!({
+/// let user: axum_oauth_login::profile::EntraUser = serde_json::from_value(serde_json::json!({
 ///     "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
 ///     "oid": "00000000-0000-0000-66f3-3332eca7ea81",
 ///     "tid": "9188040d-6c67-4c5b-b112-36a304b66dad",
@@ -662,7 +662,7 @@ impl EntraUser {
     /// The tenant of personal Microsoft accounts (outlook.com, xbox.com, ...).
     ///
     /// ```
-    /// use oauth_runtime::profile::EntraUser;
+    /// use axum_oauth_login::profile::EntraUser;
     /// assert_eq!(EntraUser::PERSONAL_TENANT.len(), 36);
     /// ```
     pub const PERSONAL_TENANT: &'static str = "9188040d-6c67-4c5b-b112-36a304b66dad";
@@ -671,7 +671,7 @@ impl EntraUser {
     /// account.
     ///
     /// ```
-    /// use oauth_runtime::profile::EntraUser;
+    /// use axum_oauth_login::profile::EntraUser;
     /// let user: EntraUser = serde_json::from_value(serde_json::json!({
     ///     "sub": "x", "tid": EntraUser::PERSONAL_TENANT,
     /// })).unwrap();
@@ -686,7 +686,7 @@ impl EntraUser {
 /// The standard claims of OpenID Connect Core 5.1, as any OpenID Connect provider sends them.
 ///
 /// ```
-/// let claims: oauth_runtime::profile::OidcClaims = serde_json::from_value(serde_json::json!({
+/// let claims: axum_oauth_login::profile::OidcClaims = serde_json::from_value(serde_json::json!({
 ///     "sub": "248289761001", "email": "janedoe@example.com", "email_verified": "true",
 ///     "phone_number": "+1 (425) 555-1212", "updated_at": 1311280970,
 /// })).unwrap();
@@ -762,7 +762,7 @@ pub struct OidcClaims {
 /// The `address` claim (OpenID Connect Core 5.1.1).
 ///
 /// ```
-/// let address: oauth_runtime::profile::Address = serde_json::from_value(serde_json::json!({
+/// let address: axum_oauth_login::profile::Address = serde_json::from_value(serde_json::json!({
 ///     "street_address": "1234 Hollywood Blvd.", "locality": "Los Angeles", "region": "CA",
 ///     "postal_code": "90210", "country": "US",
 /// })).unwrap();

@@ -10,7 +10,7 @@ use regex_syntax::hir::{Dot, Hir, HirKind};
 /// A compiled set of public-path patterns.
 ///
 /// ```
-/// use oauth_runtime::skip::SkipSet;
+/// use axum_oauth_login::skip::SkipSet;
 /// let skip = SkipSet::new(["/login", r"/static/.*", r"/img/\d+\.png"]).unwrap();
 /// assert!(skip.matches("/login"));
 /// assert!(skip.matches("/static/app.css"));
@@ -34,7 +34,7 @@ impl SkipSet {
     /// A pattern that is not a valid regular expression.
     ///
     /// ```
-    /// use oauth_runtime::skip::SkipSet;
+    /// use axum_oauth_login::skip::SkipSet;
     /// let skip = SkipSet::new([r"/static/.*", r"/favicon\.ico"]).unwrap();
     /// assert!(skip.matches("/static/app.css"));
     /// assert!(SkipSet::new(["/a("]).is_err());
@@ -65,7 +65,7 @@ impl SkipSet {
     /// Adds an exact public path (the callback, error and login paths are always public).
     ///
     /// ```
-    /// use oauth_runtime::skip::SkipSet;
+    /// use axum_oauth_login::skip::SkipSet;
     /// let mut skip = SkipSet::default();
     /// skip.insert_exact("/health");
     /// assert!(skip.matches("/health") && !skip.matches("/health/x"));
@@ -79,7 +79,7 @@ impl SkipSet {
     /// Adds a public prefix.
     ///
     /// ```
-    /// use oauth_runtime::skip::SkipSet;
+    /// use axum_oauth_login::skip::SkipSet;
     /// let mut skip = SkipSet::default();
     /// skip.insert_prefix("/assets/");
     /// assert!(skip.matches("/assets/app.js") && !skip.matches("/assets"));
@@ -91,7 +91,7 @@ impl SkipSet {
     /// True when `path` is public. Allocates nothing.
     ///
     /// ```
-    /// use oauth_runtime::skip::SkipSet;
+    /// use axum_oauth_login::skip::SkipSet;
     /// let skip = SkipSet::new(["/login"]).unwrap();
     /// assert!(skip.matches("/login"));
     /// assert!(!skip.matches("/login/"));

@@ -15,9 +15,9 @@ pub use redis::{CACHE_LEASE, RedisStore};
 /// [`Error::Config`] when the text is not 128 hex characters.
 ///
 /// ```
-/// let key = oauth_runtime::store::key_from_hex(&"ab".repeat(64)).unwrap();
+/// let key = axum_oauth_login::store::key_from_hex(&"ab".repeat(64)).unwrap();
 /// # let _ = key;
-/// assert!(oauth_runtime::store::key_from_hex("short").is_err());
+/// assert!(axum_oauth_login::store::key_from_hex("short").is_err());
 /// ```
 pub fn key_from_hex(hex_key: &str) -> Result<Key, Error> {
     let bytes = hex::decode(hex_key.trim())
@@ -58,7 +58,7 @@ use tower_sessions::session_store::{self, SessionStore};
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use oauth_runtime::store::AnyStore;
+/// use axum_oauth_login::store::AnyStore;
 /// let store = AnyStore::from_url("memory").await.unwrap();
 /// assert!(matches!(store, AnyStore::Memory(_)));
 /// assert!(AnyStore::from_url("ftp://nope").await.is_err());
@@ -89,7 +89,7 @@ impl AnyStore {
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use oauth_runtime::store::AnyStore;
+    /// use axum_oauth_login::store::AnyStore;
     /// let store = AnyStore::from_url("memory").await.unwrap();
     /// assert!(AnyStore::from_url("mongodb://x").await.is_err());
     /// # });

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 /// [`oidc`](Self::oidc) (see [`profile`](crate::profile)).
 ///
 /// ```
-/// use oauth_runtime::UserInfo;
+/// use axum_oauth_login::UserInfo;
 /// let info = UserInfo::from_claims("sub", serde_json::json!({
 ///     "sub": "42", "email": "ada@example.com", "email_verified": true,
 /// })).unwrap();
@@ -60,7 +60,7 @@ impl UserInfo {
     /// [`with_provider`](Self::with_provider).
     ///
     /// ```
-    /// use oauth_runtime::UserInfo;
+    /// use axum_oauth_login::UserInfo;
     /// let info = UserInfo::from_claims("id", serde_json::json!({"id": 583231, "login": "octocat"})).unwrap();
     /// assert_eq!(info.ident, "583231");
     /// assert_eq!(info.username.as_deref(), Some("octocat"));
@@ -103,7 +103,7 @@ impl UserInfo {
     /// [`ProviderConfig::name`]: crate::provider::ProviderConfig::name
     ///
     /// ```
-    /// use oauth_runtime::UserInfo;
+    /// use axum_oauth_login::UserInfo;
     /// let info = UserInfo::from_claims("id", serde_json::json!({"id": 1, "login": "octocat"})).unwrap();
     /// assert!(info.github().is_none(), "no provider, no typed view");
     /// let info = info.with_provider("github");
@@ -118,7 +118,7 @@ impl UserInfo {
     /// The domain of a verified email address, lower-cased; `None` when there is no verified email.
     ///
     /// ```
-    /// # use oauth_runtime::UserInfo;
+    /// # use axum_oauth_login::UserInfo;
     /// let info = UserInfo::from_claims("sub", serde_json::json!({
     ///     "sub": "1", "email": "ada@Answer.AI", "email_verified": true,
     /// })).unwrap();
@@ -139,7 +139,7 @@ impl UserInfo {
 /// `Debug` does not print the tokens.
 ///
 /// ```
-/// use oauth_runtime::Tokens;
+/// use axum_oauth_login::Tokens;
 /// let tokens = Tokens::new("secret-access-token");
 /// assert_eq!(tokens.access_token(), "secret-access-token");
 /// assert!(!format!("{tokens:?}").contains("secret"));
@@ -162,7 +162,7 @@ impl Tokens {
     /// Tokens with only an access token.
     ///
     /// ```
-    /// use oauth_runtime::Tokens;
+    /// use axum_oauth_login::Tokens;
     /// let tokens = Tokens::new("at");
     /// assert_eq!(tokens.access_token(), "at");
     /// assert_eq!(tokens.refresh_token(), None);
@@ -181,7 +181,7 @@ impl Tokens {
     /// Adds a refresh token.
     ///
     /// ```
-    /// use oauth_runtime::Tokens;
+    /// use axum_oauth_login::Tokens;
     /// let tokens = Tokens::new("at").with_refresh_token(Some("rt".into()));
     /// assert_eq!(tokens.refresh_token(), Some("rt"));
     /// ```
@@ -194,7 +194,7 @@ impl Tokens {
     /// Adds the raw ID token (kept for RP-initiated logout's `id_token_hint`).
     ///
     /// ```
-    /// use oauth_runtime::Tokens;
+    /// use axum_oauth_login::Tokens;
     /// let tokens = Tokens::new("at").with_id_token(Some("eyJ...".into()));
     /// assert!(tokens.id_token().is_some());
     /// ```
@@ -207,7 +207,7 @@ impl Tokens {
     /// Sets the expiry as a Unix time in seconds.
     ///
     /// ```
-    /// use oauth_runtime::Tokens;
+    /// use axum_oauth_login::Tokens;
     /// let tokens = Tokens::new("at").with_expires_at(Some(1_900_000_000));
     /// assert_eq!(tokens.expires_at(), Some(1_900_000_000));
     /// ```
@@ -220,7 +220,7 @@ impl Tokens {
     /// Sets the granted scopes.
     ///
     /// ```
-    /// use oauth_runtime::Tokens;
+    /// use axum_oauth_login::Tokens;
     /// let tokens = Tokens::new("at").with_scopes(vec!["openid".into(), "email".into()]);
     /// assert_eq!(tokens.scopes(), ["openid", "email"]);
     /// ```
@@ -233,7 +233,7 @@ impl Tokens {
     /// The access token, for calling the provider's API on the user's behalf.
     ///
     /// ```
-    /// use oauth_runtime::Tokens;
+    /// use axum_oauth_login::Tokens;
     /// assert_eq!(Tokens::new("at").access_token(), "at");
     /// ```
     #[must_use]
@@ -244,7 +244,7 @@ impl Tokens {
     /// The refresh token, if the provider issued one.
     ///
     /// ```
-    /// use oauth_runtime::Tokens;
+    /// use axum_oauth_login::Tokens;
     /// assert_eq!(Tokens::new("at").refresh_token(), None);
     /// ```
     #[must_use]
@@ -255,7 +255,7 @@ impl Tokens {
     /// The raw ID token (OpenID Connect), if any.
     ///
     /// ```
-    /// use oauth_runtime::Tokens;
+    /// use axum_oauth_login::Tokens;
     /// assert_eq!(Tokens::new("at").id_token(), None);
     /// ```
     #[must_use]
@@ -266,7 +266,7 @@ impl Tokens {
     /// When the access token expires (Unix seconds), if known.
     ///
     /// ```
-    /// use oauth_runtime::Tokens;
+    /// use axum_oauth_login::Tokens;
     /// let expired = Tokens::new("at").with_expires_at(Some(0));
     /// assert!(expired.expires_at().is_some_and(|at| at < 1_700_000_000));
     /// ```
@@ -278,7 +278,7 @@ impl Tokens {
     /// The scopes the provider granted, if it said.
     ///
     /// ```
-    /// use oauth_runtime::Tokens;
+    /// use axum_oauth_login::Tokens;
     /// assert!(Tokens::new("at").scopes().is_empty());
     /// ```
     #[must_use]

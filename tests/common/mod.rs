@@ -37,14 +37,14 @@ where
 
 /// [`serve`] with a development provider at the app's own origin, handed to `make` and returned,
 /// so that tests can inject faults into it.
-pub async fn serve_dev<F>(make: F) -> (Server, oauth_runtime::dev::DevProvider)
+pub async fn serve_dev<F>(make: F) -> (Server, axum_oauth_login::dev::DevProvider)
 where
-    F: FnOnce(&oauth_runtime::dev::DevProvider, &str) -> Router,
+    F: FnOnce(&axum_oauth_login::dev::DevProvider, &str) -> Router,
 {
     let slot = std::sync::Arc::new(std::sync::OnceLock::new());
     let s = slot.clone();
     let server = serve(|base| async move {
-        let dev = oauth_runtime::dev::DevProvider::new(&base).unwrap();
+        let dev = axum_oauth_login::dev::DevProvider::new(&base).unwrap();
         let app = make(&dev, &base);
         s.set(dev).unwrap();
         app

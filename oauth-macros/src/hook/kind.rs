@@ -73,7 +73,7 @@ const LOGOUT: &[Param] = &[
 /// The runtime side of a hook: the trait the generated impl implements and how the function's
 /// answer becomes the trait method's output.
 pub(crate) struct Contract {
-    /// `::oauth_runtime::__private::GetAuth`
+    /// `::axum_oauth_login::__private::GetAuth`
     pub(crate) trait_path: TokenStream,
     /// The trait's method: `get_auth`
     pub(crate) method: TokenStream,
@@ -129,7 +129,7 @@ impl Kind {
                 method: quote!(get_auth),
                 context: quote!(#p::AuthContext),
                 output: quote!(#p::Decision),
-                convert: quote_spanned!(return_span=> ::oauth_runtime::__private::IntoDecision::into_decision),
+                convert: quote_spanned!(return_span=> ::axum_oauth_login::__private::IntoDecision::into_decision),
                 fallback: quote!(#p::Decision::Deny),
             },
             Self::CheckInvalid => Contract {
@@ -137,7 +137,7 @@ impl Kind {
                 method: quote!(check_invalid),
                 context: quote!(#p::GuardContext<'a>),
                 output: quote!(#p::Option<#p::Result<#p::Response, ()>>),
-                convert: quote_spanned!(return_span=> ::oauth_runtime::__private::IntoCheck::into_check),
+                convert: quote_spanned!(return_span=> ::axum_oauth_login::__private::IntoCheck::into_check),
                 fallback: quote!(#p::Option::None),
             },
             Self::Logout => Contract {
@@ -145,7 +145,7 @@ impl Kind {
                 method: quote!(logout),
                 context: quote!(#p::LogoutContext),
                 output: quote!(#p::Response),
-                convert: quote_spanned!(return_span=> ::oauth_runtime::__private::IntoResponse::into_response),
+                convert: quote_spanned!(return_span=> ::axum_oauth_login::__private::IntoResponse::into_response),
                 fallback: quote!(#p::IntoResponse::into_response(())),
             },
         }

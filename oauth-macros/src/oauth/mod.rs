@@ -93,7 +93,7 @@ mod tests {
         );
         assert_eq!(errors, 0);
         assert!(out.starts_with("struct Auth ;"), "{out}");
-        assert!(out.contains("impl :: oauth_runtime :: __private :: OAuth for Auth"));
+        assert!(out.contains("impl :: axum_oauth_login :: __private :: OAuth for Auth"));
         assert!(out.contains("check_invalid_hook"));
     }
 

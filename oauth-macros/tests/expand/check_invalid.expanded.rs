@@ -7,31 +7,31 @@ async fn check_invalid(
     oauth.banned.iter().any(|b| b == auth)
 }
 #[automatically_derived]
-impl ::oauth_runtime::__private::CheckInvalid for Auth {
+impl ::axum_oauth_login::__private::CheckInvalid for Auth {
     fn check_invalid<'a>(
         &'a self,
-        cx: &'a ::oauth_runtime::__private::GuardContext<'a>,
-    ) -> ::oauth_runtime::__private::BoxFuture<
+        cx: &'a ::axum_oauth_login::__private::GuardContext<'a>,
+    ) -> ::axum_oauth_login::__private::BoxFuture<
         'a,
-        ::oauth_runtime::__private::Option<
-            ::oauth_runtime::__private::Result<::oauth_runtime::__private::Response, ()>,
+        ::axum_oauth_login::__private::Option<
+            ::axum_oauth_login::__private::Result<::axum_oauth_login::__private::Response, ()>,
         >,
     > {
-        ::oauth_runtime::__private::Box::pin(async move {
+        ::axum_oauth_login::__private::Box::pin(async move {
             let answer = check_invalid(
                     self,
-                    <&str as ::oauth_runtime::__private::AuthParam<
+                    <&str as ::axum_oauth_login::__private::AuthParam<
                         '_,
                     >>::from_ref(cx.auth),
-                    <&Parts as ::oauth_runtime::__private::RequestParam<
+                    <&Parts as ::axum_oauth_login::__private::RequestParam<
                         '_,
                     >>::from_ref(cx.req),
-                    <&Session as ::oauth_runtime::__private::SessionParam<
+                    <&Session as ::axum_oauth_login::__private::SessionParam<
                         '_,
                     >>::from_ref(cx.session),
                 )
                 .await;
-            ::oauth_runtime::__private::IntoCheck::into_check(answer)
+            ::axum_oauth_login::__private::IntoCheck::into_check(answer)
         })
     }
 }

@@ -11,12 +11,12 @@ struct Auth;
     "invalid regular expression `(`: unclosed group at `(`"
 }
 #[automatically_derived]
-impl ::oauth_runtime::__private::OAuth for Auth {
-    const CONFIG: ::oauth_runtime::__private::Config = ::oauth_runtime::__private::Config::DEFAULT;
-    fn hooks() -> ::oauth_runtime::__private::Hooks<Self> {
-        ::oauth_runtime::__private::Hooks {
-            check_invalid: ::oauth_runtime::__private::Option::None,
-            logout: ::oauth_runtime::__private::Option::None,
+impl ::axum_oauth_login::__private::OAuth for Auth {
+    const CONFIG: ::axum_oauth_login::__private::Config = ::axum_oauth_login::__private::Config::DEFAULT;
+    fn hooks() -> ::axum_oauth_login::__private::Hooks<Self> {
+        ::axum_oauth_login::__private::Hooks {
+            check_invalid: ::axum_oauth_login::__private::Option::None,
+            logout: ::axum_oauth_login::__private::Option::None,
         }
     }
 }
@@ -27,16 +27,16 @@ fn get_auth(inf: &UserInfo) -> Option<Redirect> {
     "unknown parameter `inf` of `#[get_auth]`, did you mean `info`"
 }
 #[automatically_derived]
-impl ::oauth_runtime::__private::GetAuth for Auth {
+impl ::axum_oauth_login::__private::GetAuth for Auth {
     fn get_auth<'a>(
         &'a self,
-        _: &'a ::oauth_runtime::__private::AuthContext,
-    ) -> ::oauth_runtime::__private::BoxFuture<
+        _: &'a ::axum_oauth_login::__private::AuthContext,
+    ) -> ::axum_oauth_login::__private::BoxFuture<
         'a,
-        ::oauth_runtime::__private::Decision,
+        ::axum_oauth_login::__private::Decision,
     > {
-        ::oauth_runtime::__private::Box::pin(async move {
-            ::oauth_runtime::__private::Decision::Deny
+        ::axum_oauth_login::__private::Box::pin(async move {
+            ::axum_oauth_login::__private::Decision::Deny
         })
     }
 }
@@ -45,16 +45,16 @@ fn logout() {}
     "missing return type: `#[logout]` functions return the response to send, e.g. `Redirect`"
 }
 #[automatically_derived]
-impl ::oauth_runtime::__private::Logout for Auth {
+impl ::axum_oauth_login::__private::Logout for Auth {
     fn logout<'a>(
         &'a self,
-        _: &'a ::oauth_runtime::__private::LogoutContext,
-    ) -> ::oauth_runtime::__private::BoxFuture<
+        _: &'a ::axum_oauth_login::__private::LogoutContext,
+    ) -> ::axum_oauth_login::__private::BoxFuture<
         'a,
-        ::oauth_runtime::__private::Response,
+        ::axum_oauth_login::__private::Response,
     > {
-        ::oauth_runtime::__private::Box::pin(async move {
-            ::oauth_runtime::__private::IntoResponse::into_response(())
+        ::axum_oauth_login::__private::Box::pin(async move {
+            ::axum_oauth_login::__private::IntoResponse::into_response(())
         })
     }
 }

@@ -8,34 +8,34 @@ async fn decide(
     None
 }
 #[automatically_derived]
-impl ::oauth_runtime::__private::GetAuth for MyAuth {
+impl ::axum_oauth_login::__private::GetAuth for MyAuth {
     fn get_auth<'a>(
         &'a self,
-        cx: &'a ::oauth_runtime::__private::AuthContext,
-    ) -> ::oauth_runtime::__private::BoxFuture<
+        cx: &'a ::axum_oauth_login::__private::AuthContext,
+    ) -> ::axum_oauth_login::__private::BoxFuture<
         'a,
-        ::oauth_runtime::__private::Decision,
+        ::axum_oauth_login::__private::Decision,
     > {
-        ::oauth_runtime::__private::Box::pin(async move {
+        ::axum_oauth_login::__private::Box::pin(async move {
             let answer = decide(
                     <Option<
                         &str,
-                    > as ::oauth_runtime::__private::StateParam<
+                    > as ::axum_oauth_login::__private::StateParam<
                         '_,
                     >>::from_ref(cx.state.as_deref()),
                     self,
-                    <Session as ::oauth_runtime::__private::SessionParam<
+                    <Session as ::axum_oauth_login::__private::SessionParam<
                         '_,
                     >>::from_ref(&cx.session),
-                    <String as ::oauth_runtime::__private::IdentParam<
+                    <String as ::axum_oauth_login::__private::IdentParam<
                         '_,
                     >>::from_ref(cx.ident.as_str()),
-                    <UserInfo as ::oauth_runtime::__private::InfoParam<
+                    <UserInfo as ::axum_oauth_login::__private::InfoParam<
                         '_,
                     >>::from_ref(&cx.info),
                 )
                 .await;
-            ::oauth_runtime::__private::IntoDecision::into_decision(answer)
+            ::axum_oauth_login::__private::IntoDecision::into_decision(answer)
         })
     }
 }

@@ -2,17 +2,17 @@ fn anyone() -> Option<&'static str> {
     Some("welcome")
 }
 #[automatically_derived]
-impl ::oauth_runtime::__private::GetAuth for crate::Auth {
+impl ::axum_oauth_login::__private::GetAuth for crate::Auth {
     fn get_auth<'a>(
         &'a self,
-        _: &'a ::oauth_runtime::__private::AuthContext,
-    ) -> ::oauth_runtime::__private::BoxFuture<
+        _: &'a ::axum_oauth_login::__private::AuthContext,
+    ) -> ::axum_oauth_login::__private::BoxFuture<
         'a,
-        ::oauth_runtime::__private::Decision,
+        ::axum_oauth_login::__private::Decision,
     > {
-        ::oauth_runtime::__private::Box::pin(async move {
+        ::axum_oauth_login::__private::Box::pin(async move {
             let answer = anyone();
-            ::oauth_runtime::__private::IntoDecision::into_decision(answer)
+            ::axum_oauth_login::__private::IntoDecision::into_decision(answer)
         })
     }
 }

@@ -2,26 +2,26 @@ fn logout(session: &Session, auth: Option<&str>) -> Redirect {
     Redirect::to("/bye")
 }
 #[automatically_derived]
-impl ::oauth_runtime::__private::Logout for Auth {
+impl ::axum_oauth_login::__private::Logout for Auth {
     fn logout<'a>(
         &'a self,
-        cx: &'a ::oauth_runtime::__private::LogoutContext,
-    ) -> ::oauth_runtime::__private::BoxFuture<
+        cx: &'a ::axum_oauth_login::__private::LogoutContext,
+    ) -> ::axum_oauth_login::__private::BoxFuture<
         'a,
-        ::oauth_runtime::__private::Response,
+        ::axum_oauth_login::__private::Response,
     > {
-        ::oauth_runtime::__private::Box::pin(async move {
+        ::axum_oauth_login::__private::Box::pin(async move {
             let answer = logout(
-                <&Session as ::oauth_runtime::__private::SessionParam<
+                <&Session as ::axum_oauth_login::__private::SessionParam<
                     '_,
                 >>::from_ref(&cx.session),
                 <Option<
                     &str,
-                > as ::oauth_runtime::__private::OptionalIdentParam<
+                > as ::axum_oauth_login::__private::OptionalIdentParam<
                     '_,
                 >>::from_ref(cx.auth.as_deref()),
             );
-            ::oauth_runtime::__private::IntoResponse::into_response(answer)
+            ::axum_oauth_login::__private::IntoResponse::into_response(answer)
         })
     }
 }

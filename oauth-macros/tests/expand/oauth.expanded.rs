@@ -3,8 +3,8 @@ pub struct Auth {
     banned: Vec<String>,
 }
 #[automatically_derived]
-impl ::oauth_runtime::__private::OAuth for Auth {
-    const CONFIG: ::oauth_runtime::__private::Config = ::oauth_runtime::__private::Config {
+impl ::axum_oauth_login::__private::OAuth for Auth {
+    const CONFIG: ::axum_oauth_login::__private::Config = ::axum_oauth_login::__private::Config {
         provider: "github",
         redirect: "/auth/callback",
         error: "/auth/error",
@@ -13,15 +13,15 @@ impl ::oauth_runtime::__private::OAuth for Auth {
         skip: &[r"/static/.*"],
         public: &["/", r"/blog/.*"],
     };
-    fn hooks() -> ::oauth_runtime::__private::Hooks<Self> {
+    fn hooks() -> ::axum_oauth_login::__private::Hooks<Self> {
         #[allow(unused_imports)]
-        use ::oauth_runtime::__private::{
+        use ::axum_oauth_login::__private::{
             HasCheckInvalid as _, HasLogout as _, NoCheckInvalid as _, NoLogout as _,
         };
-        ::oauth_runtime::__private::Hooks {
-            check_invalid: (&&::oauth_runtime::__private::Probe::<Self>::NEW)
+        ::axum_oauth_login::__private::Hooks {
+            check_invalid: (&&::axum_oauth_login::__private::Probe::<Self>::NEW)
                 .check_invalid_hook(),
-            logout: (&&::oauth_runtime::__private::Probe::<Self>::NEW).logout_hook(),
+            logout: (&&::axum_oauth_login::__private::Probe::<Self>::NEW).logout_hook(),
         }
     }
 }

@@ -43,7 +43,7 @@
 //! # Example
 //! ```
 //! use axum::{Router, routing::get};
-//! use oauth_runtime::dev::DevProvider;
+//! use axum_oauth_login::dev::DevProvider;
 //!
 //! let dev = DevProvider::new("http://127.0.0.1:8000")?;
 //! // `OAuth::install` mounts the provider's routes by itself when given `dev.client()`;
@@ -51,7 +51,7 @@
 //! let client = dev.client();
 //! let app: Router = Router::new().route("/", get(|| async { "home" })).merge(dev.router());
 //! assert_eq!(client.provider().name, "dev");
-//! # Ok::<(), oauth_runtime::Error>(())
+//! # Ok::<(), axum_oauth_login::Error>(())
 //! ```
 
 mod authorize;
@@ -78,16 +78,16 @@ use crate::{Client, Error};
 /// The client id of the only client the development provider knows.
 ///
 /// ```
-/// use oauth_runtime::dev::{CLIENT_ID, DevProvider};
+/// use axum_oauth_login::dev::{CLIENT_ID, DevProvider};
 /// assert_eq!(DevProvider::new("http://127.0.0.1:8000")?.client().client_id(), CLIENT_ID);
-/// # Ok::<(), oauth_runtime::Error>(())
+/// # Ok::<(), axum_oauth_login::Error>(())
 /// ```
 pub const CLIENT_ID: &str = "dev-client";
 
 /// The client secret of [`CLIENT_ID`]. Public on purpose: this provider protects nothing.
 ///
 /// ```
-/// assert_eq!(oauth_runtime::dev::CLIENT_SECRET, "dev-secret");
+/// assert_eq!(axum_oauth_login::dev::CLIENT_SECRET, "dev-secret");
 /// ```
 pub const CLIENT_SECRET: &str = "dev-secret";
 
@@ -105,14 +105,14 @@ const SCOPES: [&str; 3] = ["openid", "email", "profile"];
 ///
 /// ```
 /// use std::time::Duration;
-/// use oauth_runtime::dev::{DevProvider, Fault};
+/// use axum_oauth_login::dev::{DevProvider, Fault};
 ///
 /// let dev = DevProvider::new("http://127.0.0.1:8000")?.with_fault(Fault::WrongNonce);
 /// assert_eq!(dev.fault(), Some(Fault::WrongNonce));
 /// dev.set_fault(Some(Fault::TokenEndpointSlow(Duration::from_secs(30))));
 /// dev.set_fault(None);
 /// assert_eq!(dev.fault(), None);
-/// # Ok::<(), oauth_runtime::Error>(())
+/// # Ok::<(), axum_oauth_login::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -156,7 +156,7 @@ pub enum Fault {
 ///
 /// ```
 /// // A client should cap the bodies it reads well below this.
-/// assert!(oauth_runtime::dev::HUGE_RESPONSE_BYTES >= 10 * 1024 * 1024);
+/// assert!(axum_oauth_login::dev::HUGE_RESPONSE_BYTES >= 10 * 1024 * 1024);
 /// ```
 pub const HUGE_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
 
@@ -166,11 +166,11 @@ pub const HUGE_RESPONSE_BYTES: usize = 10 * 1024 * 1024;
 /// See the [module docs](self) for the routes and the warning.
 ///
 /// ```
-/// use oauth_runtime::dev::DevProvider;
+/// use axum_oauth_login::dev::DevProvider;
 ///
 /// let dev = DevProvider::new("http://127.0.0.1:8000")?;
 /// assert_eq!(dev.issuer(), "http://127.0.0.1:8000/_dev/oauth");
-/// # Ok::<(), oauth_runtime::Error>(())
+/// # Ok::<(), axum_oauth_login::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct DevProvider {
@@ -210,7 +210,7 @@ impl DevProvider {
     /// [`Error::Config`] when `base_url` is not an absolute `http(s)` origin, or not a loopback one.
     ///
     /// ```
-    /// use oauth_runtime::dev::DevProvider;
+    /// use axum_oauth_login::dev::DevProvider;
     ///
     /// assert!(DevProvider::new("http://localhost:8000/").is_ok());
     /// assert!(DevProvider::new("localhost:8000").is_err());
@@ -224,9 +224,9 @@ impl DevProvider {
     /// Starts configuring a provider for the app served at `base_url` (see [`new`](Self::new)).
     ///
     /// ```
-    /// use oauth_runtime::dev::DevProvider;
+    /// use axum_oauth_login::dev::DevProvider;
     /// let dev = DevProvider::builder("http://127.0.0.1:8000").build()?;
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     pub fn builder(base_url: &str) -> DevProviderBuilder {
         DevProviderBuilder {
@@ -246,7 +246,7 @@ impl DevProvider {
     /// As [`new`](Self::new); the message names the ways out (credentials, or `DEV_PROVIDER=1`).
     ///
     /// ```
-    /// use oauth_runtime::dev::DevProvider;
+    /// use axum_oauth_login::dev::DevProvider;
     /// // DEV_PROVIDER unset:
     /// assert!(DevProvider::from_env("http://127.0.0.1:8000").is_ok());
     /// assert!(DevProvider::from_env("https://app.example.com").is_err());
@@ -273,10 +273,10 @@ impl DevProvider {
     /// The issuer: `{base_url}/_dev/oauth`.
     ///
     /// ```
-    /// # use oauth_runtime::dev::DevProvider;
+    /// # use axum_oauth_login::dev::DevProvider;
     /// let dev = DevProvider::new("https://app.localhost")?;
     /// assert_eq!(dev.issuer(), "https://app.localhost/_dev/oauth");
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     #[must_use]
     pub fn issuer(&self) -> &str {
@@ -288,7 +288,7 @@ impl DevProvider {
     /// installing the auth with it mounts them and makes `/_dev/oauth/` public.
     ///
     /// ```
-    /// use oauth_runtime::dev::DevProvider;
+    /// use axum_oauth_login::dev::DevProvider;
     ///
     /// let dev = DevProvider::new("http://127.0.0.1:8000")?;
     /// let client = dev.client();
@@ -296,7 +296,7 @@ impl DevProvider {
     /// assert_eq!(provider.name, "dev");
     /// assert_eq!(provider.token_url.as_str(), "http://127.0.0.1:8000/_dev/oauth/token");
     /// assert_eq!(provider.oidc.as_ref().unwrap().issuer, dev.issuer());
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     #[must_use]
     pub fn client(&self) -> Client {
@@ -334,11 +334,11 @@ impl DevProvider {
     ///
     /// ```
     /// use axum::Router;
-    /// use oauth_runtime::dev::DevProvider;
+    /// use axum_oauth_login::dev::DevProvider;
     ///
     /// let dev = DevProvider::new("http://127.0.0.1:8000")?;
     /// let app: Router = Router::new().merge(dev.router());
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     pub fn router(&self) -> Router {
         Router::new()
@@ -372,12 +372,12 @@ impl DevProvider {
     /// for every clone of this provider and every router made from it.
     ///
     /// ```
-    /// use oauth_runtime::dev::{DevProvider, Fault};
+    /// use axum_oauth_login::dev::{DevProvider, Fault};
     ///
     /// let dev = DevProvider::new("http://127.0.0.1:8000")?;
     /// let client = dev.client(); // the routes inside share the fault
     /// dev.set_fault(Some(Fault::AlgNone));
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     pub fn set_fault(&self, fault: Option<Fault>) {
         *lock(&self.inner.fault) = fault;
@@ -386,10 +386,10 @@ impl DevProvider {
     /// This provider with `fault` set (see [`set_fault`](Self::set_fault)).
     ///
     /// ```
-    /// use oauth_runtime::dev::{DevProvider, Fault};
+    /// use axum_oauth_login::dev::{DevProvider, Fault};
     ///
     /// let dev = DevProvider::new("http://127.0.0.1:8000")?.with_fault(Fault::AccessDenied);
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     #[must_use]
     pub fn with_fault(self, fault: Fault) -> Self {
@@ -400,10 +400,10 @@ impl DevProvider {
     /// The fault currently set.
     ///
     /// ```
-    /// # use oauth_runtime::dev::DevProvider;
+    /// # use axum_oauth_login::dev::DevProvider;
     /// let dev = DevProvider::new("http://127.0.0.1:8000")?;
     /// assert_eq!(dev.fault(), None);
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     #[must_use]
     pub fn fault(&self) -> Option<Fault> {
@@ -418,10 +418,10 @@ impl DevProvider {
     /// [`Error::Config`] if no key could be generated (the old one stays).
     ///
     /// ```
-    /// # use oauth_runtime::dev::DevProvider;
+    /// # use axum_oauth_login::dev::DevProvider;
     /// let dev = DevProvider::new("http://127.0.0.1:8000")?;
     /// dev.rotate_key()?;
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     pub fn rotate_key(&self) -> Result<(), Error> {
         let fresh = keys::SigningKey::generate()?;
@@ -433,9 +433,9 @@ impl DevProvider {
 /// Configures a [`DevProvider`]: [`DevProvider::builder`].
 ///
 /// ```
-/// use oauth_runtime::dev::DevProvider;
+/// use axum_oauth_login::dev::DevProvider;
 /// let dev = DevProvider::builder("http://localhost:8000").build()?;
-/// # Ok::<(), oauth_runtime::Error>(())
+/// # Ok::<(), axum_oauth_login::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
@@ -452,10 +452,10 @@ impl DevProviderBuilder {
     /// marked verified. Only for a deployment that no one else can reach.
     ///
     /// ```
-    /// use oauth_runtime::dev::DevProvider;
+    /// use axum_oauth_login::dev::DevProvider;
     /// let dev = DevProvider::builder("http://192.168.1.20:8000").allow_non_loopback().build()?;
     /// assert_eq!(dev.issuer(), "http://192.168.1.20:8000/_dev/oauth");
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     pub fn allow_non_loopback(mut self) -> Self {
         self.allow_non_loopback = true;
@@ -469,7 +469,7 @@ impl DevProviderBuilder {
     /// one without [`allow_non_loopback`](Self::allow_non_loopback).
     ///
     /// ```
-    /// use oauth_runtime::dev::DevProvider;
+    /// use axum_oauth_login::dev::DevProvider;
     /// assert!(DevProvider::builder("http://[::1]:8000").build().is_ok());
     /// assert!(DevProvider::builder("http://0.0.0.0:8000").build().is_err());
     /// ```

@@ -82,23 +82,23 @@ provider_common! {
     /// ```
     /// # use p256::pkcs8::EncodePrivateKey as _;
     /// # let key = p256::SecretKey::from_slice(&[7; 32]).unwrap().to_pkcs8_pem(Default::default()).unwrap();
-    /// use oauth_runtime::AppleAppClient;
+    /// use axum_oauth_login::AppleAppClient;
     /// // `key` holds the text of `AuthKey_KEY1234567.p8`.
     /// let client = AppleAppClient::new("com.example.web", "TEAM123456", "KEY1234567", &key)?;
     /// assert_eq!(client.client_id(), "com.example.web");
     /// assert_eq!(client.provider().scopes, ["name", "email"]);
     /// assert!(!format!("{client:?}").contains("PRIVATE KEY"));
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     AppleAppClient,
     setup = "# use p256::pkcs8::EncodePrivateKey as _;\n# let key = p256::SecretKey::from_slice(&[7; 32]).unwrap().to_pkcs8_pem(Default::default()).unwrap();",
-    make = ("oauth_runtime::AppleAppClient::new(\"com.example.web\", \"TEAM123456\", \"KEY1234567\", &key).unwrap()"),
+    make = ("axum_oauth_login::AppleAppClient::new(\"com.example.web\", \"TEAM123456\", \"KEY1234567\", &key).unwrap()"),
 }
 
 provider_endpoints! {
     AppleAppClient,
     setup = "# use p256::pkcs8::EncodePrivateKey as _;\n# let key = p256::SecretKey::from_slice(&[7; 32]).unwrap().to_pkcs8_pem(Default::default()).unwrap();",
-    make = ("oauth_runtime::AppleAppClient::new(\"com.example.web\", \"TEAM123456\", \"KEY1234567\", &key).unwrap()"),
+    make = ("axum_oauth_login::AppleAppClient::new(\"com.example.web\", \"TEAM123456\", \"KEY1234567\", &key).unwrap()"),
 }
 
 impl AppleAppClient {
@@ -111,7 +111,7 @@ impl AppleAppClient {
     /// message never contains the key).
     ///
     /// ```
-    /// use oauth_runtime::AppleAppClient;
+    /// use axum_oauth_login::AppleAppClient;
     /// let error = AppleAppClient::new("com.example.web", "TEAM123456", "KEY1234567", "not a key")
     ///     .unwrap_err();
     /// assert_eq!(error.code(), "config");
@@ -146,7 +146,7 @@ impl AppleAppClient {
     /// [`new`](Self::new).
     ///
     /// ```
-    /// match oauth_runtime::AppleAppClient::from_env() {
+    /// match axum_oauth_login::AppleAppClient::from_env() {
     ///     Ok(client) => println!("logging in with {}", client.provider().name),
     ///     Err(error) => assert_eq!(error.code(), "config"),
     /// }

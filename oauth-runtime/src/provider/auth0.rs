@@ -21,15 +21,15 @@ provider_common! {
     /// the tenant has RP-initiated logout enabled.
     ///
     /// ```
-    /// use oauth_runtime::Auth0AppClient;
+    /// use axum_oauth_login::Auth0AppClient;
     /// let client = Auth0AppClient::new("dev-abc123.us.auth0.com", "client-id", "client-secret")?;
     /// assert_eq!(client.provider().name, "auth0");
     /// assert_eq!(client.provider().oidc.as_ref().unwrap().issuer, "https://dev-abc123.us.auth0.com/");
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     Auth0AppClient,
     setup = "",
-    make = ("oauth_runtime::Auth0AppClient::new(\"example.us.auth0.com\", \"id\", \"secret\").unwrap()"),
+    make = ("axum_oauth_login::Auth0AppClient::new(\"example.us.auth0.com\", \"id\", \"secret\").unwrap()"),
 }
 
 impl Auth0AppClient {
@@ -43,8 +43,8 @@ impl Auth0AppClient {
     /// fetched, [`Error::Discovery`] when it is unusable or names another issuer.
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), oauth_runtime::Error> {
-    /// use oauth_runtime::Auth0AppClient;
+    /// # async fn run() -> Result<(), axum_oauth_login::Error> {
+    /// use axum_oauth_login::Auth0AppClient;
     /// let client = Auth0AppClient::discover("dev-abc123.us.auth0.com", "client-id", "secret").await?;
     /// assert_eq!(client.provider().name, "auth0");
     /// # Ok(()) }
@@ -73,11 +73,11 @@ impl Auth0AppClient {
     /// [`Error::Config`] for a malformed domain.
     ///
     /// ```
-    /// use oauth_runtime::Auth0AppClient;
+    /// use axum_oauth_login::Auth0AppClient;
     /// let client = Auth0AppClient::new("login.example.com", "client-id", "client-secret")?;
     /// assert_eq!(client.provider().token_url.as_str(), "https://login.example.com/oauth/token");
     /// assert!(Auth0AppClient::new("login.example.com/path", "id", "secret").is_err());
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     pub fn new(
         domain: &str,
@@ -124,7 +124,7 @@ impl Auth0AppClient {
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// # if std::env::var_os("AUTH0_DOMAIN").is_none() {
-    /// let error = oauth_runtime::Auth0AppClient::from_env().await.unwrap_err();
+    /// let error = axum_oauth_login::Auth0AppClient::from_env().await.unwrap_err();
     /// assert_eq!(error.code(), "config");
     /// # }
     /// # });

@@ -38,7 +38,7 @@ provider_client! {
     /// `/api/oauth2/token`, `/api/users/@me`, `/api/oauth2/token/revoke`.
     ///
     /// ```
-    /// use oauth_runtime::DiscordAppClient;
+    /// use axum_oauth_login::DiscordAppClient;
     /// let client = DiscordAppClient::new("1234567890", "client-secret");
     /// assert_eq!(client.id_key(), "id");
     /// assert!(client.provider().revocation_url.is_some());

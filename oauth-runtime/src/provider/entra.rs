@@ -42,7 +42,7 @@ const PERSONAL_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 /// `/{tenant}/oauth2/v2.0/logout`; Entra ID has no token revocation endpoint.
 ///
 /// ```
-/// use oauth_runtime::EntraAppClient;
+/// use axum_oauth_login::EntraAppClient;
 /// let client = EntraAppClient::new("common", "11111111-2222-3333-4444-555555555555", "secret")?;
 /// assert_eq!(client.provider().name, "entra");
 /// assert_eq!(
@@ -53,7 +53,7 @@ const PERSONAL_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 ///     client.provider().oidc.as_ref().unwrap().issuer,
 ///     "https://login.microsoftonline.com/{tenantid}/v2.0",
 /// );
-/// # Ok::<(), oauth_runtime::Error>(())
+/// # Ok::<(), axum_oauth_login::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct EntraAppClient {
@@ -148,14 +148,14 @@ impl EntraAppClient {
     /// [`Error::Config`] when `tenant` is none of these.
     ///
     /// ```
-    /// use oauth_runtime::EntraAppClient;
+    /// use axum_oauth_login::EntraAppClient;
     /// let client = EntraAppClient::new("9122040d-6c67-4c5b-b112-36a304b66dad", "app-id", "secret")?;
     /// assert_eq!(
     ///     client.provider().oidc.as_ref().unwrap().issuer,
     ///     "https://login.microsoftonline.com/9122040d-6c67-4c5b-b112-36a304b66dad/v2.0",
     /// );
     /// assert!(EntraAppClient::new("not a tenant", "app-id", "secret").is_err());
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     pub fn new(
         tenant: &str,
@@ -179,7 +179,7 @@ impl EntraAppClient {
     /// [`Error::Config`] naming the variable that is missing, or for a malformed tenant.
     ///
     /// ```
-    /// match oauth_runtime::EntraAppClient::from_env() {
+    /// match axum_oauth_login::EntraAppClient::from_env() {
     ///     Ok(client) => println!("logging in through tenant {}", client.tenant()),
     ///     Err(error) => assert_eq!(error.code(), "config"),
     /// }
@@ -193,9 +193,9 @@ impl EntraAppClient {
     /// The tenant segment of the endpoints, in lower case.
     ///
     /// ```
-    /// let client = oauth_runtime::EntraAppClient::new("Organizations", "id", "secret")?;
+    /// let client = axum_oauth_login::EntraAppClient::new("Organizations", "id", "secret")?;
     /// assert_eq!(client.tenant(), "organizations");
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     #[must_use]
     pub fn tenant(&self) -> &str {
@@ -213,11 +213,11 @@ impl EntraAppClient {
     /// [`Error::Config`] when an entry is not a GUID.
     ///
     /// ```
-    /// use oauth_runtime::EntraAppClient;
+    /// use axum_oauth_login::EntraAppClient;
     /// let client = EntraAppClient::new("organizations", "app-id", "secret")?
     ///     .with_tenants(["9122040d-6c67-4c5b-b112-36a304b66dad"])?;
     /// assert!(EntraAppClient::new("common", "id", "s")?.with_tenants(["contoso.com"]).is_err());
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     pub fn with_tenants<I, S>(self, tenants: I) -> Result<Self, Error>
     where
@@ -252,13 +252,13 @@ impl EntraAppClient {
     /// [`Error::Config`] when `base` is not an absolute URL.
     ///
     /// ```
-    /// let client = oauth_runtime::EntraAppClient::new("common", "id", "secret")?
+    /// let client = axum_oauth_login::EntraAppClient::new("common", "id", "secret")?
     ///     .with_endpoints("http://127.0.0.1:9000")?;
     /// assert_eq!(
     ///     client.provider().auth_url.as_str(),
     ///     "http://127.0.0.1:9000/common/oauth2/v2.0/authorize",
     /// );
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     pub fn with_endpoints(self, base: &str) -> Result<Self, Error> {
         let at = config_for(&Base::parse(base)?, &self.tenant);
@@ -274,10 +274,10 @@ impl EntraAppClient {
     /// refresh token).
     ///
     /// ```
-    /// let client = oauth_runtime::EntraAppClient::new("common", "id", "secret")?
+    /// let client = axum_oauth_login::EntraAppClient::new("common", "id", "secret")?
     ///     .with_scopes(["openid", "profile", "email", "offline_access"]);
     /// assert_eq!(client.provider().scopes.len(), 4);
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     #[must_use]
     pub fn with_scopes<I, S>(self, scopes: I) -> Self
@@ -295,10 +295,10 @@ impl EntraAppClient {
     /// [`Client::with_provider`]).
     ///
     /// ```
-    /// let client = oauth_runtime::EntraAppClient::new("common", "id", "secret")?
+    /// let client = axum_oauth_login::EntraAppClient::new("common", "id", "secret")?
     ///     .with_provider(|p| p.extra_auth_params.push(("prompt".into(), "select_account".into())));
     /// assert_eq!(client.provider().extra_auth_params[0].1, "select_account");
-    /// # Ok::<(), oauth_runtime::Error>(())
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     #[must_use]
     pub fn with_provider(self, edit: impl FnOnce(&mut ProviderConfig)) -> Self {

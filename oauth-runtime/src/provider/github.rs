@@ -42,7 +42,7 @@ provider_client! {
     /// `{base}/login/oauth/access_token` and the API at `{base}/api/v3`.
     ///
     /// ```
-    /// use oauth_runtime::GitHubAppClient;
+    /// use axum_oauth_login::GitHubAppClient;
     /// let client = GitHubAppClient::new("Iv1.0123456789abcdef", "client-secret");
     /// assert_eq!(client.id_key(), "id");
     /// let enterprise = client.with_endpoints("https://github.example.com").unwrap();

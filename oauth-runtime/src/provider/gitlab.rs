@@ -44,7 +44,7 @@ provider_client! {
     /// or with its relative path): the same paths under it, and `base` as the issuer.
     ///
     /// ```
-    /// use oauth_runtime::GitLabAppClient;
+    /// use axum_oauth_login::GitLabAppClient;
     /// let client = GitLabAppClient::new("application-id", "secret");
     /// assert_eq!(client.provider().token_url.as_str(), "https://gitlab.com/oauth/token");
     /// let own = client.with_endpoints("https://gitlab.example.com").unwrap();

@@ -50,7 +50,7 @@ provider_client! {
     /// `base` as the issuer.
     ///
     /// ```
-    /// use oauth_runtime::GoogleAppClient;
+    /// use axum_oauth_login::GoogleAppClient;
     /// let client = GoogleAppClient::new("client-id.apps.googleusercontent.com", "client-secret");
     /// assert_eq!(client.id_key(), "sub");
     /// assert_eq!(client.provider().scopes, ["openid", "email", "profile"]);

@@ -38,7 +38,7 @@ provider_client! {
     /// `with_endpoints(base)` keeps Hugging Face's paths under `base` (and `base` is the issuer).
     ///
     /// ```
-    /// use oauth_runtime::HuggingFaceClient;
+    /// use axum_oauth_login::HuggingFaceClient;
     /// let client = HuggingFaceClient::new("client-id", "client-secret")
     ///     .with_scopes(["openid", "profile", "email"]);
     /// assert_eq!(client.provider().oidc.as_ref().unwrap().issuer, "https://huggingface.co");

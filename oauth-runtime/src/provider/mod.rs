@@ -27,7 +27,7 @@
 //! (`flow.rs`).
 //!
 //! ```
-//! use oauth_runtime::{Client, GitHubAppClient};
+//! use axum_oauth_login::{Client, GitHubAppClient};
 //! let client: Client = GitHubAppClient::new("client-id", "client-secret").into();
 //! assert_eq!(client.provider().name, "github");
 //! ```
@@ -37,9 +37,9 @@ use url::Url;
 /// How the client authenticates at the token endpoint.
 ///
 /// ```
-/// use oauth_runtime::provider::AuthMethod;
+/// use axum_oauth_login::provider::AuthMethod;
 /// assert_eq!(AuthMethod::default(), AuthMethod::Basic);
-/// let client = oauth_runtime::GitHubAppClient::new("id", "secret");
+/// let client = axum_oauth_login::GitHubAppClient::new("id", "secret");
 /// assert_eq!(client.provider().auth_method, AuthMethod::Post);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,7 +54,7 @@ pub enum AuthMethod {
 /// OpenID Connect specifics: ID tokens are verified when this is set.
 ///
 /// ```
-/// let client = oauth_runtime::GoogleAppClient::new("id", "secret");
+/// let client = axum_oauth_login::GoogleAppClient::new("id", "secret");
 /// let oidc = client.provider().oidc.as_ref().unwrap();
 /// assert_eq!(oidc.issuer, "https://accounts.google.com");
 /// assert_eq!(oidc.jwks_url.as_str(), "https://www.googleapis.com/oauth2/v3/certs");
@@ -74,7 +74,7 @@ pub struct OidcConfig {
 /// [`Client::with_provider`](crate::Client::with_provider).
 ///
 /// ```
-/// let client = oauth_runtime::DiscordAppClient::new("id", "secret");
+/// let client = axum_oauth_login::DiscordAppClient::new("id", "secret");
 /// let config = client.provider();
 /// assert_eq!(config.token_url.as_str(), "https://discord.com/api/oauth2/token");
 /// assert_eq!(config.scopes, ["identify", "email"]);
@@ -205,19 +205,19 @@ macro_rules! provider_client {
             $(#[$doc])*
             $name,
             setup = "",
-            make = (concat!("oauth_runtime::", stringify!($name), "::new(\"id\", \"secret\")")),
+            make = (concat!("axum_oauth_login::", stringify!($name), "::new(\"id\", \"secret\")")),
         }
         provider_endpoints! {
             $name,
             setup = "",
-            make = (concat!("oauth_runtime::", stringify!($name), "::new(\"id\", \"secret\")")),
+            make = (concat!("axum_oauth_login::", stringify!($name), "::new(\"id\", \"secret\")")),
         }
 
         impl $name {
             /// A client with these credentials and the provider's real endpoints and default scopes.
             ///
             /// ```
-            #[doc = concat!("let client = oauth_runtime::", stringify!($name), "::new(\"client-id\", \"client-secret\");")]
+            #[doc = concat!("let client = axum_oauth_login::", stringify!($name), "::new(\"client-id\", \"client-secret\");")]
             /// assert_eq!(client.client_id(), "client-id");
             /// ```
             #[must_use]
@@ -232,7 +232,7 @@ macro_rules! provider_client {
             /// [`Error::Config`](crate::Error::Config) naming the variable that is missing or empty.
             ///
             /// ```
-            #[doc = concat!("match oauth_runtime::", stringify!($name), "::from_env() {")]
+            #[doc = concat!("match axum_oauth_login::", stringify!($name), "::from_env() {")]
             ///     Ok(client) => println!("logging in with {}", client.provider().name),
             ///     Err(error) => assert_eq!(error.code(), "config"),
             /// }
@@ -343,7 +343,7 @@ fn credentials_from_env(id: &str, secret: &str) -> Result<(String, String), crat
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// use oauth_runtime::provider::client_from_env;
+/// use axum_oauth_login::provider::client_from_env;
 /// let error = client_from_env("myspace").await.unwrap_err();
 /// assert_eq!(error.code(), "config");
 /// # });

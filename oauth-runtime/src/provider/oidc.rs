@@ -18,8 +18,8 @@ use crate::{Client, Error};
 /// provider's published keys; the user info comes from its user info endpoint when it has one.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), oauth_runtime::Error> {
-/// use oauth_runtime::OidcClient;
+/// # async fn run() -> Result<(), axum_oauth_login::Error> {
+/// use axum_oauth_login::OidcClient;
 /// let client = OidcClient::discover("https://id.example.com", "client-id", "client-secret").await?;
 /// assert_eq!(client.id_key(), "sub");
 /// # Ok(()) }
@@ -61,8 +61,8 @@ impl OidcClient {
     /// another issuer.
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), oauth_runtime::Error> {
-    /// let client = oauth_runtime::OidcClient::discover("https://accounts.google.com", "id", "secret").await?;
+    /// # async fn run() -> Result<(), axum_oauth_login::Error> {
+    /// let client = axum_oauth_login::OidcClient::discover("https://accounts.google.com", "id", "secret").await?;
     /// assert_eq!(client.provider().name, "oidc");
     /// # Ok(()) }
     /// ```
@@ -86,7 +86,7 @@ impl OidcClient {
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// # if std::env::var_os("OIDC_ISSUER").is_none() {
-    /// let error = oauth_runtime::OidcClient::from_env().await.unwrap_err();
+    /// let error = axum_oauth_login::OidcClient::from_env().await.unwrap_err();
     /// assert_eq!(error.code(), "config");
     /// # }
     /// # });

@@ -162,7 +162,7 @@ pub(super) fn assert_token_request(seen: &Seen) {
         seen.headers[header::USER_AGENT]
             .to_str()
             .unwrap()
-            .starts_with("oauth-runtime/")
+            .starts_with("axum-oauth-login/")
     );
 }
 
@@ -490,7 +490,7 @@ async fn github_exchange_reads_the_integer_id_and_the_verified_primary_email() {
         user_request.headers[header::USER_AGENT]
             .to_str()
             .unwrap()
-            .starts_with("oauth-runtime/")
+            .starts_with("axum-oauth-login/")
     );
 }
 

@@ -62,7 +62,7 @@ use crate::vault::{RECORD_KEY, STAMP_KEY};
 /// the longest a stalled Redis can go unnoticed before requests fail closed.
 ///
 /// ```
-/// assert!(oauth_runtime::store::CACHE_LEASE.as_millis() <= 500);
+/// assert!(axum_oauth_login::store::CACHE_LEASE.as_millis() <= 500);
 /// ```
 pub const CACHE_LEASE: Duration = Duration::from_millis(300);
 
@@ -87,8 +87,8 @@ const BACKLOG: usize = 4_096;
 /// every session from Redis.
 ///
 /// ```no_run
-/// # async fn doc() -> Result<(), oauth_runtime::Error> {
-/// use oauth_runtime::store::AnyStore;
+/// # async fn doc() -> Result<(), axum_oauth_login::Error> {
+/// use axum_oauth_login::store::AnyStore;
 /// let store = AnyStore::from_url("redis://127.0.0.1:6379").await?;
 /// let AnyStore::Redis(redis) = &store else { unreachable!() };
 /// assert!(redis.is_cached());
@@ -104,8 +104,8 @@ impl RedisStore {
     /// Whether logged-in sessions are cached in process.
     ///
     /// ```no_run
-    /// # async fn doc() -> Result<(), oauth_runtime::Error> {
-    /// use oauth_runtime::store::AnyStore;
+    /// # async fn doc() -> Result<(), axum_oauth_login::Error> {
+    /// use axum_oauth_login::store::AnyStore;
     /// let store = AnyStore::from_url("redis://127.0.0.1:6379?cache=off").await?;
     /// let AnyStore::Redis(redis) = &store else { unreachable!() };
     /// assert!(!redis.is_cached());
@@ -193,7 +193,10 @@ async fn start_cache(mut config: Config) -> Option<Arc<Cache>> {
     let mut tracker = Tracker {
         client,
         cache: Arc::downgrade(&cache),
-        canary: format!("oauth-runtime:cache-canary:{:016x}", rand::random::<u64>()),
+        canary: format!(
+            "axum-oauth-login:cache-canary:{:016x}",
+            rand::random::<u64>()
+        ),
         connection: None,
     };
     if let Err(error) = tracker.track(&cache).await {

@@ -1,6 +1,6 @@
 use axum::body::Body;
 use axum::http::Request;
-use oauth_runtime::{check_invalid, oauth};
+use axum_oauth_login::{check_invalid, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;

@@ -1,4 +1,4 @@
-use oauth_runtime::{check_invalid, oauth};
+use axum_oauth_login::{check_invalid, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;

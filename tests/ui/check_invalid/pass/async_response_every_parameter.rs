@@ -1,7 +1,7 @@
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use http::request::Parts;
-use oauth_runtime::{Session, check_invalid, hooks::CheckInvalid, oauth};
+use axum_oauth_login::{Session, check_invalid, hooks::CheckInvalid, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;

@@ -1,5 +1,5 @@
 use axum::response::Redirect;
-use oauth_runtime::{Session, check_invalid, hooks::CheckInvalid, oauth};
+use axum_oauth_login::{Session, check_invalid, hooks::CheckInvalid, oauth};
 
 #[oauth(provider = "dev")]
 struct Members;

@@ -1,4 +1,4 @@
-use oauth_runtime::{OAuth, check_invalid, hooks::CheckInvalid, oauth};
+use axum_oauth_login::{OAuth, check_invalid, hooks::CheckInvalid, oauth};
 
 #[oauth(provider = "github")]
 struct Auth {

@@ -2,8 +2,8 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use oauth_runtime::hooks::{CheckInvalid, GuardContext};
-use oauth_runtime::{Session, check_invalid, oauth};
+use axum_oauth_login::hooks::{CheckInvalid, GuardContext};
+use axum_oauth_login::{Session, check_invalid, oauth};
 use tower_sessions::MemoryStore;
 
 #[oauth(provider = "dev")]

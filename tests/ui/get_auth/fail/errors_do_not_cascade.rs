@@ -1,7 +1,7 @@
 //! One mistake in `#[get_auth]`: one error, none from the code that needs the hook.
 use axum::Router;
 use axum::response::Redirect;
-use oauth_runtime::{OAuth, UserInfo, get_auth, oauth};
+use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;
@@ -12,7 +12,7 @@ fn get_auth(infos: &UserInfo) -> Option<Redirect> {
 }
 
 fn main() {
-    let client = oauth_runtime::dev::DevProvider::new("http://localhost:8000")
+    let client = axum_oauth_login::dev::DevProvider::new("http://localhost:8000")
         .unwrap()
         .client();
     let _app: Router = Auth.install(Router::new(), client);

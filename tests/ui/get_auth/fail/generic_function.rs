@@ -1,5 +1,5 @@
 use axum::response::Redirect;
-use oauth_runtime::{get_auth, oauth};
+use axum_oauth_login::{get_auth, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;

@@ -1,4 +1,4 @@
-use oauth_runtime::get_auth;
+use axum_oauth_login::get_auth;
 
 #[get_auth]
 struct Auth;

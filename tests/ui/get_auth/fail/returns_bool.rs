@@ -1,4 +1,4 @@
-use oauth_runtime::{UserInfo, get_auth, oauth};
+use axum_oauth_login::{UserInfo, get_auth, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;

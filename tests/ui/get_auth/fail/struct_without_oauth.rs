@@ -1,5 +1,5 @@
 use axum::response::Redirect;
-use oauth_runtime::{UserInfo, get_auth};
+use axum_oauth_login::{UserInfo, get_auth};
 
 struct Auth;
 

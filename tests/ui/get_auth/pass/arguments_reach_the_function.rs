@@ -2,8 +2,8 @@
 use std::sync::Arc;
 
 use axum::response::Redirect;
-use oauth_runtime::hooks::{AuthContext, Decision, GetAuth};
-use oauth_runtime::{Session, UserInfo, get_auth, oauth};
+use axum_oauth_login::hooks::{AuthContext, Decision, GetAuth};
+use axum_oauth_login::{Session, UserInfo, get_auth, oauth};
 use tower_sessions::MemoryStore;
 
 #[oauth(provider = "dev")]

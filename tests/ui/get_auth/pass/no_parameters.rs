@@ -1,4 +1,4 @@
-use oauth_runtime::{get_auth, hooks::GetAuth, oauth};
+use axum_oauth_login::{get_auth, hooks::GetAuth, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;

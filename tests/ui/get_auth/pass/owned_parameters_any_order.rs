@@ -1,5 +1,5 @@
 use axum::response::Redirect;
-use oauth_runtime::{Session, UserInfo, get_auth, hooks::GetAuth, oauth};
+use axum_oauth_login::{Session, UserInfo, get_auth, hooks::GetAuth, oauth};
 
 #[oauth(provider = "discord")]
 struct Auth;

@@ -1,7 +1,7 @@
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect};
-use oauth_runtime::hooks::{Decision, GetAuth};
-use oauth_runtime::{get_auth, oauth};
+use axum_oauth_login::hooks::{Decision, GetAuth};
+use axum_oauth_login::{get_auth, oauth};
 
 #[oauth(provider = "dev")]
 struct Opaque;

@@ -1,8 +1,8 @@
 use axum::response::Redirect;
-use oauth_runtime::{UserInfo, get_auth, hooks::GetAuth, oauth};
+use axum_oauth_login::{UserInfo, get_auth, hooks::GetAuth, oauth};
 
 mod auth {
-    #[oauth_runtime::oauth(provider = "oidc")]
+    #[axum_oauth_login::oauth(provider = "oidc")]
     pub struct Company;
 }
 

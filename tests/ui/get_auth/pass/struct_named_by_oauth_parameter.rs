@@ -1,5 +1,5 @@
 use axum::response::Redirect;
-use oauth_runtime::{get_auth, hooks::GetAuth, oauth};
+use axum_oauth_login::{get_auth, hooks::GetAuth, oauth};
 
 #[oauth(provider = "huggingface")]
 struct Login {
@@ -14,11 +14,11 @@ fn get_auth(oauth: &Login) -> Option<Redirect> {
 mod nested {
     use axum::response::Redirect;
 
-    #[oauth_runtime::oauth(provider = "dev")]
+    #[axum_oauth_login::oauth(provider = "dev")]
     pub struct Auth;
 
     // The same struct named twice, by the parameter and the attribute: accepted.
-    #[oauth_runtime::get_auth(Auth)]
+    #[axum_oauth_login::get_auth(Auth)]
     pub fn get_auth(oauth: &Auth) -> Option<Redirect> {
         let _ = oauth;
         None

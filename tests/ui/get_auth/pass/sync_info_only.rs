@@ -1,5 +1,5 @@
 use axum::response::Redirect;
-use oauth_runtime::{UserInfo, get_auth, hooks::GetAuth, oauth};
+use axum_oauth_login::{UserInfo, get_auth, hooks::GetAuth, oauth};
 
 #[oauth(provider = "google")]
 struct Auth;

@@ -1,5 +1,5 @@
 use axum::response::Redirect;
-use oauth_runtime::{logout, oauth};
+use axum_oauth_login::{logout, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;

@@ -1,4 +1,4 @@
-use oauth_runtime::{logout, oauth};
+use axum_oauth_login::{logout, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;

@@ -1,5 +1,5 @@
 use axum::response::Redirect;
-use oauth_runtime::{UserInfo, logout, oauth};
+use axum_oauth_login::{UserInfo, logout, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;

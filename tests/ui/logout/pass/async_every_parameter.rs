@@ -1,5 +1,5 @@
 use axum::response::{Html, IntoResponse};
-use oauth_runtime::{Session, hooks::Logout, logout, oauth};
+use axum_oauth_login::{Session, hooks::Logout, logout, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth {
@@ -13,12 +13,12 @@ async fn logout(auth: Option<&str>, oauth: &Auth, session: &Session) -> impl Int
 }
 
 mod owned {
-    use oauth_runtime::Session;
+    use axum_oauth_login::Session;
 
-    #[oauth_runtime::oauth(provider = "dev")]
+    #[axum_oauth_login::oauth(provider = "dev")]
     pub struct Auth;
 
-    #[oauth_runtime::logout]
+    #[axum_oauth_login::logout]
     fn logout(session: Session, auth: Option<String>) -> String {
         let _ = session;
         auth.unwrap_or_default()

@@ -2,8 +2,8 @@
 use std::sync::Arc;
 
 use axum::response::Redirect;
-use oauth_runtime::hooks::{Logout, LogoutContext};
-use oauth_runtime::{Session, logout, oauth};
+use axum_oauth_login::hooks::{Logout, LogoutContext};
+use axum_oauth_login::{Session, logout, oauth};
 use tower_sessions::MemoryStore;
 
 #[oauth(provider = "dev")]

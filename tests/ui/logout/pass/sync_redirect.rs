@@ -1,5 +1,5 @@
 use axum::response::Redirect;
-use oauth_runtime::{OAuth, hooks::Logout, logout, oauth};
+use axum_oauth_login::{OAuth, hooks::Logout, logout, oauth};
 
 #[oauth(provider = "google")]
 struct Auth;

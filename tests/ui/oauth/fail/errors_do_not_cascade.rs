@@ -1,7 +1,7 @@
 //! One mistake in `#[oauth]`: one error, none from the code that uses the struct.
 use axum::Router;
 use axum::response::Redirect;
-use oauth_runtime::{OAuth, UserInfo, check_invalid, get_auth, oauth};
+use axum_oauth_login::{OAuth, UserInfo, check_invalid, get_auth, oauth};
 
 #[oauth(provider = "gihub")]
 struct Auth;
@@ -17,7 +17,7 @@ fn check_invalid() -> bool {
 }
 
 fn main() {
-    let client = oauth_runtime::dev::DevProvider::new("http://localhost:8000")
+    let client = axum_oauth_login::dev::DevProvider::new("http://localhost:8000")
         .unwrap()
         .client();
     let _app: Router = Auth.install(Router::new(), client);

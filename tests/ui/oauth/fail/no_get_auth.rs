@@ -1,11 +1,11 @@
 use axum::Router;
-use oauth_runtime::{OAuth, oauth};
+use axum_oauth_login::{OAuth, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;
 
 fn main() {
-    let client = oauth_runtime::dev::DevProvider::new("http://localhost:8000")
+    let client = axum_oauth_login::dev::DevProvider::new("http://localhost:8000")
         .unwrap()
         .client();
     let _app: Router = Auth.install(Router::new(), client);

@@ -1,4 +1,4 @@
-use oauth_runtime::oauth;
+use axum_oauth_login::oauth;
 
 #[oauth(provider = "github", redirect = "http://localhost:8000/redirect")]
 struct Auth;

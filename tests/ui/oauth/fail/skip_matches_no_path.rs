@@ -1,4 +1,4 @@
-use oauth_runtime::oauth;
+use axum_oauth_login::oauth;
 
 // Patterns match the whole path, which starts with `/`.
 #[oauth(provider = "github", skip = ["static/.*"])]

@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use oauth_runtime::oauth;
+use axum_oauth_login::oauth;
 
 #[oauth(provider = "github")]
 struct Auth {

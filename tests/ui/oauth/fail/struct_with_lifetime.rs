@@ -1,4 +1,4 @@
-use oauth_runtime::oauth;
+use axum_oauth_login::oauth;
 
 #[oauth(provider = "github")]
 struct Auth<'a> {

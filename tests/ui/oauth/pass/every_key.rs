@@ -1,4 +1,4 @@
-use oauth_runtime::{OAuth, oauth};
+use axum_oauth_login::{OAuth, oauth};
 
 #[oauth(
     provider = "google",

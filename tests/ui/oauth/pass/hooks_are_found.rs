@@ -1,5 +1,5 @@
 use axum::response::Redirect;
-use oauth_runtime::{OAuth, check_invalid, get_auth, logout, oauth};
+use axum_oauth_login::{OAuth, check_invalid, get_auth, logout, oauth};
 
 #[oauth(provider = "dev")]
 struct Auth;

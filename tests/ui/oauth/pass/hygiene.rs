@@ -5,7 +5,7 @@
 mod shadowing {
     #![allow(dead_code, non_camel_case_types)]
 
-    use ::oauth_runtime::{check_invalid, get_auth, logout, oauth};
+    use ::axum_oauth_login::{check_invalid, get_auth, logout, oauth};
 
     pub struct Result;
     pub struct Option;
@@ -18,7 +18,7 @@ mod shadowing {
     pub struct str;
     pub struct core;
     pub struct std;
-    pub struct oauth_runtime;
+    pub struct axum_oauth_login;
     pub struct Response;
     pub struct Config;
     pub struct Hooks;
@@ -33,9 +33,9 @@ mod shadowing {
 
     #[get_auth]
     async fn get_auth(
-        info: &::oauth_runtime::UserInfo,
+        info: &::axum_oauth_login::UserInfo,
         ident: &::core::primitive::str,
-        session: &::oauth_runtime::Session,
+        session: &::axum_oauth_login::Session,
         state: ::core::option::Option<&::core::primitive::str>,
         oauth: &Auth,
     ) -> ::core::option::Option<::axum::response::Redirect> {
@@ -46,7 +46,7 @@ mod shadowing {
     #[check_invalid]
     fn check_invalid(
         req: &::http::request::Parts,
-        session: &::oauth_runtime::Session,
+        session: &::axum_oauth_login::Session,
         auth: &::core::primitive::str,
         oauth: &Auth,
     ) -> ::core::primitive::bool {
@@ -56,7 +56,7 @@ mod shadowing {
 
     #[logout]
     fn logout(
-        session: &::oauth_runtime::Session,
+        session: &::axum_oauth_login::Session,
         auth: ::core::option::Option<&::core::primitive::str>,
         oauth: &Auth,
     ) -> ::axum::response::Redirect {
@@ -68,14 +68,14 @@ mod shadowing {
 mod no_prelude {
     #![no_implicit_prelude]
 
-    use ::oauth_runtime::{check_invalid, get_auth, logout, oauth};
+    use ::axum_oauth_login::{check_invalid, get_auth, logout, oauth};
 
     #[oauth(provider = "dev")]
     pub struct Auth;
 
     #[get_auth]
     fn get_auth(
-        info: ::oauth_runtime::UserInfo,
+        info: ::axum_oauth_login::UserInfo,
     ) -> ::core::option::Option<&'static ::core::primitive::str> {
         let _ = info;
         ::core::option::Option::Some("welcome")
@@ -98,12 +98,12 @@ mod no_prelude {
 fn main() {
     let _ = (shadowing::Auth, no_prelude::Auth);
     assert!(
-        <shadowing::Auth as oauth_runtime::OAuth>::hooks()
+        <shadowing::Auth as axum_oauth_login::OAuth>::hooks()
             .check_invalid
             .is_some()
     );
     assert!(
-        <no_prelude::Auth as oauth_runtime::OAuth>::hooks()
+        <no_prelude::Auth as axum_oauth_login::OAuth>::hooks()
             .logout
             .is_some()
     );

@@ -1,4 +1,4 @@
-use oauth_runtime::{OAuth, oauth};
+use axum_oauth_login::{OAuth, oauth};
 
 // `login` and `error` are the app's own routes: one page may serve both.
 #[oauth(provider = "dev", error = "/login", login = "/login")]

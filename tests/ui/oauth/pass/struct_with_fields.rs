@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 
-use oauth_runtime::{OAuth, oauth};
+use axum_oauth_login::{OAuth, oauth};
 
 /// Documented, with derives after the attribute and private fields.
 #[oauth(provider = "oidc")]
