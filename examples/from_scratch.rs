@@ -1,4 +1,4 @@
-//! The seed's from-scratch walkthrough, without the attribute macros: `login_link`, `redir_url`,
+//! FastHTML's from-scratch walkthrough, without the attribute macros: `login_link`, `redir_url`,
 //! `retr_info`, and a hand-written guard ("beforeware"). Prefer `#[oauth]` in real apps; this
 //! shows what it does for you.
 //!
@@ -18,7 +18,7 @@ use tower_sessions::{MemoryStore, SessionManagerLayer};
 
 const AUTH_CALLBACK_PATH: &str = "/auth_redirect";
 
-/// The seed's `before`: not logged in -> the login page; logged in -> `auth` for the handlers.
+/// FastHTML's `before`: not logged in -> the login page; logged in -> `auth` for the handlers.
 async fn before(session: Session, mut req: Request, next: Next) -> Response {
     if ["/login", AUTH_CALLBACK_PATH].contains(&req.uri().path()) {
         return next.run(req).await;

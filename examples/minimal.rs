@@ -1,4 +1,4 @@
-//! The seed's "Using the OAuth class" app: lets in verified emails of one domain.
+//! FastHTML's "Using the OAuth class" app: lets in verified emails of one domain.
 //!
 //! ```sh
 //! cargo run --example minimal                      # development provider, domain example.com

@@ -1,4 +1,4 @@
-//! The seed's "Revoking Tokens (Google)": logging out also revokes the token at the provider, and
+//! FastHTML's "Revoking Tokens (Google)": logging out also revokes the token at the provider, and
 //! a button revokes it from a handler while the user stays logged in here.
 //!
 //! ```sh

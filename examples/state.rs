@@ -1,4 +1,4 @@
-//! The seed's "Using State (Hugging Face)": in-progress work survives the login.
+//! FastHTML's "Using State (Hugging Face)": in-progress work survives the login.
 //!
 //! An anonymous visitor on the home page (`public`: open to everyone, with the session) types an
 //! edit and clicks "Run (Pro)", which needs an account. The sign-in link then carries the edit as

@@ -1,5 +1,5 @@
 //! The counts table. Handlers only ever see [`UserCounts`], which is bound to the logged-in user,
-//! as the seed's `counts.xtra(name=auth)`: no query can reach another user's row.
+//! as FastHTML's `counts.xtra(name=auth)`: no query can reach another user's row.
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::{StatusCode, request::Parts};

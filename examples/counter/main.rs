@@ -1,4 +1,4 @@
-//! The seed's full app: log in with GitHub, then a per-user counter kept in SQLite.
+//! FastHTML's full app: log in with GitHub, then a per-user counter kept in SQLite.
 //!
 //! ```sh
 //! cargo run --example counter                                   # development provider
@@ -28,8 +28,8 @@ struct Auth {
     db: SqlitePool,
 }
 
-/// Everyone GitHub vouches for gets in; their counter row is created on first login, as the
-/// seed's `if user_id not in counts: counts.insert(...)`.
+/// Everyone GitHub vouches for gets in; their counter row is created on first login, as
+/// FastHTML's `if user_id not in counts: counts.insert(...)`.
 #[get_auth]
 async fn get_auth(oauth: &Auth, ident: &str) -> Option<Redirect> {
     if let Err(error) = counts::create_if_missing(&oauth.db, ident).await {

@@ -23,7 +23,7 @@ use proc_macro::TokenStream;
 
 use hook::Kind;
 
-/// Makes a struct the app's OAuth login: the seed's `class Auth(OAuth)`.
+/// Makes a struct the app's OAuth login: FastHTML's `class Auth(OAuth)`.
 ///
 /// ```
 /// use axum_oauth_login::prelude::*;
@@ -33,7 +33,7 @@ use hook::Kind;
 /// # assert_eq!(<Auth as OAuth>::CONFIG.public, ["/", r"/blog/.*"]);
 /// ```
 ///
-/// Then `Auth.install(router, client)` adds the callback and logout routes, the guard (the seed's
+/// Then `Auth.install(router, client)` adds the callback and logout routes, the guard (FastHTML's
 /// beforeware) and the session layer. A `#[get_auth]` function decides who may log in; optional
 /// `#[check_invalid]` and `#[logout]` functions are found automatically.
 ///
@@ -99,7 +99,7 @@ pub fn oauth(args: TokenStream, item: TokenStream) -> TokenStream {
     output::debug("oauth", oauth::expand(args.into(), item.into())).into()
 }
 
-/// Marks the function that decides who may log in: the seed's `get_auth(self, info, ident,
+/// Marks the function that decides who may log in: FastHTML's `get_auth(self, info, ident,
 /// session, state)`.
 ///
 /// The function is called after the provider has vouched for the user. It declares only the
@@ -162,7 +162,7 @@ pub fn get_auth(args: TokenStream, item: TokenStream) -> TokenStream {
     .into()
 }
 
-/// Marks a function that runs on every guarded request of a logged-in user: the seed's
+/// Marks a function that runs on every guarded request of a logged-in user: FastHTML's
 /// `check_invalid`, e.g. to log out users who were banned since they logged in.
 ///
 /// | parameter | type | |

@@ -10,7 +10,7 @@ use tower_sessions::Session;
 use crate::install::{Core, Provider};
 use crate::{Error, flow, url, vault};
 
-/// The logged-in user's ident: the seed's `auth` parameter.
+/// The logged-in user's ident: FastHTML's `auth` parameter.
 ///
 /// Available on every guarded route. On `#[oauth(public = [...])]` paths use `Option<Ident>`:
 /// `Some` when the visitor is logged in. `skip` paths have no session, so no `Ident` either.
@@ -47,7 +47,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Ident {
     }
 }
 
-/// Makes login links: the seed's `oauth.login_link(req)`.
+/// Makes login links: FastHTML's `oauth.login_link(req)`.
 ///
 /// The link starts a pending login in the user's session (state, PKCE, nonce). A `?next=/path`
 /// on the current request becomes the page to return to after login, if it is a same-origin path.
@@ -88,7 +88,7 @@ impl Login {
         self.start(None).await
     }
 
-    /// A login link whose `state` payload reaches `get_auth` after the login (the seed's
+    /// A login link whose `state` payload reaches `get_auth` after the login (FastHTML's
     /// `login_link(req, state=...)`). The payload stays in the session; the provider only sees a
     /// random value.
     ///

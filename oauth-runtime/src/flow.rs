@@ -18,7 +18,7 @@ use crate::hooks::{AuthContext, Decision, GetAuth};
 use crate::install::{Core, Shared};
 use crate::{Client, Error, Tokens, UserInfo};
 
-/// The session key of the logged-in user's ident (the seed's `session['auth']`).
+/// The session key of the logged-in user's ident (FastHTML's `session['auth']`).
 ///
 /// ```
 /// use axum_oauth_login::{AUTH_KEY, Session};
@@ -269,7 +269,7 @@ async fn finish_login<A: GetAuth>(
     Ok(Some(response))
 }
 
-/// What a finished login gives: the seed's `retr_info` result, plus the tokens and the state
+/// What a finished login gives: FastHTML's `retr_info` result, plus the tokens and the state
 /// payload given to the login link.
 ///
 /// ```
@@ -381,11 +381,11 @@ fn apple_name(info: &mut UserInfo, user: &str) {
     }
 }
 
-/// The seed's from-scratch API, on [`Client`]: for apps that write their own callback route and
+/// FastHTML's from-scratch API, on [`Client`]: for apps that write their own callback route and
 /// guard instead of using `#[oauth]` (see `examples/from_scratch.rs`). PKCE and `state` checks
 /// stay on: the pending login lives in the user's session.
 impl Client {
-    /// The seed's `client.login_link(redirect_uri, state)`: stores a pending login in `session`
+    /// FastHTML's `client.login_link(redirect_uri, state)`: stores a pending login in `session`
     /// and returns the provider's authorization URL. `state` is your own payload; the provider
     /// only sees a random value.
     ///
@@ -419,7 +419,7 @@ impl Client {
         .await
     }
 
-    /// The seed's `client.retr_info(code, redirect_uri)`: finishes the login whose callback query
+    /// FastHTML's `client.retr_info(code, redirect_uri)`: finishes the login whose callback query
     /// string is `query` (`code=..&state=..`), checking `state` against the session.
     ///
     /// # Errors
@@ -443,7 +443,7 @@ impl Client {
             .0)
     }
 
-    /// The seed's `client.retr_id(code, redirect_uri)`: the user's ident only.
+    /// FastHTML's `client.retr_id(code, redirect_uri)`: the user's ident only.
     ///
     /// # Errors
     /// As [`retr_info`](Self::retr_info).

@@ -48,7 +48,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// The seed's defaults: `/redirect`, `/error`, `/logout`, `/login`, nothing skipped.
+    /// FastHTML's defaults: `/redirect`, `/error`, `/logout`, `/login`, nothing skipped.
     ///
     /// ```
     /// use axum_oauth_login::hooks::Config;
@@ -78,7 +78,7 @@ impl Config {
 pub enum Decision {
     /// Log the user in and answer with this response.
     Allow(Response),
-    /// Back to the login page, as when the seed's `get_auth` returns nothing.
+    /// Back to the login page, as when FastHTML's `get_auth` returns nothing.
     Deny,
 }
 
@@ -167,7 +167,7 @@ pub struct GuardContext<'a> {
     pub req: &'a Parts,
     /// The user's session.
     pub session: &'a Session,
-    /// The logged-in user's ident (the seed's `auth`).
+    /// The logged-in user's ident (FastHTML's `auth`).
     pub auth: &'a str,
 }
 

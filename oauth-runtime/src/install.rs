@@ -247,7 +247,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// and cookies are `Secure` when it is `https`.
     ///
     /// # Warning
-    /// Without it, redirect URLs come from the request's `Host` header (the seed's `redir_url`)
+    /// Without it, redirect URLs come from the request's `Host` header (FastHTML's `redir_url`)
     /// and cookies are not marked `Secure`: fine on localhost, not for production.
     ///
     /// ```

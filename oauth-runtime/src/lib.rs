@@ -64,7 +64,7 @@ pub trait OAuth: Sized + Send + Sync + 'static {
     #[doc(hidden)]
     fn hooks() -> hooks::Hooks<Self>;
 
-    /// Installs this auth on `router` with `client` and the defaults: the seed's
+    /// Installs this auth on `router` with `client` and the defaults: FastHTML's
     /// `oauth = Auth(app, client)`. See [`OAuthBuilder`] for the settings.
     ///
     /// ```

@@ -6,7 +6,7 @@ use url::Url;
 
 use crate::Error;
 
-/// The seed's `redir_url(request, path)`: the absolute URL of `path` on the host the request was
+/// FastHTML's `redir_url(request, path)`: the absolute URL of `path` on the host the request was
 /// sent to, `http` for `localhost`/`127.0.0.1`/`[::1]` and `https` elsewhere.
 ///
 /// Prefer a configured public URL in production ([`OAuthBuilder::public_url`](crate::OAuthBuilder::public_url)):
@@ -25,7 +25,7 @@ pub fn redir_url(parts: &Parts, path: &str) -> Result<String, Error> {
     Ok(format!("{}{path}", request_origin(parts)?))
 }
 
-/// `scheme://host[:port]` of the request, by the seed's rule.
+/// `scheme://host[:port]` of the request, by FastHTML's rule.
 pub(crate) fn request_origin(parts: &Parts) -> Result<String, Error> {
     let host = parts
         .headers
@@ -53,8 +53,8 @@ fn parse_authority(host: &str) -> Result<Authority, Error> {
 }
 
 /// The origin redirect URLs are built on: the configured public URL; else, for a request that
-/// comes straight from a trusted proxy, its `X-Forwarded-Proto`/`X-Forwarded-Host`; else the
-/// seed's rule on `Host`. Forwarding headers from anyone else are ignored.
+/// comes straight from a trusted proxy, its `X-Forwarded-Proto`/`X-Forwarded-Host`; else
+/// FastHTML's rule on `Host`. Forwarding headers from anyone else are ignored.
 pub(crate) fn origin(
     parts: &Parts,
     public_url: Option<&Url>,
