@@ -296,25 +296,7 @@ pub fn example_path(name: &str) -> std::path::PathBuf {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !built.iter().any(|b| b == name) {
-        // A shell's environment, not the test's: the variables cargo sets for tests would change
-        // build-script fingerprints and rebuild half the dependency tree twice.
-        let mut cmd = std::process::Command::new(env!("CARGO"));
-        cmd.env_clear();
-        for (key, value) in std::env::vars_os() {
-            let key_str = key.to_string_lossy();
-            let keep = [
-                "PATH",
-                "HOME",
-                "CARGO_HOME",
-                "RUSTUP_HOME",
-                "RUSTUP_TOOLCHAIN",
-                "CARGO_TARGET_DIR",
-            ]
-            .contains(&key_str.as_ref());
-            if keep {
-                cmd.env(key, value);
-            }
-        }
+        let mut cmd = cargo();
         let status = cmd
             .args(["build", "--workspace", "--all-features", "--example", name])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -324,6 +306,28 @@ pub fn example_path(name: &str) -> std::path::PathBuf {
         built.push(name.to_owned());
     }
     path
+}
+
+/// `cargo` with a shell's environment, not the test's: the variables cargo sets for tests would
+/// change build-script fingerprints and rebuild half the dependency tree twice.
+pub fn cargo() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.env_clear();
+    for (key, value) in std::env::vars_os() {
+        let keep = [
+            "PATH",
+            "HOME",
+            "CARGO_HOME",
+            "RUSTUP_HOME",
+            "RUSTUP_TOOLCHAIN",
+            "CARGO_TARGET_DIR",
+        ]
+        .contains(&key.to_string_lossy().as_ref());
+        if keep {
+            cmd.env(key, value);
+        }
+    }
+    cmd
 }
 
 /// A free port on 127.0.0.1 (bound and released).
