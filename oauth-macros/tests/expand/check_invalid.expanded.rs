@@ -14,7 +14,10 @@ impl ::axum_oauth_login::__private::CheckInvalid for Auth {
     ) -> ::axum_oauth_login::__private::BoxFuture<
         'a,
         ::axum_oauth_login::__private::Option<
-            ::axum_oauth_login::__private::Result<::axum_oauth_login::__private::Response, ()>,
+            ::axum_oauth_login::__private::Result<
+                ::axum_oauth_login::__private::Response,
+                (),
+            >,
         >,
     > {
         ::axum_oauth_login::__private::Box::pin(async move {
