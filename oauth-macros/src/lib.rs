@@ -70,8 +70,8 @@ use hook::Kind;
 ///
 /// ```ignore
 /// #[automatically_derived]
-/// impl ::axum_oauth_login::__private::OAuth for Auth {
-///     const CONFIG: ::axum_oauth_login::__private::Config = ::axum_oauth_login::__private::Config {
+/// impl ::axum_oauth_login::__private_v0_1::OAuth for Auth {
+///     const CONFIG: ::axum_oauth_login::__private_v0_1::Config = ::axum_oauth_login::__private_v0_1::Config {
 ///         provider: "github",
 ///         redirect: "/redirect",
 ///         error: "/error",
@@ -82,14 +82,14 @@ use hook::Kind;
 ///     };
 ///     // Finds the optional `#[check_invalid]` and `#[logout]` functions of this struct, if any:
 ///     // the `Has*` traits apply when the struct implements the hook's trait, else `No*`.
-///     fn hooks() -> ::axum_oauth_login::__private::Hooks<Self> {
+///     fn hooks() -> ::axum_oauth_login::__private_v0_1::Hooks<Self> {
 ///         #[allow(unused_imports)]
-///         use ::axum_oauth_login::__private::{
+///         use ::axum_oauth_login::__private_v0_1::{
 ///             HasCheckInvalid as _, HasLogout as _, NoCheckInvalid as _, NoLogout as _,
 ///         };
-///         ::axum_oauth_login::__private::Hooks {
-///             check_invalid: (&&::axum_oauth_login::__private::Probe::<Self>::NEW).check_invalid_hook(),
-///             logout: (&&::axum_oauth_login::__private::Probe::<Self>::NEW).logout_hook(),
+///         ::axum_oauth_login::__private_v0_1::Hooks {
+///             check_invalid: (&&::axum_oauth_login::__private_v0_1::Probe::<Self>::NEW).check_invalid_hook(),
+///             logout: (&&::axum_oauth_login::__private_v0_1::Probe::<Self>::NEW).logout_hook(),
 ///         }
 ///     }
 /// }
@@ -139,16 +139,16 @@ pub fn oauth(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```ignore
 /// #[automatically_derived]
-/// impl ::axum_oauth_login::__private::GetAuth for Auth {
+/// impl ::axum_oauth_login::__private_v0_1::GetAuth for Auth {
 ///     fn get_auth<'a>(
 ///         &'a self,
-///         cx: &'a ::axum_oauth_login::__private::AuthContext,
-///     ) -> ::axum_oauth_login::__private::BoxFuture<'a, ::axum_oauth_login::__private::Decision> {
-///         ::axum_oauth_login::__private::Box::pin(async move {
+///         cx: &'a ::axum_oauth_login::__private_v0_1::AuthContext,
+///     ) -> ::axum_oauth_login::__private_v0_1::BoxFuture<'a, ::axum_oauth_login::__private_v0_1::Decision> {
+///         ::axum_oauth_login::__private_v0_1::Box::pin(async move {
 ///             let answer = get_auth(
-///                 <&UserInfo as ::axum_oauth_login::__private::InfoParam<'_>>::from_ref(&cx.info),
+///                 <&UserInfo as ::axum_oauth_login::__private_v0_1::InfoParam<'_>>::from_ref(&cx.info),
 ///             );
-///             ::axum_oauth_login::__private::IntoDecision::into_decision(answer)
+///             ::axum_oauth_login::__private_v0_1::IntoDecision::into_decision(answer)
 ///         })
 ///     }
 /// }
@@ -196,19 +196,19 @@ pub fn get_auth(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```ignore
 /// #[automatically_derived]
-/// impl ::axum_oauth_login::__private::CheckInvalid for Auth {
+/// impl ::axum_oauth_login::__private_v0_1::CheckInvalid for Auth {
 ///     fn check_invalid<'a>(
 ///         &'a self,
-///         cx: &'a ::axum_oauth_login::__private::GuardContext<'a>,
-///     ) -> ::axum_oauth_login::__private::BoxFuture<'a, ::axum_oauth_login::__private::Option<
-///         ::axum_oauth_login::__private::Result<::axum_oauth_login::__private::Response, ()>,
+///         cx: &'a ::axum_oauth_login::__private_v0_1::GuardContext<'a>,
+///     ) -> ::axum_oauth_login::__private_v0_1::BoxFuture<'a, ::axum_oauth_login::__private_v0_1::Option<
+///         ::axum_oauth_login::__private_v0_1::Result<::axum_oauth_login::__private_v0_1::Response, ()>,
 ///     >> {
-///         ::axum_oauth_login::__private::Box::pin(async move {
+///         ::axum_oauth_login::__private_v0_1::Box::pin(async move {
 ///             let answer = check_invalid(
 ///                 self,
-///                 <&str as ::axum_oauth_login::__private::IdentParam<'_>>::from_ref(cx.auth),
+///                 <&str as ::axum_oauth_login::__private_v0_1::IdentParam<'_>>::from_ref(cx.auth),
 ///             );
-///             ::axum_oauth_login::__private::IntoCheck::into_check(answer)
+///             ::axum_oauth_login::__private_v0_1::IntoCheck::into_check(answer)
 ///         })
 ///     }
 /// }
@@ -250,19 +250,19 @@ pub fn check_invalid(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// ```ignore
 /// #[automatically_derived]
-/// impl ::axum_oauth_login::__private::Logout for Auth {
+/// impl ::axum_oauth_login::__private_v0_1::Logout for Auth {
 ///     fn logout<'a>(
 ///         &'a self,
-///         cx: &'a ::axum_oauth_login::__private::LogoutContext,
-///     ) -> ::axum_oauth_login::__private::BoxFuture<'a, ::axum_oauth_login::__private::Response> {
-///         ::axum_oauth_login::__private::Box::pin(async move {
+///         cx: &'a ::axum_oauth_login::__private_v0_1::LogoutContext,
+///     ) -> ::axum_oauth_login::__private_v0_1::BoxFuture<'a, ::axum_oauth_login::__private_v0_1::Response> {
+///         ::axum_oauth_login::__private_v0_1::Box::pin(async move {
 ///             let answer = logout(
-///                 <Option<&str> as ::axum_oauth_login::__private::OptionalIdentParam<'_>>::from_ref(
+///                 <Option<&str> as ::axum_oauth_login::__private_v0_1::OptionalIdentParam<'_>>::from_ref(
 ///                     cx.auth.as_deref(),
 ///                 ),
 ///             )
 ///             .await;
-///             ::axum_oauth_login::__private::IntoResponse::into_response(answer)
+///             ::axum_oauth_login::__private_v0_1::IntoResponse::into_response(answer)
 ///         })
 ///     }
 /// }

@@ -3,10 +3,10 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// `::axum_oauth_login::__private`: the only way generated code names runtime (and std) items, so a
+/// `::axum_oauth_login::__private_v0_1`: the only way generated code names runtime (and std) items, so a
 /// user's own `Result`, `Option` or `Box` cannot break an expansion.
 pub(crate) fn private() -> TokenStream {
-    quote!(::axum_oauth_login::__private)
+    quote!(::axum_oauth_login::__private_v0_1)
 }
 
 /// Prints the expansion to stderr when `OAUTH_MACROS_DEBUG=1` (at compile time: touch the file or

@@ -145,6 +145,34 @@ impl<R: IntoResponse> IntoCheck for Option<R> {
     }
 }
 
+/// Return types a `#[logout]` function may have: any response (`Redirect`, `Html<String>`,
+/// `impl IntoResponse`).
+///
+/// ```
+/// use axum::response::Redirect;
+/// use axum_oauth_login::hooks::IntoLogoutResponse;
+/// let response = Redirect::to("/goodbye").into_logout_response();
+/// assert_eq!(response.status(), 303);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`#[logout]` must return a response, e.g. `Redirect` or `Html<String>`, not `{Self}`",
+    label = "not a response: return the page or redirect to send after logging out",
+    note = "any type that implements axum's `IntoResponse` works; `Option` does not (a logout always answers)"
+)]
+pub trait IntoLogoutResponse {
+    /// Converts the hook's answer.
+    fn into_logout_response(self) -> Response;
+}
+
+// Not recommended: an unsuitable type is reported with this trait's message, not as a missing
+// `IntoResponse`.
+#[diagnostic::do_not_recommend]
+impl<R: IntoResponse> IntoLogoutResponse for R {
+    fn into_logout_response(self) -> Response {
+        self.into_response()
+    }
+}
+
 #[doc(hidden)]
 /// Everything `get_auth` may ask for.
 #[derive(Debug)]
@@ -340,7 +368,9 @@ macro_rules! param_trait {
             /// Converts the runtime's value to the parameter's type.
             fn from_ref(value: $source) -> Self;
         }
-        $(impl<'a> $name<'a> for $target {
+        // Not listed under "the following other types implement": the label already names them.
+        $(#[diagnostic::do_not_recommend]
+        impl<'a> $name<'a> for $target {
             fn from_ref($v: $source) -> Self { $conv }
         })*
     };

@@ -106,15 +106,18 @@ pub mod prelude {
     };
 }
 
-/// Items the macros' expansions name. Not part of the public API.
+/// Items the macros' expansions name. Not part of the public API: it may change in any release.
+/// The suffix is the plumbing's version: `axum-oauth-login-macros` is pinned to the same release
+/// (`=` in its dependency line), and a mismatch fails to compile with "could not find
+/// `__private_v0_1`" rather than with an obscure error inside the expansion.
 #[doc(hidden)]
-pub mod __private {
+pub mod __private_v0_1 {
     pub use crate::OAuth;
     pub use crate::hooks::{
         AuthContext, AuthParam, BoxFuture, CheckInvalid, Config, Decision, GetAuth, GuardContext,
-        HasCheckInvalid, HasLogout, Hooks, IdentParam, InfoParam, IntoCheck, IntoDecision, Logout,
-        LogoutContext, NoCheckInvalid, NoLogout, OptionalIdentParam, Probe, RequestParam,
-        SessionParam, StateParam,
+        HasCheckInvalid, HasLogout, Hooks, IdentParam, InfoParam, IntoCheck, IntoDecision,
+        IntoLogoutResponse, Logout, LogoutContext, NoCheckInvalid, NoLogout, OptionalIdentParam,
+        Probe, RequestParam, SessionParam, StateParam,
     };
     pub use ::axum::response::{IntoResponse, Response};
     pub use ::std::boxed::Box;

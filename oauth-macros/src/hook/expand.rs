@@ -47,7 +47,7 @@ pub(super) fn hook_impl(hook: &Hook, auth: &Type, output: &Type) -> TokenStream 
     // Spanned at the function's name, the path too (an interpolated path would keep the
     // attribute's span): a future that is not `Send` is reported there.
     let future = quote_spanned! {func.span()=>
-        ::axum_oauth_login::__private::Box::pin(async move {
+        ::axum_oauth_login::__private_v0_1::Box::pin(async move {
             let #answer = #call;
             #convert
         })

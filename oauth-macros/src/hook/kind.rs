@@ -73,7 +73,7 @@ const LOGOUT: &[Param] = &[
 /// The runtime side of a hook: the trait the generated impl implements and how the function's
 /// answer becomes the trait method's output.
 pub(crate) struct Contract {
-    /// `::axum_oauth_login::__private::GetAuth`
+    /// `::axum_oauth_login::__private_v0_1::GetAuth`
     pub(crate) trait_path: TokenStream,
     /// The trait's method: `get_auth`
     pub(crate) method: TokenStream,
@@ -107,6 +107,43 @@ impl Kind {
         }
     }
 
+    /// The parameter a user most likely meant by a name this hook does not have, and why: names
+    /// that a spelling suggestion cannot guess (`auth` in `#[get_auth]` is `ident`). `ty` is the
+    /// parameter's type as written: `user: &UserInfo` meant `info`, `user: &str` meant `ident`.
+    pub(crate) fn meant(self, name: &str, ty: &str) -> Option<(&'static str, &'static str)> {
+        const IDENT: &str =
+            "the user's id at the provider; it becomes `auth` once they are logged in";
+        const AUTH: &str = "the logged-in user's ident";
+        const INFO: &str = "what the provider says about the user";
+        let has = |name: &str| self.params().iter().any(|p| p.name == name);
+        if ty.contains("UserInfo") && has("info") {
+            return Some(("info", INFO));
+        }
+        if ty.contains("Session") && has("session") {
+            return Some(("session", "the user's session"));
+        }
+        if ty.contains("Parts") && has("req") {
+            return Some(("req", "the request's method, URI and headers, as `&Parts`"));
+        }
+        let name = name.to_ascii_lowercase();
+        let meant = match (self, name.as_str()) {
+            (Self::GetAuth, "auth" | "user" | "user_id" | "uid" | "id" | "sub" | "subject") => {
+                ("ident", IDENT)
+            }
+            (Self::GetAuth, "user_info" | "userinfo" | "profile" | "claims") => ("info", INFO),
+            (Self::CheckInvalid | Self::Logout, "ident" | "user" | "user_id" | "uid" | "id") => {
+                ("auth", AUTH)
+            }
+            (Self::CheckInvalid, "request" | "parts" | "headers") => {
+                ("req", "the request's method, URI and headers, as `&Parts`")
+            }
+            (_, "sess") => ("session", "the user's session"),
+            (_, "auth_struct" | "this" | "me") => ("oauth", "the auth struct, as `oauth: &Auth`"),
+            _ => return None,
+        };
+        Some(meant)
+    }
+
     /// What the function returns, for the "missing return type" error.
     pub(crate) fn returns(self) -> &'static str {
         match self {
@@ -129,7 +166,7 @@ impl Kind {
                 method: quote!(get_auth),
                 context: quote!(#p::AuthContext),
                 output: quote!(#p::Decision),
-                convert: quote_spanned!(return_span=> ::axum_oauth_login::__private::IntoDecision::into_decision),
+                convert: quote_spanned!(return_span=> ::axum_oauth_login::__private_v0_1::IntoDecision::into_decision),
                 fallback: quote!(#p::Decision::Deny),
             },
             Self::CheckInvalid => Contract {
@@ -137,7 +174,7 @@ impl Kind {
                 method: quote!(check_invalid),
                 context: quote!(#p::GuardContext<'a>),
                 output: quote!(#p::Option<#p::Result<#p::Response, ()>>),
-                convert: quote_spanned!(return_span=> ::axum_oauth_login::__private::IntoCheck::into_check),
+                convert: quote_spanned!(return_span=> ::axum_oauth_login::__private_v0_1::IntoCheck::into_check),
                 fallback: quote!(#p::Option::None),
             },
             Self::Logout => Contract {
@@ -145,7 +182,7 @@ impl Kind {
                 method: quote!(logout),
                 context: quote!(#p::LogoutContext),
                 output: quote!(#p::Response),
-                convert: quote_spanned!(return_span=> ::axum_oauth_login::__private::IntoResponse::into_response),
+                convert: quote_spanned!(return_span=> ::axum_oauth_login::__private_v0_1::IntoLogoutResponse::into_logout_response),
                 fallback: quote!(#p::IntoResponse::into_response(())),
             },
         }

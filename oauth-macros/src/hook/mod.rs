@@ -151,7 +151,7 @@ mod tests {
                 "item first: {out}"
             );
             assert!(
-                out.contains(&format!("__private :: {trait_name} for Auth")),
+                out.contains(&format!("__private_v0_1 :: {trait_name} for Auth")),
                 "{out}"
             );
         }

@@ -75,15 +75,25 @@ pub(crate) fn analyze<'a>(
         let name = ident.to_string();
         let Some(param) = kind.params().iter().find(|p| p.name == name) else {
             let names: Vec<&str> = kind.params().iter().map(|p| p.name).collect();
+            let hint = kind
+                .meant(&name, &ty.to_token_stream().to_string())
+                .map(|(param, why)| format!(", did you mean `{param}` ({why})"))
+                .unwrap_or_else(|| suggest(&name, &names));
             errors.spanned(
                 ident,
-                format!(
-                    "unknown parameter `{name}` of `#[{attr}]`{}",
-                    suggest(&name, &names)
-                ),
+                format!("unknown parameter `{name}` of `#[{attr}]`{hint}"),
             );
             continue;
         };
+        if let Some(lifetime) = named_lifetime(ty.to_token_stream()) {
+            errors.spanned(
+                &lifetime,
+                format!(
+                    "the `{name}` parameter cannot name a lifetime: arguments are lent for the call only, write the type without `{lifetime}` (e.g. `&str`) or take an owned value"
+                ),
+            );
+            continue;
+        }
         if args.iter().any(|a| a.param.name == name) {
             errors.spanned(ident, format!("duplicate parameter `{name}`"));
             continue;
@@ -170,6 +180,31 @@ fn is_impl_trait(ty: &Type) -> bool {
     }
 }
 
+/// The first lifetime other than `'_` written in a type: `'static` in `&'static str`.
+fn named_lifetime(tokens: proc_macro2::TokenStream) -> Option<proc_macro2::TokenStream> {
+    use proc_macro2::TokenTree;
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Punct(tick) if tick.as_char() == '\'' => {
+                if let Some(TokenTree::Ident(name)) = tokens.peek()
+                    && name != "_"
+                {
+                    let name = name.clone();
+                    return Some(quote::quote!(#tick #name));
+                }
+            }
+            TokenTree::Group(group) => {
+                if let Some(found) = named_lifetime(group.stream()) {
+                    return Some(found);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The struct behind `oauth: &Auth`. A type that is not a shared reference to a type path is
 /// reported; the path is still returned when there is one, for the stub impl.
 fn auth_struct(ty: &Type, errors: &mut Errors) -> Option<TypePath> {
@@ -181,6 +216,29 @@ fn auth_struct(ty: &Type, errors: &mut Errors) -> Option<TypePath> {
         Type::Path(path) if path.qself.is_none() => Some(path.clone()),
         _ => None,
     };
+    // `&Arc<Auth>`: the struct the user meant is the wrapper's argument.
+    if let Some(wrapper) = path.as_ref().and_then(|p| p.path.segments.last())
+        && let syn::PathArguments::AngleBracketed(arguments) = &wrapper.arguments
+    {
+        let inner = arguments.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::Type(Type::Path(inner)) if inner.qself.is_none() => {
+                Some(inner.clone())
+            }
+            _ => None,
+        });
+        let name = inner.as_ref().map_or_else(
+            || "Auth".to_owned(),
+            |inner| inner.to_token_stream().to_string().replace(' ', ""),
+        );
+        errors.spanned(
+            ty,
+            format!(
+                "the `oauth` parameter is the auth struct itself: write `oauth: &{name}` (the library already shares it; no `{}` needed)",
+                wrapper.ident
+            ),
+        );
+        return inner;
+    }
     if !shared || path.is_none() {
         errors.spanned(
             ty,
@@ -373,8 +431,8 @@ mod tests {
         assert_eq!(
             got,
             [
-                "unknown parameter `inf` of `#[get_auth]`, did you mean `info`",
-                "unknown parameter `sesion` of `#[get_auth]`, did you mean `session`",
+                "unknown parameter `inf` of `#[get_auth]`, did you mean `info` (what the provider says about the user)",
+                "unknown parameter `sesion` of `#[get_auth]`, did you mean `session` (the user's session)",
                 "duplicate parameter `ident`",
             ]
         );
@@ -461,6 +519,106 @@ mod tests {
             let name = quote!(#func).to_string();
             assert_eq!(messages(Kind::GetAuth, func), [expected], "{name}");
         }
+    }
+
+    #[test]
+    fn mistakes_with_a_likely_meaning() {
+        let cases: [(Kind, ItemFn, &str); 6] = [
+            (
+                Kind::GetAuth,
+                parse_quote!(
+                    fn f(auth: &str) -> Option<Redirect> {
+                        None
+                    }
+                ),
+                "unknown parameter `auth` of `#[get_auth]`, did you mean `ident` (the user's id at the provider; it becomes `auth` once they are logged in)",
+            ),
+            (
+                Kind::GetAuth,
+                parse_quote!(
+                    fn f(profile: &UserInfo) -> Option<Redirect> {
+                        None
+                    }
+                ),
+                "unknown parameter `profile` of `#[get_auth]`, did you mean `info` (what the provider says about the user)",
+            ),
+            (
+                Kind::CheckInvalid,
+                parse_quote!(
+                    fn f(ident: &str) -> bool {
+                        false
+                    }
+                ),
+                "unknown parameter `ident` of `#[check_invalid]`, did you mean `auth` (the logged-in user's ident)",
+            ),
+            (
+                Kind::GetAuth,
+                parse_quote!(
+                    fn f(ident: &'static str) -> Option<Redirect> {
+                        None
+                    }
+                ),
+                "the `ident` parameter cannot name a lifetime: arguments are lent for the call only, write the type without `'static` (e.g. `&str`) or take an owned value",
+            ),
+            (
+                Kind::GetAuth,
+                parse_quote!(
+                    fn f(state: Option<&'a str>) -> Option<Redirect> {
+                        None
+                    }
+                ),
+                "the `state` parameter cannot name a lifetime: arguments are lent for the call only, write the type without `'a` (e.g. `&str`) or take an owned value",
+            ),
+            (
+                Kind::GetAuth,
+                parse_quote!(
+                    fn f(oauth: &Arc<Auth>) -> Option<Redirect> {
+                        None
+                    }
+                ),
+                "the `oauth` parameter is the auth struct itself: write `oauth: &Auth` (the library already shares it; no `Arc` needed)",
+            ),
+        ];
+        for (kind, func, expected) in cases {
+            let name = quote!(#func).to_string();
+            assert_eq!(messages(kind, func), [expected], "{name}");
+        }
+        // The type tells which one a `user` meant.
+        assert_eq!(
+            messages(
+                Kind::GetAuth,
+                parse_quote!(
+                    fn f(user: &UserInfo) -> Option<Redirect> {
+                        None
+                    }
+                )
+            ),
+            [
+                "unknown parameter `user` of `#[get_auth]`, did you mean `info` (what the provider says about the user)"
+            ]
+        );
+        // `'_` is no named lifetime.
+        assert_eq!(
+            messages(
+                Kind::GetAuth,
+                parse_quote!(
+                    fn f(ident: &'_ str) -> Option<Redirect> {
+                        None
+                    }
+                )
+            ),
+            Vec::<String>::new()
+        );
+        // The stub still implements the struct inside the wrapper.
+        let (_, _, auth) = analyzed(
+            Kind::GetAuth,
+            parse_quote!(
+                fn f(oauth: &std::sync::Arc<crate::MyAuth>) -> Option<Redirect> {
+                    None
+                }
+            ),
+        );
+        assert_eq!(auth.as_deref(), Some("crate :: MyAuth"));
     }
 
     #[test]

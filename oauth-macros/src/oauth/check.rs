@@ -23,6 +23,54 @@ pub(crate) const PROVIDERS: &[&str] = &[
     "dev",
 ];
 
+/// Names users reach for that are another provider's: `(what they wrote, the provider, why)`.
+/// Checked before the spelling suggestion, which cannot guess them.
+const PROVIDER_ALIASES: &[(&str, &str, &str)] = &[
+    (
+        "microsoft",
+        "entra",
+        "Microsoft accounts log in through Entra ID",
+    ),
+    ("azure", "entra", "Azure AD is now Microsoft Entra ID"),
+    ("azuread", "entra", "Azure AD is now Microsoft Entra ID"),
+    ("azure_ad", "entra", "Azure AD is now Microsoft Entra ID"),
+    ("aad", "entra", "Azure AD is now Microsoft Entra ID"),
+    ("hf", "huggingface", "Hugging Face's key"),
+    ("hugging_face", "huggingface", "Hugging Face's key"),
+    ("hugging-face", "huggingface", "Hugging Face's key"),
+    (
+        "okta",
+        "oidc",
+        "with `OIDC_ISSUER` set to your Okta issuer URL",
+    ),
+    (
+        "keycloak",
+        "oidc",
+        "with `OIDC_ISSUER` set to the realm's issuer URL",
+    ),
+    (
+        "authentik",
+        "oidc",
+        "with `OIDC_ISSUER` set to the application's issuer URL",
+    ),
+    (
+        "zitadel",
+        "oidc",
+        "with `OIDC_ISSUER` set to the instance's issuer URL",
+    ),
+    (
+        "cognito",
+        "oidc",
+        "with `OIDC_ISSUER` set to the user pool's issuer URL",
+    ),
+    (
+        "openid",
+        "oidc",
+        "any OpenID Connect provider, by its issuer URL",
+    ),
+    ("development", "dev", "the embedded development provider"),
+];
+
 /// The validated configuration, the only input of the expansion.
 pub(crate) struct Config {
     pub(crate) provider: String,
@@ -113,6 +161,14 @@ fn provider(args: &Args, tokens: &TokenStream, errors: &mut Errors) -> String {
         errors.spanned(
             lit,
             format!("empty `provider`, expected one of {}", one_of(PROVIDERS)),
+        );
+    } else if let Some((_, provider, why)) = PROVIDER_ALIASES
+        .iter()
+        .find(|(alias, ..)| value.eq_ignore_ascii_case(alias))
+    {
+        errors.spanned(
+            lit,
+            format!("unknown provider `{value}`: use `provider = \"{provider}\"` ({why})"),
         );
     } else if !PROVIDERS.contains(&value.as_str()) {
         errors.spanned(
@@ -333,6 +389,22 @@ mod tests {
             messages(quote!(provider = "gihub")),
             ["unknown provider `gihub`, did you mean `github`"]
         );
+        assert_eq!(
+            messages(quote!(provider = "microsoft")),
+            [
+                "unknown provider `microsoft`: use `provider = \"entra\"` (Microsoft accounts log in through Entra ID)"
+            ]
+        );
+        assert_eq!(
+            messages(quote!(provider = "Keycloak")),
+            [
+                "unknown provider `Keycloak`: use `provider = \"oidc\"` (with `OIDC_ISSUER` set to the realm's issuer URL)"
+            ]
+        );
+        for (alias, provider, _) in PROVIDER_ALIASES {
+            assert!(PROVIDERS.contains(provider), "{alias} -> {provider}");
+            assert!(!PROVIDERS.contains(alias), "{alias} is a provider");
+        }
         assert_eq!(
             messages(quote!(provider = "twitter")),
             [

@@ -22,7 +22,12 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::new();
     let config = attr::parse(args.clone(), &mut errors)
         .map(|parsed| check::check(&parsed, &args, &mut errors));
-    let parsed = errors.parse(syn::parse2::<Item>(item.clone()));
+    let mut parsed = errors.parse(syn::parse2::<Item>(item.clone()));
+    // A second `#[oauth]` is reported here and removed, so it does not expand into a second impl.
+    let item = match parsed.as_mut().map(|item| second_oauth(item, &mut errors)) {
+        Some(true) => quote!(#parsed),
+        _ => item,
+    };
     let target = parsed.as_ref().and_then(|item| target(item, &mut errors));
     let generated = match (errors.finish(), &config, &target) {
         (Ok(()), Some(config), Some(target)) => expand::oauth_impl(target, config),
@@ -36,6 +41,33 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     quote!(#item #generated)
+}
+
+/// Reports and removes further `#[oauth]` attributes on the item (the first one is expanding
+/// now). `true` when there were some.
+fn second_oauth(item: &mut Item, errors: &mut Errors) -> bool {
+    let attrs = match item {
+        Item::Struct(s) => &mut s.attrs,
+        Item::Enum(e) => &mut e.attrs,
+        Item::Union(u) => &mut u.attrs,
+        _ => return false,
+    };
+    let before = attrs.len();
+    attrs.retain(|attr| {
+        let is_oauth = attr
+            .path()
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "oauth");
+        if is_oauth {
+            errors.spanned(
+                attr,
+                "a second `#[oauth]` on this struct: one struct has one `#[oauth(...)]`; merge the keys into the first, or declare another struct for another provider",
+            );
+        }
+        !is_oauth
+    });
+    attrs.len() != before
 }
 
 /// The struct's name and generics. Enums and unions are reported but still get a stub impl (they
@@ -93,8 +125,24 @@ mod tests {
         );
         assert_eq!(errors, 0);
         assert!(out.starts_with("struct Auth ;"), "{out}");
-        assert!(out.contains("impl :: axum_oauth_login :: __private :: OAuth for Auth"));
+        assert!(out.contains("impl :: axum_oauth_login :: __private_v0_1 :: OAuth for Auth"));
         assert!(out.contains("check_invalid_hook"));
+    }
+
+    #[test]
+    fn a_second_oauth_is_reported_and_removed() {
+        let (out, errors) = expanded(
+            quote!(provider = "github"),
+            quote!(
+                #[derive(Debug)]
+                #[axum_oauth_login::oauth(provider = "google")]
+                struct Auth;
+            ),
+        );
+        assert_eq!(errors, 1, "{out}");
+        assert!(out.contains("a second `#[oauth]` on this struct"), "{out}");
+        assert!(out.starts_with("# [derive (Debug)] struct Auth ;"), "{out}");
+        assert_eq!(out.matches("OAuth for Auth").count(), 1, "{out}");
     }
 
     #[test]

@@ -7,34 +7,34 @@ async fn check_invalid(
     oauth.banned.iter().any(|b| b == auth)
 }
 #[automatically_derived]
-impl ::axum_oauth_login::__private::CheckInvalid for Auth {
+impl ::axum_oauth_login::__private_v0_1::CheckInvalid for Auth {
     fn check_invalid<'a>(
         &'a self,
-        cx: &'a ::axum_oauth_login::__private::GuardContext<'a>,
-    ) -> ::axum_oauth_login::__private::BoxFuture<
+        cx: &'a ::axum_oauth_login::__private_v0_1::GuardContext<'a>,
+    ) -> ::axum_oauth_login::__private_v0_1::BoxFuture<
         'a,
-        ::axum_oauth_login::__private::Option<
-            ::axum_oauth_login::__private::Result<
-                ::axum_oauth_login::__private::Response,
+        ::axum_oauth_login::__private_v0_1::Option<
+            ::axum_oauth_login::__private_v0_1::Result<
+                ::axum_oauth_login::__private_v0_1::Response,
                 (),
             >,
         >,
     > {
-        ::axum_oauth_login::__private::Box::pin(async move {
+        ::axum_oauth_login::__private_v0_1::Box::pin(async move {
             let answer = check_invalid(
                     self,
-                    <&str as ::axum_oauth_login::__private::AuthParam<
+                    <&str as ::axum_oauth_login::__private_v0_1::AuthParam<
                         '_,
                     >>::from_ref(cx.auth),
-                    <&Parts as ::axum_oauth_login::__private::RequestParam<
+                    <&Parts as ::axum_oauth_login::__private_v0_1::RequestParam<
                         '_,
                     >>::from_ref(cx.req),
-                    <&Session as ::axum_oauth_login::__private::SessionParam<
+                    <&Session as ::axum_oauth_login::__private_v0_1::SessionParam<
                         '_,
                     >>::from_ref(cx.session),
                 )
                 .await;
-            ::axum_oauth_login::__private::IntoCheck::into_check(answer)
+            ::axum_oauth_login::__private_v0_1::IntoCheck::into_check(answer)
         })
     }
 }

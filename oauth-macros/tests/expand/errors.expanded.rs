@@ -11,12 +11,12 @@ struct Auth;
     "invalid regular expression `(`: unclosed group at `(`"
 }
 #[automatically_derived]
-impl ::axum_oauth_login::__private::OAuth for Auth {
-    const CONFIG: ::axum_oauth_login::__private::Config = ::axum_oauth_login::__private::Config::DEFAULT;
-    fn hooks() -> ::axum_oauth_login::__private::Hooks<Self> {
-        ::axum_oauth_login::__private::Hooks {
-            check_invalid: ::axum_oauth_login::__private::Option::None,
-            logout: ::axum_oauth_login::__private::Option::None,
+impl ::axum_oauth_login::__private_v0_1::OAuth for Auth {
+    const CONFIG: ::axum_oauth_login::__private_v0_1::Config = ::axum_oauth_login::__private_v0_1::Config::DEFAULT;
+    fn hooks() -> ::axum_oauth_login::__private_v0_1::Hooks<Self> {
+        ::axum_oauth_login::__private_v0_1::Hooks {
+            check_invalid: ::axum_oauth_login::__private_v0_1::Option::None,
+            logout: ::axum_oauth_login::__private_v0_1::Option::None,
         }
     }
 }
@@ -24,19 +24,19 @@ fn get_auth(inf: &UserInfo) -> Option<Redirect> {
     None
 }
 ::core::compile_error! {
-    "unknown parameter `inf` of `#[get_auth]`, did you mean `info`"
+    "unknown parameter `inf` of `#[get_auth]`, did you mean `info` (what the provider says about the user)"
 }
 #[automatically_derived]
-impl ::axum_oauth_login::__private::GetAuth for Auth {
+impl ::axum_oauth_login::__private_v0_1::GetAuth for Auth {
     fn get_auth<'a>(
         &'a self,
-        _: &'a ::axum_oauth_login::__private::AuthContext,
-    ) -> ::axum_oauth_login::__private::BoxFuture<
+        _: &'a ::axum_oauth_login::__private_v0_1::AuthContext,
+    ) -> ::axum_oauth_login::__private_v0_1::BoxFuture<
         'a,
-        ::axum_oauth_login::__private::Decision,
+        ::axum_oauth_login::__private_v0_1::Decision,
     > {
-        ::axum_oauth_login::__private::Box::pin(async move {
-            ::axum_oauth_login::__private::Decision::Deny
+        ::axum_oauth_login::__private_v0_1::Box::pin(async move {
+            ::axum_oauth_login::__private_v0_1::Decision::Deny
         })
     }
 }
@@ -45,16 +45,16 @@ fn logout() {}
     "missing return type: `#[logout]` functions return the response to send, e.g. `Redirect`"
 }
 #[automatically_derived]
-impl ::axum_oauth_login::__private::Logout for Auth {
+impl ::axum_oauth_login::__private_v0_1::Logout for Auth {
     fn logout<'a>(
         &'a self,
-        _: &'a ::axum_oauth_login::__private::LogoutContext,
-    ) -> ::axum_oauth_login::__private::BoxFuture<
+        _: &'a ::axum_oauth_login::__private_v0_1::LogoutContext,
+    ) -> ::axum_oauth_login::__private_v0_1::BoxFuture<
         'a,
-        ::axum_oauth_login::__private::Response,
+        ::axum_oauth_login::__private_v0_1::Response,
     > {
-        ::axum_oauth_login::__private::Box::pin(async move {
-            ::axum_oauth_login::__private::IntoResponse::into_response(())
+        ::axum_oauth_login::__private_v0_1::Box::pin(async move {
+            ::axum_oauth_login::__private_v0_1::IntoResponse::into_response(())
         })
     }
 }

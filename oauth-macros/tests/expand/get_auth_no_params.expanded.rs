@@ -2,17 +2,17 @@ fn anyone() -> Option<&'static str> {
     Some("welcome")
 }
 #[automatically_derived]
-impl ::axum_oauth_login::__private::GetAuth for crate::Auth {
+impl ::axum_oauth_login::__private_v0_1::GetAuth for crate::Auth {
     fn get_auth<'a>(
         &'a self,
-        _: &'a ::axum_oauth_login::__private::AuthContext,
-    ) -> ::axum_oauth_login::__private::BoxFuture<
+        _: &'a ::axum_oauth_login::__private_v0_1::AuthContext,
+    ) -> ::axum_oauth_login::__private_v0_1::BoxFuture<
         'a,
-        ::axum_oauth_login::__private::Decision,
+        ::axum_oauth_login::__private_v0_1::Decision,
     > {
-        ::axum_oauth_login::__private::Box::pin(async move {
+        ::axum_oauth_login::__private_v0_1::Box::pin(async move {
             let answer = anyone();
-            ::axum_oauth_login::__private::IntoDecision::into_decision(answer)
+            ::axum_oauth_login::__private_v0_1::IntoDecision::into_decision(answer)
         })
     }
 }

@@ -1,7 +1,7 @@
 struct Auth;
 #[automatically_derived]
-impl ::axum_oauth_login::__private::OAuth for Auth {
-    const CONFIG: ::axum_oauth_login::__private::Config = ::axum_oauth_login::__private::Config {
+impl ::axum_oauth_login::__private_v0_1::OAuth for Auth {
+    const CONFIG: ::axum_oauth_login::__private_v0_1::Config = ::axum_oauth_login::__private_v0_1::Config {
         provider: "dev",
         redirect: "/redirect",
         error: "/error",
@@ -10,15 +10,16 @@ impl ::axum_oauth_login::__private::OAuth for Auth {
         skip: &[],
         public: &[],
     };
-    fn hooks() -> ::axum_oauth_login::__private::Hooks<Self> {
+    fn hooks() -> ::axum_oauth_login::__private_v0_1::Hooks<Self> {
         #[allow(unused_imports)]
-        use ::axum_oauth_login::__private::{
+        use ::axum_oauth_login::__private_v0_1::{
             HasCheckInvalid as _, HasLogout as _, NoCheckInvalid as _, NoLogout as _,
         };
-        ::axum_oauth_login::__private::Hooks {
-            check_invalid: (&&::axum_oauth_login::__private::Probe::<Self>::NEW)
+        ::axum_oauth_login::__private_v0_1::Hooks {
+            check_invalid: (&&::axum_oauth_login::__private_v0_1::Probe::<Self>::NEW)
                 .check_invalid_hook(),
-            logout: (&&::axum_oauth_login::__private::Probe::<Self>::NEW).logout_hook(),
+            logout: (&&::axum_oauth_login::__private_v0_1::Probe::<Self>::NEW)
+                .logout_hook(),
         }
     }
 }

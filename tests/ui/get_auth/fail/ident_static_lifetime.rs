@@ -1,0 +1,12 @@
+use axum::response::Redirect;
+use axum_oauth_login::{get_auth, oauth};
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[get_auth]
+fn get_auth(ident: &'static str) -> Option<Redirect> {
+    (!ident.is_empty()).then(|| Redirect::to("/"))
+}
+
+fn main() {}
