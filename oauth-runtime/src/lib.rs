@@ -22,6 +22,7 @@ pub mod provider;
 mod session;
 pub mod skip;
 pub mod store;
+mod tls;
 mod url;
 mod userinfo;
 mod vault;

@@ -181,7 +181,11 @@ async fn redis(url: &str) -> Result<AnyStore, Error> {
     use fred::prelude::{ClientLike as _, Config};
     let invalid = || Error::Config("SESSION_STORE is not a valid redis:// URL".into());
     let (url, cached) = redis_cache_option(url).ok_or_else(invalid)?;
-    let config = Config::from_url(&url).map_err(|_| invalid())?;
+    let (url, tls) = redis_tls_option(url).ok_or_else(invalid)?;
+    let mut config = Config::from_url(&url).map_err(|_| invalid())?;
+    if tls {
+        config.tls = Some(crate::tls::redis_config()?);
+    }
     // Cluster mode would need tracking on every node; sessions are then read from Redis.
     let tracking = (cached && !config.server.is_clustered()).then(|| config.clone());
     let pool = redis_builder(config)
@@ -230,6 +234,20 @@ fn redis_cache_option(url: &str) -> Option<(String, bool)> {
         parsed.query_pairs_mut().clear().extend_pairs(rest);
     }
     Some((parsed.into(), cached))
+}
+
+/// `rediss://` becomes `redis://` and `true`: fred would build the TLS configuration of a
+/// `rediss://` URL itself, on rustls' process-level provider, which panics when the dependency tree
+/// compiles two providers and installs one for the whole process otherwise; [`crate::tls`] gives it
+/// one that names aws-lc-rs instead. `None` for a malformed URL.
+#[cfg(feature = "redis")]
+fn redis_tls_option(url: String) -> Option<(String, bool)> {
+    let mut parsed = url::Url::parse(&url).ok()?;
+    if parsed.scheme() != "rediss" {
+        return Some((url, false));
+    }
+    parsed.set_scheme("redis").ok()?;
+    Some((parsed.into(), true))
 }
 
 /// One Redis connection per core the process may run on (as many as tokio's default worker
@@ -316,6 +334,18 @@ mod tests {
         );
         assert_eq!(option("redis://h:1?cache=maybe"), None);
         assert_eq!(option("not a url"), None);
+    }
+
+    #[test]
+    fn a_rediss_url_is_read_as_redis_with_tls() {
+        assert_eq!(
+            redis_tls_option("rediss://u:p@h:1/2?node=a%3A1".into()),
+            Some(("redis://u:p@h:1/2?node=a%3A1".into(), true))
+        );
+        assert_eq!(
+            redis_tls_option("redis://h:1".into()),
+            Some(("redis://h:1".into(), false))
+        );
     }
 
     #[tokio::test]
