@@ -7,6 +7,7 @@ use crate::Error;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{CACHE_LEASE, RedisStore};
 
 /// Reads a cookie key from 128 hex characters (64 bytes), as in `SESSION_KEY`.
@@ -46,7 +47,19 @@ use tower_sessions::session_store::{self, SessionStore};
 /// | `sqlite:///absolute/path.db` | SQLite file, created if missing | `sqlite` |
 /// | `redis://host:port` | Redis (several instances), logged-in sessions cached in process | `redis` |
 /// | `redis://host:port?cache=off` | Redis, every session read from Redis | `redis` |
+/// | `rediss://host:port` | Redis over TLS (also with `?cache=off`) | `redis` |
 /// | `postgres://...` | PostgreSQL (several instances) | `postgres` |
+/// | `postgres://...?sslmode=require` | PostgreSQL over TLS, the server's certificate not checked | `postgres` |
+/// | `postgres://...?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem` | PostgreSQL over TLS, the certificate and host name checked | `postgres` |
+///
+/// TLS is rustls on aws-lc-rs, with no process-level provider needed. `rediss://` trusts the
+/// system's root certificates, or those of the `SSL_CERT_FILE` file / `SSL_CERT_DIR` directory
+/// when set (a private CA goes there), and checks the host name against the certificate.
+/// PostgreSQL follows libpq's `sslmode`: `prefer` (the default: TLS when the server offers it,
+/// unverified), `require` (TLS or fail, unverified), `verify-ca` (the chain is checked),
+/// `verify-full` (the chain and the host name); `sslrootcert=` names the CA file to trust, else
+/// Mozilla's roots (`webpki-roots`) are used. Only `verify-full` (or `rediss://`) protects against
+/// an impostor on the network path.
 ///
 /// SQL stores create their table and purge expired sessions every minute in the background. Each
 /// SQL operation is bounded to 3 seconds (PostgreSQL's `statement_timeout` is 2 seconds) and each
@@ -71,12 +84,15 @@ pub enum AnyStore {
     Memory(MemoryStore),
     /// SQLite.
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     Sqlite(tower_sessions_sqlx_store::SqliteStore),
     /// PostgreSQL.
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     Postgres(tower_sessions_sqlx_store::PostgresStore),
     /// Redis.
     #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     Redis(RedisStore),
 }
 
