@@ -56,7 +56,7 @@ impl Chromedriver {
             child,
         };
         let status = format!("{}/status", driver.url);
-        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let http = common::http_client().no_proxy().build().unwrap();
         eventually("chromedriver to be ready", || async {
             let res = http.get(&status).send().await.ok()?;
             let body: serde_json::Value = res.json().await.ok()?;

@@ -190,7 +190,7 @@ async fn state_carries_the_edit_through_the_login() {
 
 /// The development provider's verdict on an access token: `/userinfo`'s status.
 async fn userinfo_status(base: &str, access_token: &str) -> StatusCode {
-    reqwest::Client::builder()
+    common::http_client()
         .no_proxy()
         .build()
         .unwrap()
@@ -204,7 +204,7 @@ async fn userinfo_status(base: &str, access_token: &str) -> StatusCode {
 
 /// Asks the development provider for fresh tokens with `refresh_token`: the response's status.
 async fn refresh_status(base: &str, refresh_token: &str) -> StatusCode {
-    reqwest::Client::builder()
+    common::http_client()
         .no_proxy()
         .build()
         .unwrap()

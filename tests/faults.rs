@@ -549,7 +549,7 @@ async fn callback_with_a_repeated_iss_uses_the_first_and_refuses_a_wrong_one() {
 async fn callback_without_iss_is_refused_when_the_provider_advertises_rfc_9207() {
     let app = start().await;
     // The development provider advertises `authorization_response_iss_parameter_supported`.
-    let discovery = reqwest::get(format!(
+    let discovery = common::get(format!(
         "{}/.well-known/openid-configuration",
         app.dev.issuer()
     ))

@@ -157,7 +157,7 @@ async fn copied_cookie_stops_working_after_logout() {
     let b = Browser::new();
     b.dev_login(base, "ada").await;
     let stolen = b.cookie_header(base).expect("a session cookie");
-    let thief = reqwest::Client::builder()
+    let thief = common::http_client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -192,7 +192,7 @@ async fn session_id_is_cycled_at_login() {
         before, after,
         "session fixation: the id must change at login"
     );
-    let thief = reqwest::Client::builder()
+    let thief = common::http_client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -590,7 +590,7 @@ impl Browser {
         // non-navigations with a 401 instead of the 303 to its login page.
         let accept =
             reqwest::header::HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8");
-        let http = reqwest::Client::builder()
+        let http = http_client()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(reqwest::header::HeaderMap::from_iter([(
@@ -1749,7 +1749,7 @@ async fn provider_fixture_serves_both_client_auth_methods() {
         &["--strict-client-auth"],
     );
     bounded(async {
-        let discovery: Value = reqwest::Client::builder()
+        let discovery: Value = http_client()
             .no_proxy()
             .build()
             .unwrap()
@@ -1828,7 +1828,7 @@ async fn provider_fixture_serves_both_client_auth_methods() {
             let code = q.get("code").expect("code").clone();
 
             let token_url = provider.url("/token");
-            let http = reqwest::Client::builder().no_proxy().build().unwrap();
+            let http = http_client().no_proxy().build().unwrap();
             let mut form = vec![
                 ("grant_type", "authorization_code".to_string()),
                 ("code", code),
@@ -1922,4 +1922,17 @@ async fn provider_fixture_serves_both_client_auth_methods() {
         }
     })
     .await;
+}
+
+/// A `reqwest::ClientBuilder` whose TLS configuration names aws-lc-rs. The library builds its own
+/// clients that way and nothing installs a process-level provider, so `reqwest::Client::builder()`
+/// alone would panic ("No provider set"). The tests only speak plain HTTP to loopback: no roots.
+fn http_client() -> reqwest::ClientBuilder {
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    reqwest::Client::builder().use_preconfigured_tls(tls)
 }

@@ -79,7 +79,7 @@ async fn a_store_that_is_down_fails_closed() {
     })
     .await;
     let base = &server.base;
-    let http = reqwest::Client::builder()
+    let http = common::http_client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -187,9 +187,7 @@ async fn set_cookie_of_login_page(public_url: &'static str) -> String {
             .install(routes())
     })
     .await;
-    let res = reqwest::get(format!("{}/login", server.base))
-        .await
-        .unwrap();
+    let res = common::get(format!("{}/login", server.base)).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res
         .headers()

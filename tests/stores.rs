@@ -15,6 +15,9 @@ mod logout_race;
 mod redis_faults;
 #[path = "stores/sql_faults.rs"]
 mod sql_faults;
+// TLS to the stores: `rediss://`, PostgreSQL's `sslmode=require` and `verify-full`.
+#[path = "stores/tls.rs"]
+mod tls;
 
 use std::future::ready;
 use std::sync::Arc;
@@ -150,7 +153,7 @@ fn session_id(cookie_header: &str, key: &Key) -> String {
 
 /// A client without a cookie jar, for replaying a copied `Cookie` header.
 fn bare_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    common::http_client()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .timeout(Duration::from_secs(30))

@@ -67,7 +67,7 @@ fn pending_fresh(created_at: i64, now: i64) -> bool {
 /// 7636's 43..=128) and the nonce.
 fn random_token() -> String {
     let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
+    rand::thread_rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 

@@ -95,7 +95,8 @@ impl HttpClient {
             .connect_timeout(TIMEOUT)
             .timeout(TIMEOUT)
             .user_agent(USER_AGENT)
-            .use_rustls_tls()
+            // rustls on aws-lc-rs, named explicitly: no process-level provider needed.
+            .use_preconfigured_tls(crate::tls::http_config())
             .build()
             // Only fails when the TLS backend cannot start, which nothing here can recover from.
             .expect("the HTTP client (rustls) could not be initialised");

@@ -5,9 +5,12 @@
 //! Tokens live in each user's session, `state` is verified, PKCE is always on.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`, nightly): a badge on each item that needs a feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod client;
 #[cfg(feature = "dev-provider")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
 pub mod dev;
 pub mod error;
 mod extract;
@@ -22,6 +25,7 @@ pub mod provider;
 mod session;
 pub mod skip;
 pub mod store;
+mod tls;
 mod url;
 mod userinfo;
 mod vault;

@@ -7,6 +7,7 @@ use crate::Error;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{CACHE_LEASE, RedisStore};
 
 /// Reads a cookie key from 128 hex characters (64 bytes), as in `SESSION_KEY`.
@@ -46,7 +47,19 @@ use tower_sessions::session_store::{self, SessionStore};
 /// | `sqlite:///absolute/path.db` | SQLite file, created if missing | `sqlite` |
 /// | `redis://host:port` | Redis (several instances), logged-in sessions cached in process | `redis` |
 /// | `redis://host:port?cache=off` | Redis, every session read from Redis | `redis` |
+/// | `rediss://host:port` | Redis over TLS (also with `?cache=off`) | `redis` |
 /// | `postgres://...` | PostgreSQL (several instances) | `postgres` |
+/// | `postgres://...?sslmode=require` | PostgreSQL over TLS, the server's certificate not checked | `postgres` |
+/// | `postgres://...?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem` | PostgreSQL over TLS, the certificate and host name checked | `postgres` |
+///
+/// TLS is rustls on aws-lc-rs, with no process-level provider needed. `rediss://` trusts the
+/// system's root certificates, or those of the `SSL_CERT_FILE` file / `SSL_CERT_DIR` directory
+/// when set (a private CA goes there), and checks the host name against the certificate.
+/// PostgreSQL follows libpq's `sslmode`: `prefer` (the default: TLS when the server offers it,
+/// unverified), `require` (TLS or fail, unverified), `verify-ca` (the chain is checked),
+/// `verify-full` (the chain and the host name); `sslrootcert=` names the CA file to trust, else
+/// Mozilla's roots (`webpki-roots`) are used. Only `verify-full` (or `rediss://`) protects against
+/// an impostor on the network path.
 ///
 /// SQL stores create their table and purge expired sessions every minute in the background. Each
 /// SQL operation is bounded to 3 seconds (PostgreSQL's `statement_timeout` is 2 seconds) and each
@@ -71,12 +84,15 @@ pub enum AnyStore {
     Memory(MemoryStore),
     /// SQLite.
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     Sqlite(tower_sessions_sqlx_store::SqliteStore),
     /// PostgreSQL.
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     Postgres(tower_sessions_sqlx_store::PostgresStore),
     /// Redis.
     #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     Redis(RedisStore),
 }
 
@@ -181,7 +197,11 @@ async fn redis(url: &str) -> Result<AnyStore, Error> {
     use fred::prelude::{ClientLike as _, Config};
     let invalid = || Error::Config("SESSION_STORE is not a valid redis:// URL".into());
     let (url, cached) = redis_cache_option(url).ok_or_else(invalid)?;
-    let config = Config::from_url(&url).map_err(|_| invalid())?;
+    let (url, tls) = redis_tls_option(url).ok_or_else(invalid)?;
+    let mut config = Config::from_url(&url).map_err(|_| invalid())?;
+    if tls {
+        config.tls = Some(crate::tls::redis_config()?);
+    }
     // Cluster mode would need tracking on every node; sessions are then read from Redis.
     let tracking = (cached && !config.server.is_clustered()).then(|| config.clone());
     let pool = redis_builder(config)
@@ -230,6 +250,20 @@ fn redis_cache_option(url: &str) -> Option<(String, bool)> {
         parsed.query_pairs_mut().clear().extend_pairs(rest);
     }
     Some((parsed.into(), cached))
+}
+
+/// `rediss://` becomes `redis://` and `true`: fred would build the TLS configuration of a
+/// `rediss://` URL itself, on rustls' process-level provider, which panics when the dependency tree
+/// compiles two providers and installs one for the whole process otherwise; [`crate::tls`] gives it
+/// one that names aws-lc-rs instead. `None` for a malformed URL.
+#[cfg(feature = "redis")]
+fn redis_tls_option(url: String) -> Option<(String, bool)> {
+    let mut parsed = url::Url::parse(&url).ok()?;
+    if parsed.scheme() != "rediss" {
+        return Some((url, false));
+    }
+    parsed.set_scheme("redis").ok()?;
+    Some((parsed.into(), true))
 }
 
 /// One Redis connection per core the process may run on (as many as tokio's default worker
@@ -316,6 +350,18 @@ mod tests {
         );
         assert_eq!(option("redis://h:1?cache=maybe"), None);
         assert_eq!(option("not a url"), None);
+    }
+
+    #[test]
+    fn a_rediss_url_is_read_as_redis_with_tls() {
+        assert_eq!(
+            redis_tls_option("rediss://u:p@h:1/2?node=a%3A1".into()),
+            Some(("redis://u:p@h:1/2?node=a%3A1".into(), true))
+        );
+        assert_eq!(
+            redis_tls_option("redis://h:1".into()),
+            Some(("redis://h:1".into(), false))
+        );
     }
 
     #[tokio::test]

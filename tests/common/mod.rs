@@ -54,6 +54,24 @@ where
     (server, dev)
 }
 
+/// A `reqwest::ClientBuilder` whose TLS configuration names aws-lc-rs. The library builds its own
+/// clients that way and nothing installs a process-level provider, so `reqwest::Client::builder()`
+/// alone would panic ("No provider set"). The tests only speak plain HTTP to loopback: no roots.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    reqwest::Client::builder().use_preconfigured_tls(tls)
+}
+
+/// `reqwest::get` on a [`http_client`].
+pub async fn get(url: impl reqwest::IntoUrl) -> reqwest::Result<reqwest::Response> {
+    http_client().build()?.get(url).send().await
+}
+
 /// What a browser's page navigation asks for (Firefox's and Chrome's `Accept`, abridged).
 pub const NAVIGATION_ACCEPT: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 
@@ -75,7 +93,7 @@ pub struct Page {
 impl Browser {
     pub fn new() -> Self {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        let http = reqwest::Client::builder()
+        let http = http_client()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(header::HeaderMap::from_iter([(

@@ -307,10 +307,10 @@ impl Load {
 // --- Temporary directories and commands ----------------------------------------------------------
 
 /// A directory removed on drop.
-struct TempDir(PathBuf);
+pub(super) struct TempDir(pub(super) PathBuf);
 
 impl TempDir {
-    fn new(what: &str) -> Self {
+    pub(super) fn new(what: &str) -> Self {
         static COUNT: AtomicUsize = AtomicUsize::new(0);
         let n = COUNT.fetch_add(1, Ordering::SeqCst);
         let path = std::env::temp_dir().join(format!(
@@ -330,7 +330,7 @@ impl Drop for TempDir {
 }
 
 /// Runs `command` off the runtime (the apps under test share it) and asserts it succeeded.
-async fn run(mut command: Command) {
+pub(super) async fn run(mut command: Command) {
     let shown = format!("{command:?}");
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
@@ -358,7 +358,7 @@ fn pg_bin(program: &str) -> PathBuf {
 }
 
 /// `program` run as the `postgres` user (PostgreSQL refuses to run as root), in `dir`.
-fn as_postgres(program: &str, dir: &Path) -> Command {
+pub(super) fn as_postgres(program: &str, dir: &Path) -> Command {
     let mut command = Command::new("setpriv");
     command
         .args([
@@ -375,15 +375,17 @@ fn as_postgres(program: &str, dir: &Path) -> Command {
 
 /// A PostgreSQL cluster of this test's own, on a free port; killed (with its backends) on drop,
 /// also when the test panics.
-struct Cluster {
-    dir: TempDir,
-    port: u16,
+pub(super) struct Cluster {
+    pub(super) dir: TempDir,
+    pub(super) port: u16,
     /// The postmaster (`setpriv` execs it: the child is the postmaster itself).
     postmaster: Option<Child>,
+    /// More `-c name=value` settings for the postmaster (`ssl=on`...).
+    pub(super) settings: Vec<String>,
 }
 
 impl Cluster {
-    fn data(&self) -> PathBuf {
+    pub(super) fn data(&self) -> PathBuf {
         self.dir.0.join("data")
     }
 
@@ -393,14 +395,19 @@ impl Cluster {
 
     /// A new cluster, started.
     async fn primary() -> Self {
-        let cluster = Self::empty("pg-primary");
+        Self::initialized("pg-primary").await.started().await
+    }
+
+    /// A new cluster (`initdb`), not started yet.
+    pub(super) async fn initialized(what: &str) -> Self {
+        let cluster = Self::empty(what);
         let mut initdb = as_postgres("initdb", &cluster.dir.0);
         initdb
             .args(["--auth=trust", "--username=postgres", "--no-sync"])
             .args(["--encoding=UTF8", "--locale=C", "--pgdata"])
             .arg(cluster.data());
         run(initdb).await;
-        cluster.started().await
+        cluster
     }
 
     /// A streaming standby of `primary` (`pg_basebackup -R`), started.
@@ -415,7 +422,7 @@ impl Cluster {
         cluster.started().await
     }
 
-    fn empty(what: &str) -> Self {
+    pub(super) fn empty(what: &str) -> Self {
         let dir = TempDir::new(what);
         let status = Command::new("chown")
             .args(["postgres:postgres"])
@@ -427,10 +434,11 @@ impl Cluster {
             dir,
             port: common::free_port(),
             postmaster: None,
+            settings: Vec::new(),
         }
     }
 
-    async fn started(mut self) -> Self {
+    pub(super) async fn started(mut self) -> Self {
         self.start().await;
         self
     }
@@ -451,6 +459,7 @@ impl Cluster {
             .args(["-c", "listen_addresses=127.0.0.1"])
             .args(["-c", "shared_buffers=16MB", "-c", "max_connections=40"])
             .args(["-c", "fsync=off"])
+            .args(self.settings.iter().flat_map(|s| ["-c", s.as_str()]))
             .stdout(log.try_clone().expect("the log"))
             .stderr(log);
         self.postmaster = Some(postgres.spawn().expect("postgres started"));
