@@ -49,7 +49,7 @@ use fred::prelude::{
     Client, ClientInterface as _, Config, Expiration, Pool, TrackingInterface as _, Value,
 };
 use fred::types::client::Invalidation;
-use fred::types::{InfoKind, RespVersion};
+use fred::types::{InfoKind, RespVersion, SetOptions};
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -97,6 +97,8 @@ const BACKLOG: usize = 4_096;
 #[derive(Debug, Clone)]
 pub struct RedisStore {
     sessions: tower_sessions_redis_store::RedisStore<Pool>,
+    /// The same connections, for the update-only save.
+    pool: Pool,
     cache: Option<Arc<Cache>>,
 }
 
@@ -123,7 +125,8 @@ impl RedisStore {
             None => None,
         };
         Self {
-            sessions: tower_sessions_redis_store::RedisStore::new(pool),
+            sessions: tower_sessions_redis_store::RedisStore::new(pool.clone()),
+            pool,
             cache,
         }
     }
@@ -137,8 +140,12 @@ impl SessionStore for RedisStore {
         created
     }
 
+    /// `SET ... XX`: only a session that is there is written, as tower-sessions-redis-store does;
+    /// but a session that is gone (a logout deleted it after this request loaded it) is a quiet
+    /// no-op, where that crate reads Redis's `nil` answer as an error (and the request would
+    /// answer 503).
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let saved = self.sessions.save(record).await;
+        let saved = self.update(record).await;
         self.forget(&record.id);
         saved
     }
@@ -166,6 +173,27 @@ impl SessionStore for RedisStore {
 }
 
 impl RedisStore {
+    /// Writes the record if its key exists, encoded and keyed as tower-sessions-redis-store does
+    /// (MessagePack, the id as key, the expiry as `EXAT`).
+    async fn update(&self, record: &Record) -> session_store::Result<()> {
+        let value = rmp_serde::to_vec(record)
+            .map_err(|error| session_store::Error::Encode(error.to_string()))?;
+        let expiry = Some(Expiration::EXAT(record.expiry_date.unix_timestamp()));
+        // `OK` when written, `nil` when the key is not there: both are fine.
+        let _: Value = self
+            .pool
+            .set(
+                record.id.to_string(),
+                value.as_slice(),
+                expiry,
+                Some(SetOptions::XX),
+                false,
+            )
+            .await
+            .map_err(|error| session_store::Error::Backend(error.to_string()))?;
+        Ok(())
+    }
+
     /// This instance's own writes need not wait for Redis's message to reach the cache.
     fn forget(&self, id: &Id) {
         if let Some(cache) = &self.cache {
