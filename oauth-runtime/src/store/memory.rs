@@ -241,15 +241,17 @@ mod tests {
     #[tokio::test]
     async fn expired_sessions_are_never_loaded_nor_saved_and_a_write_sweeps_them() {
         let store = MemoryStore::default();
-        let (mut old, mut older, mut live) = (record(-1), record(-2), record(10));
-        for r in [&mut old, &mut older] {
-            store.create(r).await.unwrap();
+        let (old, older, mut live) = (record(-1), record(-2), record(10));
+        // Records that expired while the store held them.
+        for r in [&old, &older] {
+            store.sessions().insert(r);
         }
         assert_eq!(store.len(), 2, "nothing swept them yet");
         assert_eq!(store.load(&old.id).await.unwrap(), None);
         assert_eq!(store.len(), 1, "a load drops the expired record it finds");
         store.create(&mut live).await.unwrap();
         assert_eq!(store.len(), 1, "the write swept the other one");
+        assert_eq!(store.sessions().by_expiry.len(), 1);
         assert!(store.load(&live.id).await.unwrap().is_some());
 
         // A session that expired between its load and its save is not brought back.
