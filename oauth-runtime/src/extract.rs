@@ -171,14 +171,16 @@ impl Login {
     }
 
     async fn start(&self, state: Option<String>) -> Result<String, Error> {
-        flow::start_login(
+        let link = flow::start_login(
             &self.current().client,
             &self.session,
             self.redirect_uri(),
             state,
             self.next.clone(),
         )
-        .await
+        .await?;
+        flow::pending_expiry(&self.session).await?;
+        Ok(link)
     }
 }
 
