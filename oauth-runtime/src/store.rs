@@ -297,7 +297,9 @@ impl SessionStore for AnyStore {
             Self::Sqlite(_, pool) => bounded(sqlite_update(pool, record)).await,
             #[cfg(feature = "postgres")]
             Self::Postgres(_, pool) => bounded(postgres_update(pool, record)).await,
-            _ => delegate!(self, s => s.save(record)),
+            Self::Memory(s) => s.save(record).await,
+            #[cfg(feature = "redis")]
+            Self::Redis(s) => s.save(record).await,
         }
     }
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

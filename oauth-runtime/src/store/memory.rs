@@ -52,10 +52,20 @@ pub const MEMORY_CAPACITY: usize = 100_000;
 /// assert!(store.is_empty());
 /// # }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MemoryStore(Arc<Mutex<Sessions>>);
 
-#[derive(Debug)]
+/// The sessions hold tokens and identities: only the counts are printed.
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sessions = self.sessions();
+        f.debug_struct("MemoryStore")
+            .field("len", &sessions.records.len())
+            .field("capacity", &sessions.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Sessions {
     capacity: usize,
     records: HashMap<Id, Record>,
@@ -302,6 +312,14 @@ mod tests {
             3,
             "the index follows the map"
         );
+    }
+
+    #[tokio::test]
+    async fn debug_output_shows_counts_not_sessions() {
+        let store = MemoryStore::with_capacity(7);
+        store.create(&mut record(10)).await.unwrap();
+        let printed = format!("{store:?}");
+        assert_eq!(printed, "MemoryStore { len: 1, capacity: 7, .. }");
     }
 
     #[tokio::test]
