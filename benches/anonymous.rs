@@ -105,7 +105,7 @@ async fn client(
         if !read_response(&mut stream, &mut buffer).await {
             failed += 1;
         }
-        if n % EVERY == 0 {
+        if n.is_multiple_of(EVERY) {
             report(n);
         }
     }
