@@ -134,8 +134,15 @@ impl RedisStore {
 
 #[async_trait]
 impl SessionStore for RedisStore {
+    /// `SET ... NX`, with a new id on a collision.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let created = self.sessions.create(record).await;
+        let created = loop {
+            match self.set(record, SetOptions::NX).await {
+                Ok(true) => break Ok(()),
+                Ok(false) => record.id = Id::default(),
+                Err(error) => break Err(error),
+            }
+        };
         self.forget(&record.id);
         created
     }
@@ -173,25 +180,34 @@ impl SessionStore for RedisStore {
 }
 
 impl RedisStore {
-    /// Writes the record if its key exists, encoded and keyed as tower-sessions-redis-store does
-    /// (MessagePack, the id as key, the expiry as `EXAT`).
+    /// Writes the record if its key exists (a late save of a deleted session writes nothing).
     async fn update(&self, record: &Record) -> session_store::Result<()> {
+        self.set(record, SetOptions::XX).await.map(|_| ())
+    }
+
+    /// `SET` with `options`, encoded and keyed as tower-sessions-redis-store does (MessagePack,
+    /// the id as key); whether Redis wrote it (`OK`, not `nil`). The time to live is relative
+    /// (`EX`), measured on this instance's clock as every expiry check here is: an absolute
+    /// `EXAT` would make a host whose clock is behind Redis's by more than a session's lifetime
+    /// (the pending login's 10 minutes) write sessions that are gone at once.
+    async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
         let value = rmp_serde::to_vec(record)
             .map_err(|error| session_store::Error::Encode(error.to_string()))?;
-        let expiry = Some(Expiration::EXAT(record.expiry_date.unix_timestamp()));
-        // `OK` when written, `nil` when the key is not there: both are fine.
-        let _: Value = self
+        let ttl = (record.expiry_date - time::OffsetDateTime::now_utc())
+            .whole_seconds()
+            .max(1);
+        let written: Value = self
             .pool
             .set(
                 record.id.to_string(),
                 value.as_slice(),
-                expiry,
-                Some(SetOptions::XX),
+                Some(Expiration::EX(ttl)),
+                Some(options),
                 false,
             )
             .await
             .map_err(|error| session_store::Error::Backend(error.to_string()))?;
-        Ok(())
+        Ok(!written.is_null())
     }
 
     /// This instance's own writes need not wait for Redis's message to reach the cache.
