@@ -332,7 +332,8 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         self
     }
 
-    /// When sessions expire (default: after 14 days of inactivity).
+    /// When sessions expire (default: after 14 days of inactivity). It applies from the login on;
+    /// a session nobody is logged into that holds a pending login lives 10 minutes of inactivity.
     ///
     /// ```
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
