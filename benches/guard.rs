@@ -82,7 +82,7 @@ async fn login(login: Login) -> Result<Html<String>, Error> {
     )))
 }
 
-/// `store`: `None` is the builder's default, tower-sessions' `MemoryStore`.
+/// `store`: `None` is the builder's default, the library's `store::MemoryStore`.
 fn guarded(base: &str, keep_tokens: bool, store: Option<AnyStore>) -> Router {
     let dev = DevProvider::new(base).expect("a development provider");
     let router = Router::new()

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `hello` | bare Axum | `GET /` |
 //! | `sessions` | Axum + tower-sessions; the handler reads one key | `GET /protected`, `GET /setup` |
-//! | `guard-memory` | this library's guard, the builder's default in-memory store (tower-sessions' `MemoryStore`, as `sessions`) | `GET /protected`, `GET /public` (skipped) |
+//! | `guard-memory` | this library's guard, the builder's default in-memory store (the library's `store::MemoryStore`; `sessions` uses tower-sessions' `MemoryStore`) | `GET /protected`, `GET /public` (skipped) |
 //! | `guard-redis` | the same, sessions in Redis (127.0.0.1:6379 or `REDIS_URL`) | as above |
 //! | `guard-redis-direct` | the same, Redis with `?cache=off` (a `GET` per request) | as above |
 //! | `axum-login` | axum-login 0.18's `login_required!` | `GET /protected`, `GET /setup` |
@@ -105,7 +105,8 @@ async fn protected(Ident(_user): Ident) -> &'static str {
     "hello"
 }
 
-/// `store`: `None` is the builder's default, tower-sessions' `MemoryStore` (as in `sessions`).
+/// `store`: `None` is the builder's default, the library's `store::MemoryStore` (bounded,
+/// update-only; `sessions` keeps tower-sessions' `MemoryStore`).
 fn guarded(base: &str, store: Option<AnyStore>) -> Router {
     let dev = DevProvider::new(base).expect("a development provider");
     let router = Router::new()

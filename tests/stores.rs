@@ -419,6 +419,75 @@ async fn expiry_slides_while_the_user_is_active() {
     assert_eq!(browser.get(&private).await.status, StatusCode::SEE_OTHER);
 }
 
+/// The `Max-Age` of the session cookie a page sets, and the expiry of its record in `store`, in
+/// seconds from now.
+async fn lifetimes(page: &common::Page, store: &AnyStore) -> (i64, i64) {
+    use tower_sessions::SessionStore as _;
+    let set_cookie = page
+        .headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with(&format!("{COOKIE}=")))
+        .unwrap_or_else(|| panic!("no session cookie set: {:?}", page.headers));
+    let cookie = Cookie::parse(set_cookie).unwrap();
+    let max_age = cookie.max_age().expect("a Max-Age").whole_seconds();
+    let id = session_id(&format!("{COOKIE}={}", cookie.value()), &key());
+    let record = store
+        .load(&id.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("the session's record");
+    let expires_in = (record.expiry_date - tower_sessions::cookie::time::OffsetDateTime::now_utc())
+        .whole_seconds();
+    (max_age, expires_in)
+}
+
+/// Anonymous traffic costs bounded memory: an anonymous `/login` hit writes a session that holds
+/// only a pending login, and it lives the pending login's 10 minutes, not the 14 days of a
+/// logged-in session; the login gives the normal expiry, which a logged-in user's later `/login`
+/// keeps.
+#[tokio::test]
+async fn an_anonymous_login_page_session_lives_ten_minutes_and_the_login_starts_the_normal_expiry()
+{
+    const PENDING: i64 = 600;
+    const NORMAL: i64 = 14 * 24 * 3600;
+    let store = open("memory", "memory").await;
+    let server = instance(&store, key()).await;
+    let browser = Browser::new();
+    let page = browser.get(&format!("{}/login", server.base)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let (max_age, expires_in) = lifetimes(&page, &store).await;
+    assert_eq!(max_age, PENDING, "the anonymous session's cookie");
+    assert!(
+        (PENDING - 5..=PENDING).contains(&expires_in),
+        "the anonymous session's record expires in {expires_in} s"
+    );
+
+    let link = common::first_href(&page.body).expect("a login link");
+    let callback = browser.dev_authorize_link(&link, "ada").await;
+    let done = browser.get(&callback).await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    let (max_age, expires_in) = lifetimes(&done, &store).await;
+    assert_eq!(max_age, NORMAL, "the logged-in session's cookie");
+    assert!(
+        (NORMAL - 5..=NORMAL).contains(&expires_in),
+        "the logged-in session's record expires in {expires_in} s"
+    );
+
+    let again = browser.get(&format!("{}/login", server.base)).await;
+    assert_eq!(again.status, StatusCode::OK);
+    let (max_age, expires_in) = lifetimes(&again, &store).await;
+    assert_eq!(
+        max_age, NORMAL,
+        "a logged-in user's /login keeps the expiry"
+    );
+    assert!(
+        (NORMAL - 5..=NORMAL).contains(&expires_in),
+        "{expires_in} s"
+    );
+}
+
 #[tokio::test]
 async fn opening_an_unreachable_store_is_a_prompt_error() {
     let silent_redis = Silent::start().await;

@@ -51,6 +51,9 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Ident {
 ///
 /// The link starts a pending login in the user's session (state, PKCE, nonce). A `?next=/path`
 /// on the current request becomes the page to return to after login, if it is a same-origin path.
+/// A session nobody is logged into then lives 10 minutes of inactivity (the pending login's
+/// lifetime), so that anonymous visits to the login page do not fill the store; the login gives
+/// it the normal expiry ([`OAuthBuilder::session_expiry`](crate::OAuthBuilder::session_expiry)).
 ///
 /// ```
 /// use axum::response::Html;
@@ -171,14 +174,16 @@ impl Login {
     }
 
     async fn start(&self, state: Option<String>) -> Result<String, Error> {
-        flow::start_login(
+        let link = flow::start_login(
             &self.current().client,
             &self.session,
             self.redirect_uri(),
             state,
             self.next.clone(),
         )
-        .await
+        .await?;
+        flow::pending_expiry(&self.session).await?;
+        Ok(link)
     }
 }
 

@@ -32,8 +32,21 @@ pub const AUTH_KEY: &str = "auth";
 pub(crate) const PENDING_KEY: &str = "oauth.pending";
 /// Pending logins kept per session (tabs logging in at once).
 const MAX_PENDING: usize = 5;
-/// How long a login may take at the provider, in seconds.
+/// How long a login may take at the provider, in seconds; also how long a session nobody is
+/// logged into lives once it holds a pending login (see [`pending_expiry`]).
 const PENDING_TTL_SECS: i64 = 600;
+
+/// Gives a session nobody is logged into the pending logins' lifetime: every anonymous `/login`
+/// hit writes a session, and at the normal expiry (14 days by default) they would pile up in the
+/// store. A logged-in session keeps its expiry; a login sets the normal one again ([`log_in`]).
+pub(crate) async fn pending_expiry(session: &Session) -> Result<(), Error> {
+    if session.get_value(AUTH_KEY).await?.is_none() {
+        session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(
+            time::Duration::seconds(PENDING_TTL_SECS),
+        )));
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Pending {
@@ -221,6 +234,10 @@ pub(crate) async fn callback<A: GetAuth>(
     params: CallbackParams,
 ) -> Response {
     let core = &shared.core;
+    // A failed callback may still write the pending logins it leaves: they keep their lifetime.
+    if let Err(error) = pending_expiry(&session).await {
+        return error.into_response();
+    }
     match finish_login(&shared, client, &session, params).await {
         Ok(Some(response)) => response,
         Ok(None) => Redirect::to(core.config.login).into_response(),
@@ -473,6 +490,8 @@ async fn log_in(
 ) -> Result<(), Error> {
     // A new id at the moment of login defeats session fixation.
     session.cycle_id().await?;
+    // The normal lifetime starts here (an anonymous session had the pending logins' one).
+    session.set_expiry(Some(core.expiry));
     // Whoever was logged in on this session before leaves no tokens behind.
     crate::vault::delete(core, session).await?;
     session.insert(AUTH_KEY, ident).await?;

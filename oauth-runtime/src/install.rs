@@ -10,7 +10,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tower_sessions::cookie::Key;
-use tower_sessions::{Expiry, MemoryStore, Session, SessionStore};
+use tower_sessions::{Expiry, Session, SessionStore};
 use url::Url;
 
 use crate::flow::{self, AUTH_KEY, CallbackParams};
@@ -18,6 +18,7 @@ use crate::guard::{OAuthLayer, RoutedLayer};
 use crate::hooks::{Config, GetAuth, Hooks, LogoutContext};
 use crate::session::Sessions;
 use crate::skip::SkipSet;
+use crate::store::MemoryStore;
 use crate::{Client, Error, OAuth, vault};
 
 /// Where the development provider mounts itself (always public).
@@ -117,7 +118,9 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
 }
 
 impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
-    /// The defaults: in-memory sessions, cookie `oauth_session`, 14 days of inactivity, tokens kept.
+    /// The defaults: in-memory sessions ([`MemoryStore`], at most
+    /// [`MEMORY_CAPACITY`](crate::store::MEMORY_CAPACITY)), cookie `oauth_session`, 14 days of
+    /// inactivity after login, tokens kept.
     ///
     /// ```
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
@@ -189,12 +192,24 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// Keeps sessions in `store` (Redis or PostgreSQL when several instances serve one site; see
     /// [`store`](crate::store)).
     ///
+    /// # Warning
+    /// The store's [`save`](SessionStore::save) must only update a session that is there, and do
+    /// nothing (and succeed) when it is not: only [`create`](SessionStore::create) may add one.
+    /// Requests of one session run concurrently, each with its own copy of the session: with a
+    /// store whose `save` inserts (an upsert, as tower-sessions' own `MemoryStore` and
+    /// tower-sessions-sqlx-store's stores do), a request that loaded the session before a logout
+    /// and saves it after (a `/login` writing a pending login) writes the whole old session back,
+    /// logged-in identity included, and the logout is undone. The library's stores
+    /// ([`store::MemoryStore`](crate::store::MemoryStore), [`store::AnyStore`](crate::store::AnyStore))
+    /// are update-only.
+    ///
     /// ```
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
-    /// let store = tower_sessions::MemoryStore::default(); // or store::AnyStore, a Redis or SQL store
+    /// use axum_oauth_login::store::MemoryStore;
+    /// let store = MemoryStore::with_capacity(10_000); // or store::AnyStore, a Redis or SQL store
     /// let app = Auth.builder(client).session_store(store).install(axum::Router::new());
     /// ```
     pub fn session_store<T: SessionStore + Clone>(self, store: T) -> OAuthBuilder<A, T> {
@@ -317,7 +332,8 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         self
     }
 
-    /// When sessions expire (default: after 14 days of inactivity).
+    /// When sessions expire (default: after 14 days of inactivity). It applies from the login on;
+    /// a session nobody is logged into that holds a pending login lives 10 minutes of inactivity.
     ///
     /// ```
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};

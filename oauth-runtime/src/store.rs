@@ -4,8 +4,10 @@ use tower_sessions::cookie::Key;
 
 use crate::Error;
 
+mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+pub use memory::{MEMORY_CAPACITY, MemoryStore};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{CACHE_LEASE, RedisStore};
@@ -35,7 +37,6 @@ pub fn key_from_hex(hex_key: &str) -> Result<Key, Error> {
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tower_sessions::MemoryStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
@@ -43,7 +44,7 @@ use tower_sessions::session_store::{self, SessionStore};
 ///
 /// | URL | store | feature |
 /// |---|---|---|
-/// | `memory` | in process (one instance, lost on restart) | always |
+/// | `memory` | in process (one instance, lost on restart; see [`MemoryStore`]) | always |
 /// | `sqlite:///absolute/path.db` | SQLite file, created if missing | `sqlite` |
 /// | `redis://host:port` | Redis (several instances), logged-in sessions cached in process | `redis` |
 /// | `redis://host:port?cache=off` | Redis, every session read from Redis | `redis` |
@@ -60,6 +61,10 @@ use tower_sessions::session_store::{self, SessionStore};
 /// `verify-full` (the chain and the host name); `sslrootcert=` names the CA file to trust, else
 /// Mozilla's roots (`webpki-roots`) are used. Only `verify-full` (or `rediss://`) protects against
 /// an impostor on the network path.
+///
+/// Every store's [`save`](SessionStore::save) only updates a session that is there; only
+/// [`create`](SessionStore::create) adds one. So a request that loaded a session before a logout
+/// and saves it after (a `/login` writing a pending login) cannot bring the deleted session back.
 ///
 /// SQL stores create their table and purge expired sessions every minute in the background. Each
 /// SQL operation is bounded to 3 seconds (PostgreSQL's `statement_timeout` is 2 seconds) and each
@@ -82,14 +87,14 @@ use tower_sessions::session_store::{self, SessionStore};
 pub enum AnyStore {
     /// In process.
     Memory(MemoryStore),
-    /// SQLite.
+    /// SQLite: tower-sessions-sqlx-store's store, and its pool for the update-only save.
     #[cfg(feature = "sqlite")]
     #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-    Sqlite(tower_sessions_sqlx_store::SqliteStore),
-    /// PostgreSQL.
+    Sqlite(tower_sessions_sqlx_store::SqliteStore, sqlx::SqlitePool),
+    /// PostgreSQL: tower-sessions-sqlx-store's store, and its pool for the update-only save.
     #[cfg(feature = "postgres")]
     #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-    Postgres(tower_sessions_sqlx_store::PostgresStore),
+    Postgres(tower_sessions_sqlx_store::PostgresStore, sqlx::PgPool),
     /// Redis.
     #[cfg(feature = "redis")]
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
@@ -164,10 +169,10 @@ async fn sqlite(url: &str) -> Result<AnyStore, Error> {
         .connect_with(options)
         .await
         .map_err(|_| Error::SessionStore)?;
-    let store = tower_sessions_sqlx_store::SqliteStore::new(pool);
+    let store = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
     store.migrate().await.map_err(|_| Error::SessionStore)?;
     purge_expired(&store);
-    Ok(AnyStore::Sqlite(store))
+    Ok(AnyStore::Sqlite(store, pool))
 }
 
 #[cfg(feature = "postgres")]
@@ -186,10 +191,10 @@ async fn postgres(url: &str) -> Result<AnyStore, Error> {
         .connect_with(options)
         .await
         .map_err(|_| Error::SessionStore)?;
-    let store = tower_sessions_sqlx_store::PostgresStore::new(pool);
+    let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
     store.migrate().await.map_err(|_| Error::SessionStore)?;
     purge_expired(&store);
-    Ok(AnyStore::Postgres(store))
+    Ok(AnyStore::Postgres(store, pool))
 }
 
 #[cfg(feature = "redis")]
@@ -304,9 +309,9 @@ macro_rules! delegate {
         match $self {
             Self::Memory($store) => $call.await,
             #[cfg(feature = "sqlite")]
-            Self::Sqlite($store) => bounded($call).await,
+            Self::Sqlite($store, _) => bounded($call).await,
             #[cfg(feature = "postgres")]
-            Self::Postgres($store) => bounded($call).await,
+            Self::Postgres($store, _) => bounded($call).await,
             #[cfg(feature = "redis")]
             Self::Redis($store) => $call.await,
         }
@@ -319,7 +324,17 @@ impl SessionStore for AnyStore {
         delegate!(self, s => s.create(record))
     }
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        delegate!(self, s => s.save(record))
+        match self {
+            // tower-sessions-sqlx-store's `save` is an upsert: it would re-create a session that a
+            // logout deleted after this request loaded it.
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_, pool) => bounded(sqlite_update(pool, record)).await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_, pool) => bounded(postgres_update(pool, record)).await,
+            Self::Memory(s) => s.save(record).await,
+            #[cfg(feature = "redis")]
+            Self::Redis(s) => s.save(record).await,
+        }
     }
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         delegate!(self, s => s.load(id))
@@ -327,6 +342,52 @@ impl SessionStore for AnyStore {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         delegate!(self, s => s.delete(id))
     }
+}
+
+/// A store error that says what failed, never the session's content or id.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn backend(error: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+/// The record as tower-sessions-sqlx-store encodes it (MessagePack of the whole record).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
+    rmp_serde::to_vec(record).map_err(|error| session_store::Error::Encode(error.to_string()))
+}
+
+/// Updates the row of a live session in tower-sessions-sqlx-store's SQLite table; no row, no
+/// change.
+#[cfg(feature = "sqlite")]
+async fn sqlite_update(pool: &sqlx::SqlitePool, record: &Record) -> session_store::Result<()> {
+    sqlx::query(
+        "update tower_sessions set data = ?, expiry_date = ? where id = ? and expiry_date > ?",
+    )
+    .bind(encode(record)?)
+    .bind(record.expiry_date)
+    .bind(record.id.to_string())
+    .bind(time::OffsetDateTime::now_utc())
+    .execute(pool)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Updates the row of a live session in tower-sessions-sqlx-store's PostgreSQL table; no row,
+/// no change.
+#[cfg(feature = "postgres")]
+async fn postgres_update(pool: &sqlx::PgPool, record: &Record) -> session_store::Result<()> {
+    sqlx::query(
+        r#"update "tower_sessions"."session" set data = $1, expiry_date = $2 where id = $3 and expiry_date > $4"#,
+    )
+    .bind(encode(record)?)
+    .bind(record.expiry_date)
+    .bind(record.id.to_string())
+    .bind(time::OffsetDateTime::now_utc())
+    .execute(pool)
+    .await
+    .map_err(backend)?;
+    Ok(())
 }
 
 #[cfg(all(test, feature = "redis"))]

@@ -49,7 +49,7 @@ use fred::prelude::{
     Client, ClientInterface as _, Config, Expiration, Pool, TrackingInterface as _, Value,
 };
 use fred::types::client::Invalidation;
-use fred::types::{InfoKind, RespVersion};
+use fred::types::{InfoKind, RespVersion, SetOptions};
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -97,6 +97,8 @@ const BACKLOG: usize = 4_096;
 #[derive(Debug, Clone)]
 pub struct RedisStore {
     sessions: tower_sessions_redis_store::RedisStore<Pool>,
+    /// The same connections, for the update-only save.
+    pool: Pool,
     cache: Option<Arc<Cache>>,
 }
 
@@ -123,7 +125,8 @@ impl RedisStore {
             None => None,
         };
         Self {
-            sessions: tower_sessions_redis_store::RedisStore::new(pool),
+            sessions: tower_sessions_redis_store::RedisStore::new(pool.clone()),
+            pool,
             cache,
         }
     }
@@ -131,14 +134,25 @@ impl RedisStore {
 
 #[async_trait]
 impl SessionStore for RedisStore {
+    /// `SET ... NX`, with a new id on a collision.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let created = self.sessions.create(record).await;
+        let created = loop {
+            match self.set(record, SetOptions::NX).await {
+                Ok(true) => break Ok(()),
+                Ok(false) => record.id = Id::default(),
+                Err(error) => break Err(error),
+            }
+        };
         self.forget(&record.id);
         created
     }
 
+    /// `SET ... XX`: only a session that is there is written, as tower-sessions-redis-store does;
+    /// but a session that is gone (a logout deleted it after this request loaded it) is a quiet
+    /// no-op, where that crate reads Redis's `nil` answer as an error (and the request would
+    /// answer 503).
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let saved = self.sessions.save(record).await;
+        let saved = self.update(record).await;
         self.forget(&record.id);
         saved
     }
@@ -166,6 +180,36 @@ impl SessionStore for RedisStore {
 }
 
 impl RedisStore {
+    /// Writes the record if its key exists (a late save of a deleted session writes nothing).
+    async fn update(&self, record: &Record) -> session_store::Result<()> {
+        self.set(record, SetOptions::XX).await.map(|_| ())
+    }
+
+    /// `SET` with `options`, encoded and keyed as tower-sessions-redis-store does (MessagePack,
+    /// the id as key); whether Redis wrote it (`OK`, not `nil`). The time to live is relative
+    /// (`EX`), measured on this instance's clock as every expiry check here is: an absolute
+    /// `EXAT` would make a host whose clock is behind Redis's by more than a session's lifetime
+    /// (the pending login's 10 minutes) write sessions that are gone at once.
+    async fn set(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
+        let value = rmp_serde::to_vec(record)
+            .map_err(|error| session_store::Error::Encode(error.to_string()))?;
+        let ttl = (record.expiry_date - time::OffsetDateTime::now_utc())
+            .whole_seconds()
+            .max(1);
+        let written: Value = self
+            .pool
+            .set(
+                record.id.to_string(),
+                value.as_slice(),
+                Some(Expiration::EX(ttl)),
+                Some(options),
+                false,
+            )
+            .await
+            .map_err(|error| session_store::Error::Backend(error.to_string()))?;
+        Ok(!written.is_null())
+    }
+
     /// This instance's own writes need not wait for Redis's message to reach the cache.
     fn forget(&self, id: &Id) {
         if let Some(cache) = &self.cache {
