@@ -509,7 +509,7 @@ async fn logged_in_the_same_routes_answer_with_the_users_identity() {
     let cookie = b.cookie_header(base).unwrap();
     let who = b.get(&format!("{base}/private")).await.body;
     let ident = who.rsplit(' ').next().unwrap().to_owned();
-    assert!(ident.starts_with("dev-"), "{who}");
+    assert!(ident.starts_with("dev:dev-"), "{who}");
     for (target, expected) in [
         ("/private", format!("{PROTECTED} private for {ident}")),
         ("/private/7", format!("{PROTECTED} private/7 for {ident}")),

@@ -18,7 +18,8 @@ use crate::hooks::{AuthContext, Decision, GetAuth};
 use crate::install::{Core, Shared};
 use crate::{Client, Error, Tokens, UserInfo};
 
-/// The session key of the logged-in user's ident (FastHTML's `session['auth']`).
+/// The session key of the logged-in user's ident (FastHTML's `session['auth']`), qualified by
+/// its provider: `provider:id` (see [`Ident`](crate::Ident)).
 ///
 /// ```
 /// use axum_oauth_login::{AUTH_KEY, Session};
@@ -249,7 +250,8 @@ async fn finish_login<A: GetAuth>(
         state,
     } = retrieved;
     let cx = AuthContext {
-        ident: info.ident.clone(),
+        // Qualified: the same id at two providers is two users.
+        ident: crate::Ident::qualify(client.provider().name, &info.ident),
         info,
         session: session.clone(),
         state,

@@ -221,6 +221,13 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// [`Login::provider`](crate::Login::provider). One guard and one session serve all providers;
     /// a login started with one provider can only finish at that provider's callback.
     ///
+    /// Idents are qualified by the provider's name (`github:12345`, `google:12345`; see
+    /// [`Ident`](crate::Ident)), so the same id at two providers is two users.
+    ///
+    /// # Panics
+    /// In [`install`](Self::install), at start-up: when two providers have the same name, or a
+    /// name contains `:`.
+    ///
     /// ```
     /// use axum::{Router, response::Redirect};
     /// use axum_oauth_login::{GitHubAppClient, GoogleAppClient, OAuth, UserInfo, get_auth, oauth};
@@ -388,8 +395,9 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// there with a plain page (the code and a link to the login page).
     ///
     /// # Panics
-    /// At start-up, when `router` already has a route at a callback or logout path, or when two
-    /// providers have the same name.
+    /// At start-up, when `router` already has a route at a callback or logout path, when two
+    /// providers have the same name, or when a provider's name contains `:` (idents are
+    /// `provider:id`, see [`Ident`](crate::Ident)). Never from a request.
     ///
     /// ```
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
@@ -423,12 +431,21 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         };
         let skip = patterns(config.skip, "skip");
         let public = patterns(config.public, "public");
+        let name = self.client.provider().name;
+        assert!(
+            !name.contains(':'),
+            "the provider name `{name}` contains `:`: idents are `provider:id`, rename it with `Client::with_provider`"
+        );
         let mut providers = vec![Provider {
             client: self.client,
             callback: config.redirect.to_owned(),
         }];
         for client in self.more_clients {
             let name = client.provider().name;
+            assert!(
+                !name.contains(':'),
+                "the provider name `{name}` contains `:`: idents are `provider:id`, rename it with `Client::with_provider`"
+            );
             assert!(
                 providers.iter().all(|p| p.client.provider().name != name),
                 "two providers are named `{name}`: give one another name with `Client::with_provider`"
