@@ -1,6 +1,5 @@
 //! Installing the auth on a router: routes, guard, session layer.
 
-use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ use url::Url;
 use crate::flow::{self, AUTH_KEY, CallbackParams};
 use crate::guard::{OAuthLayer, RoutedLayer};
 use crate::hooks::{Config, GetAuth, Hooks, LogoutContext};
-use crate::session::Sessions;
+use crate::session::{SessionCookie, Sessions};
 use crate::skip::SkipSet;
 use crate::{Client, Error, OAuth, vault};
 
@@ -84,7 +83,7 @@ pub(crate) struct Shared<A> {
 ///
 /// ```
 /// use axum::{Router, response::Redirect, routing::get};
-/// use axum_oauth_login::{OAuth, OAuthBuilder, UserInfo, dev::DevProvider, get_auth, oauth};
+/// use axum_oauth_login::{OAuth, OAuthBuilder, SessionCookie, UserInfo, dev::DevProvider, get_auth, oauth};
 ///
 /// #[oauth(provider = "dev")]
 /// struct Auth;
@@ -97,7 +96,8 @@ pub(crate) struct Shared<A> {
 /// let dev = DevProvider::new("http://127.0.0.1:8000").unwrap();
 /// let app: Router = OAuthBuilder::new(Auth, dev.client())
 ///     .public_url("http://127.0.0.1:8000".parse().unwrap())
-///     .cookie_name("my_app_session")
+///     .session_cookie(SessionCookie::new().name("my_app_session"))
+///     .unwrap()
 ///     .install(Router::new().route("/", get(|| async { "home" })));
 /// ```
 #[must_use]
@@ -108,7 +108,7 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
     store: S,
     public_url: Option<Url>,
     trusted_proxies: Vec<IpAddr>,
-    cookie_name: Cow<'static, str>,
+    cookie: SessionCookie,
     cookie_key: Option<Key>,
     expiry: Expiry,
     keep_tokens: bool,
@@ -117,7 +117,8 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
 }
 
 impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
-    /// The defaults: in-memory sessions, cookie `oauth_session`, 14 days of inactivity, tokens kept.
+    /// The defaults: in-memory sessions, the cookie of [`SessionCookie::new`]
+    /// (`__Host-oauth_session` on an https public URL), 14 days of inactivity, tokens kept.
     ///
     /// ```
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
@@ -134,7 +135,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
             store: MemoryStore::default(),
             public_url: None,
             trusted_proxies: Vec::new(),
-            cookie_name: Cow::Borrowed("oauth_session"),
+            cookie: SessionCookie::new(),
             cookie_key: None,
             expiry: Expiry::OnInactivity(time::Duration::days(14)),
             keep_tokens: true,
@@ -205,7 +206,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             store,
             public_url: self.public_url,
             trusted_proxies: self.trusted_proxies,
-            cookie_name: self.cookie_name,
+            cookie: self.cookie,
             cookie_key: self.cookie_key,
             expiry: self.expiry,
             keep_tokens: self.keep_tokens,
@@ -251,7 +252,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     }
 
     /// The URL the site is reached at (`https://example.com`): redirect URLs are built from it,
-    /// and cookies are `Secure` when it is `https`.
+    /// and cookies are `Secure` and `__Host-` prefixed when it is `https` (see [`SessionCookie`]).
     ///
     /// # Warning
     /// Without it, redirect URLs come from the request's `Host` header (FastHTML's `redir_url`)
@@ -294,18 +295,35 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         self
     }
 
-    /// The session cookie's name (default `oauth_session`); give each app on one domain its own.
+    /// The session cookie's name, domain, path, `SameSite` and `Secure` (see [`SessionCookie`];
+    /// the defaults are the safe ones). Give each app on one domain its own name.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for settings a browser would refuse or that would break the login:
+    /// `SameSite::None` without `secure(true)`, a name that is not a cookie token or that carries
+    /// the `__Host-`/`__Secure-` prefix itself (it is added on an https public URL), a domain or
+    /// path that is not one.
     ///
     /// ```
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
-    /// let app = Auth.builder(client).cookie_name("shop_session").install(axum::Router::new());
+    /// use axum_oauth_login::{SameSite, SessionCookie};
+    /// let app = Auth.builder(client)
+    ///     .public_url("https://shop.example.com".parse().unwrap())
+    ///     .session_cookie(SessionCookie::new().name("shop_session"))? // __Host-shop_session
+    ///     .install(axum::Router::new());
+    /// // `SameSite=None` needs `Secure`: an error, returned.
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
+    /// let refused = Auth.builder(client).session_cookie(SessionCookie::new().same_site(SameSite::None));
+    /// assert!(refused.is_err());
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
-    pub fn cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.cookie_name = name.into();
-        self
+    pub fn session_cookie(mut self, cookie: SessionCookie) -> Result<Self, Error> {
+        cookie.check()?;
+        self.cookie = cookie;
+        Ok(self)
     }
 
     /// Encrypts and signs the session cookie with `key`. Give every instance the same key (see
@@ -465,10 +483,16 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         if dev_routes.is_some() {
             own.insert_prefix(DEV_PREFIX);
         }
-        let secure = self
+        let https = self
             .public_url
             .as_ref()
             .is_some_and(|u| u.scheme() == "https");
+        let cookie = self.cookie.resolve(https);
+        if cookie.secure && !https {
+            tracing::warn!(
+                "the session cookie is Secure without an https public URL: browsers keep it on localhost only"
+            );
+        }
         let store = Arc::new(self.store);
         let core = Arc::new(Core {
             providers,
@@ -476,13 +500,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             own,
             skip,
             public,
-            sessions: Sessions::new(
-                store.clone(),
-                self.cookie_name,
-                secure,
-                self.cookie_key,
-                self.expiry,
-            ),
+            sessions: Sessions::new(store.clone(), cookie, self.cookie_key, self.expiry),
             login_location: http::HeaderValue::from_str(config.login)
                 .unwrap_or_else(|_| http::HeaderValue::from_static("/login")),
             login_required: Bytes::from(

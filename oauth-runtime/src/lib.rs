@@ -36,7 +36,10 @@ pub use provider::{
     AppleAppClient, Auth0AppClient, DiscordAppClient, EntraAppClient, GitHubAppClient,
     GitLabAppClient, GoogleAppClient, HuggingFaceClient, OidcClient,
 };
+pub use session::SessionCookie;
 pub use tower_sessions::Session;
+/// The session cookie's `SameSite` attribute, for [`SessionCookie::same_site`].
+pub use tower_sessions::cookie::SameSite;
 pub use url::redir_url;
 pub use userinfo::{Tokens, UserInfo};
 
@@ -101,8 +104,8 @@ pub trait OAuth: Sized + Send + Sync + 'static {
 /// The names most apps need: `use axum_oauth_login::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Error, Ident, Login, OAuth, OAuthBuilder, Session, Tokens, UserInfo, UserTokens,
-        check_invalid, get_auth, logout, oauth,
+        Error, Ident, Login, OAuth, OAuthBuilder, Session, SessionCookie, Tokens, UserInfo,
+        UserTokens, check_invalid, get_auth, logout, oauth,
     };
 }
 
