@@ -86,7 +86,7 @@ async fn login_with_state(login: Login) -> Result<Html<String>, Error> {
     )))
 }
 
-async fn app(base: String, banned: Vec<String>, calls: Arc<AtomicUsize>) -> Router {
+async fn app(base: String, banned: Vec<String>, calls: Arc<AtomicUsize>) -> GuardedApp {
     let dev = DevProvider::new(&base).unwrap();
     let router = Router::new()
         .route("/", get(home))

@@ -122,7 +122,7 @@ fn routes() -> Router {
 }
 
 /// The app, not served: for in-process requests (anonymous ones never reach the provider).
-fn app() -> Router {
+fn app() -> GuardedApp {
     let dev = DevProvider::new("http://127.0.0.1:9").unwrap();
     Auth.builder(dev.client())
         .public_url("http://127.0.0.1:9".parse().unwrap())
@@ -246,7 +246,7 @@ fn login_next(target: &str) -> String {
 }
 
 async fn oneshot(
-    router: &Router,
+    router: &GuardedApp,
     method: &str,
     target: &str,
     headers: &[(&str, &str)],
@@ -637,7 +637,7 @@ async fn the_dev_provider_prefix_does_not_open_the_protected_fallback() {
 
 /// The status, headers and body of an in-process request.
 async fn answer(
-    router: &Router,
+    router: &GuardedApp,
     method: &str,
     target: &str,
     headers: &[(&str, &str)],

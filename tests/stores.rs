@@ -72,7 +72,7 @@ fn key() -> Key {
 }
 
 /// One instance of the site: `base` is its own origin (its public URL).
-fn app(client: Client, store: AnyStore, base: &str, key: Key) -> Router {
+fn app(client: Client, store: AnyStore, base: &str, key: Key) -> GuardedApp {
     builder(client, store, base, key).install(routes())
 }
 

@@ -91,7 +91,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ident {
         parts.extensions.get::<Self>().cloned().ok_or_else(|| {
             tracing::error!(
                 path = parts.uri.path(),
-                "`Ident` used on a route the OAuth guard does not cover (a `skip` path, or a route added after `install`)"
+                "`Ident` used on a route the OAuth guard does not cover (a `skip` path, or a route outside the router given to `install`)"
             );
             Error::Config("no logged-in user on this route".into()).into_response()
         })
@@ -398,7 +398,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UserTokens {
 }
 
 /// The installation and the session a request carries; a clear error where it carries neither:
-/// a route added after `install`, or a `skip` path (those have no session).
+/// a route outside the router given to `install`, or a `skip` path (those have no session).
 fn installed(parts: &Parts) -> Result<(Arc<Core>, Session), Error> {
     let core = parts.extensions.get::<Arc<Core>>().cloned();
     let session = parts.extensions.get::<Session>().cloned();

@@ -17,7 +17,7 @@ use crate::guard::{OAuthLayer, RoutedLayer};
 use crate::hooks::{Config, GetAuth, Hooks, LogoutContext};
 use crate::session::{SessionCookie, Sessions};
 use crate::skip::SkipSet;
-use crate::{Client, Error, OAuth, vault};
+use crate::{Client, Error, GuardedApp, OAuth, vault};
 
 /// Where the development provider mounts itself (always public).
 pub(crate) const DEV_PREFIX: &str = "/_dev/oauth/";
@@ -83,7 +83,7 @@ pub(crate) struct Shared<A> {
 ///
 /// ```
 /// use axum::{Router, response::Redirect, routing::get};
-/// use axum_oauth_login::{OAuth, OAuthBuilder, SessionCookie, UserInfo, dev::DevProvider, get_auth, oauth};
+/// use axum_oauth_login::{GuardedApp, OAuth, OAuthBuilder, SessionCookie, UserInfo, dev::DevProvider, get_auth, oauth};
 ///
 /// #[oauth(provider = "dev")]
 /// struct Auth;
@@ -94,7 +94,7 @@ pub(crate) struct Shared<A> {
 /// }
 ///
 /// let dev = DevProvider::new("http://127.0.0.1:8000").unwrap();
-/// let app: Router = OAuthBuilder::new(Auth, dev.client())
+/// let app: GuardedApp = OAuthBuilder::new(Auth, dev.client())
 ///     .public_url("http://127.0.0.1:8000".parse().unwrap())
 ///     .session_cookie(SessionCookie::new().name("my_app_session"))
 ///     .unwrap()
@@ -231,7 +231,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     ///
     /// ```
     /// use axum::{Router, response::Redirect};
-    /// use axum_oauth_login::{GitHubAppClient, GoogleAppClient, OAuth, UserInfo, get_auth, oauth};
+    /// use axum_oauth_login::{GitHubAppClient, GoogleAppClient, GuardedApp, OAuth, UserInfo, get_auth, oauth};
     ///
     /// #[oauth(provider = "github")]
     /// struct Auth;
@@ -241,7 +241,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     ///     info.email_verified.then(|| Redirect::to("/"))
     /// }
     ///
-    /// let app: Router = Auth
+    /// let app: GuardedApp = Auth
     ///     .builder(GitHubAppClient::new("github-id", "github-secret"))
     ///     .add_provider(GoogleAppClient::new("google-id", "google-secret"))
     ///     .install(Router::new());
@@ -408,9 +408,10 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     }
 
     /// Adds the callback and logout routes to `router`, wraps every route in the guard and the
-    /// session layer, and returns the result. Call it on the finished router: routes added later
-    /// are not guarded. Without a route of the app at the error path, the library answers
-    /// there with a plain page (the code and a link to the login page).
+    /// session layer, and returns the result: a [`GuardedApp`], served like a `Router` but closed
+    /// to new routes (one added later would not be guarded), so call it on the finished router.
+    /// Without a route of the app at the error path, the library answers there with a plain page
+    /// (the code and a link to the login page).
     ///
     /// # Panics
     /// At start-up, when `router` already has a route at a callback or logout path, when two
@@ -424,9 +425,9 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// use axum::routing::get;
     /// let routes = axum::Router::new().route("/", get(|| async { "home" }));
-    /// let app: axum::Router = Auth.builder(client).install(routes);
+    /// let app: axum_oauth_login::GuardedApp = Auth.builder(client).install(routes);
     /// ```
-    pub fn install(self, router: Router) -> Router {
+    pub fn install(self, router: Router) -> GuardedApp {
         let config = A::CONFIG;
         if config.provider != self.client.provider().name && self.client.provider().name != "dev" {
             tracing::warn!(
@@ -542,11 +543,13 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             router = router.merge(dev);
         }
 
-        router
-            .layer(OAuthLayer::new(shared))
-            .route_layer(RoutedLayer {
-                error: config.error,
-            })
+        GuardedApp::new(
+            router
+                .layer(OAuthLayer::new(shared))
+                .route_layer(RoutedLayer {
+                    error: config.error,
+                }),
+        )
     }
 }
 

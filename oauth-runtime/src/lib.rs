@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod app;
 pub mod client;
 #[cfg(feature = "dev-provider")]
 pub mod dev;
@@ -26,6 +27,7 @@ mod url;
 mod userinfo;
 mod vault;
 
+pub use app::{AddedBeforeInstall, GuardedApp};
 pub use axum_oauth_login_macros::{check_invalid, get_auth, logout, oauth};
 pub use client::Client;
 pub use error::Error;
@@ -72,7 +74,7 @@ pub trait OAuth: Sized + Send + Sync + 'static {
     ///
     /// ```
     /// use axum::{Router, response::Redirect, routing::get};
-    /// use axum_oauth_login::{OAuth, UserInfo, dev::DevProvider, get_auth, oauth};
+    /// use axum_oauth_login::{GuardedApp, OAuth, UserInfo, dev::DevProvider, get_auth, oauth};
     ///
     /// #[oauth(provider = "dev")]
     /// struct Auth;
@@ -83,9 +85,9 @@ pub trait OAuth: Sized + Send + Sync + 'static {
     /// }
     ///
     /// let client = DevProvider::new("http://localhost:8000").unwrap().client();
-    /// let app: Router = Auth.install(Router::new().route("/", get(|| async { "home" })), client);
+    /// let app: GuardedApp = Auth.install(Router::new().route("/", get(|| async { "home" })), client);
     /// ```
-    fn install(self, router: axum::Router, client: impl Into<Client>) -> axum::Router
+    fn install(self, router: axum::Router, client: impl Into<Client>) -> GuardedApp
     where
         Self: hooks::GetAuth,
     {
@@ -104,8 +106,8 @@ pub trait OAuth: Sized + Send + Sync + 'static {
 /// The names most apps need: `use axum_oauth_login::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Error, Ident, Login, OAuth, OAuthBuilder, Session, SessionCookie, Tokens, UserInfo,
-        UserTokens, check_invalid, get_auth, logout, oauth,
+        Error, GuardedApp, Ident, Login, OAuth, OAuthBuilder, Session, SessionCookie, Tokens,
+        UserInfo, UserTokens, check_invalid, get_auth, logout, oauth,
     };
 }
 
