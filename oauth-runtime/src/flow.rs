@@ -445,7 +445,9 @@ impl Client {
             .0)
     }
 
-    /// FastHTML's `client.retr_id(code, redirect_uri)`: the user's ident only.
+    /// FastHTML's `client.retr_id(code, redirect_uri)`: the user's ident only, as the provider
+    /// gives it (`12345`). An app with several providers keys its data by
+    /// `{provider}:{ident}`, as `#[oauth]` apps do (see [`Ident`](crate::Ident)).
     ///
     /// # Errors
     /// As [`retr_info`](Self::retr_info).
