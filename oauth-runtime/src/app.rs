@@ -54,7 +54,7 @@ use tower::{BoxError, Layer, Service};
 ///
 /// A route added afterwards is a compile error:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// # use axum::{Router, response::Redirect, routing::get};
 /// # use axum_oauth_login::{OAuth, UserInfo, dev::DevProvider, get_auth, oauth};
 /// # #[oauth(provider = "dev")] struct Auth;
@@ -144,7 +144,7 @@ impl GuardedApp {
     /// Does not compile: a route added after `install` would not be guarded. Add it to the
     /// `Router` given to `install`.
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
@@ -159,7 +159,7 @@ impl GuardedApp {
     /// Does not compile: a service added after `install` would not be guarded. Add it to the
     /// `Router` given to `install`.
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
@@ -174,7 +174,7 @@ impl GuardedApp {
     /// Does not compile: routes merged after `install` would not be guarded. Merge them into the
     /// `Router` given to `install`.
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
@@ -189,7 +189,7 @@ impl GuardedApp {
     /// Does not compile: a router nested after `install` would not be guarded. Nest it in the
     /// `Router` given to `install`.
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
@@ -204,7 +204,7 @@ impl GuardedApp {
     /// Does not compile: a service nested after `install` would not be guarded. Nest it in the
     /// `Router` given to `install`.
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
@@ -219,7 +219,7 @@ impl GuardedApp {
     /// Does not compile: a fallback set after `install` would not be guarded. Set it on the
     /// `Router` given to `install`.
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
@@ -233,7 +233,7 @@ impl GuardedApp {
     /// Does not compile: a fallback service set after `install` would not be guarded. Set it on
     /// the `Router` given to `install`.
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0277
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
@@ -250,7 +250,7 @@ impl GuardedApp {
 /// (and `_service`) methods, so that adding a route after `install` is a compile error whose
 /// message says where the route goes.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// fn takes<T: axum_oauth_login::AddedBeforeInstall>(_: T) {}
 /// takes(axum::Router::<()>::new());
 /// ```
