@@ -20,21 +20,24 @@
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::convert::Infallible;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::future::RouteFuture;
 use axum::routing::get;
 use axum_oauth_login::dev::DevProvider;
 use axum_oauth_login::prelude::*;
 use axum_oauth_login::skip::SkipSet;
 use axum_oauth_login::store::AnyStore;
 use criterion::{Criterion, criterion_group};
-use tower::ServiceExt as _;
+use tower::{Service, ServiceExt as _};
 use tower_sessions::cookie::{SameSite, time};
 use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
 
@@ -83,7 +86,7 @@ async fn login(login: Login) -> Result<Html<String>, Error> {
 }
 
 /// `store`: `None` is the builder's default, the library's `store::MemoryStore`.
-fn guarded(base: &str, keep_tokens: bool, store: Option<AnyStore>) -> Router {
+fn guarded(base: &str, keep_tokens: bool, store: Option<AnyStore>) -> App {
     let dev = DevProvider::new(base).expect("a development provider");
     let router = Router::new()
         .route("/protected", get(|Ident(_u): Ident| async { "hello" }))
@@ -94,9 +97,57 @@ fn guarded(base: &str, keep_tokens: bool, store: Option<AnyStore>) -> Router {
         .builder(dev.client())
         .public_url(base.parse().expect("a URL"))
         .keep_tokens(keep_tokens);
-    match store {
+    App::Guarded(match store {
         Some(store) => builder.session_store(store).install(router),
         None => builder.install(router),
+    })
+}
+
+/// An installed app or a plain router, measured side by side. Both answer with axum's
+/// `RouteFuture`: one match per request, nothing else.
+#[derive(Clone)]
+enum App {
+    Plain(Router),
+    Guarded(GuardedApp),
+}
+
+impl App {
+    /// `with_state(())` turns handlers into routes once, as `axum::serve` does; a plain `Router`
+    /// would do that on every request (`install` does it for the guarded app).
+    fn plain(router: Router) -> Self {
+        Self::Plain(router.with_state(()))
+    }
+}
+
+impl Service<Request<Body>> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RouteFuture<Infallible>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        match self {
+            Self::Plain(router) => router.call(req),
+            Self::Guarded(app) => app.call(req),
+        }
+    }
+}
+
+/// `axum::serve(listener, app)`, for the login that obtains the cookie.
+impl<L: axum::serve::Listener> Service<axum::serve::IncomingStream<'_, L>> for App {
+    type Response = Self;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: axum::serve::IncomingStream<'_, L>) -> Self::Future {
+        std::future::ready(Ok(self.clone()))
     }
 }
 
@@ -125,7 +176,7 @@ fn session_layer() -> SessionManagerLayer<MemoryStore> {
 }
 
 /// tower-sessions alone; `/setup` stores the key.
-fn sessions() -> Router {
+fn sessions() -> App {
     async fn read(session: Session) -> Response {
         match session.get::<String>("auth").await {
             Ok(Some(_)) => "hello".into_response(),
@@ -139,17 +190,19 @@ fn sessions() -> Router {
             Err(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
-    Router::new()
-        .route("/protected", get(read))
-        .route("/setup", get(setup))
-        .layer(session_layer())
+    App::plain(
+        Router::new()
+            .route("/protected", get(read))
+            .route("/setup", get(setup))
+            .layer(session_layer()),
+    )
 }
 
 /// Serves `app` on 127.0.0.1 (built for its own origin) and returns it with a session cookie
 /// obtained over HTTP by `obtain`.
-async fn with_cookie<F, G>(make: F, obtain: G) -> (Router, String)
+async fn with_cookie<F, G>(make: F, obtain: G) -> (App, String)
 where
-    F: FnOnce(&str) -> Router,
+    F: FnOnce(&str) -> App,
     G: AsyncFnOnce(&common::Browser, &str),
 {
     let mut app = None;
@@ -178,7 +231,7 @@ fn request(path: &str, cookie: Option<&str>) -> Request<Body> {
 /// One request of the `oneshot` group: its name, the app, the path, the cookie and the status.
 struct Case {
     name: &'static str,
-    app: Router,
+    app: App,
     path: &'static str,
     cookie: Option<String>,
     expected: StatusCode,
@@ -206,17 +259,16 @@ fn cases(rt: &tokio::runtime::Runtime) -> Vec<Case> {
             assert_eq!(b.get(&format!("{base}/setup")).await.status, StatusCode::OK);
         },
     ));
-    let bare = Router::new().route("/", get(|| async { "hello" }));
+    let bare_router = Router::new().route("/", get(|| async { "hello" }));
     // The parts of the guarded stack, one at a time.
-    let passthrough = bare.clone().layer(axum::middleware::from_fn(
+    let passthrough = App::plain(bare_router.clone().layer(axum::middleware::from_fn(
         |req: Request<Body>, next: Next| next.run(req),
-    ));
-    let session_layer_only = bare.clone().layer(session_layer());
-    // `with_state(())` turns handlers into routes once, as `axum::serve` does; a plain `Router`
-    // would do that on every request.
-    let case = |name, app: &Router, path, cookie: Option<&String>, expected| Case {
+    )));
+    let session_layer_only = App::plain(bare_router.clone().layer(session_layer()));
+    let bare = App::plain(bare_router);
+    let case = |name, app: &App, path, cookie: Option<&String>, expected| Case {
         name,
-        app: app.clone().with_state(()),
+        app: app.clone(),
         path,
         cookie: cookie.cloned(),
         expected,

@@ -107,7 +107,7 @@ async fn protected(Ident(_user): Ident) -> &'static str {
 
 /// `store`: `None` is the builder's default, the library's `store::MemoryStore` (bounded,
 /// update-only; `sessions` keeps tower-sessions' `MemoryStore`).
-fn guarded(base: &str, store: Option<AnyStore>) -> Router {
+fn guarded(base: &str, store: Option<AnyStore>) -> GuardedApp {
     let dev = DevProvider::new(base).expect("a development provider");
     let router = Router::new()
         .route("/protected", get(protected))
@@ -230,10 +230,13 @@ async fn main() {
         .await
         .expect("a port to listen on");
     let base = format!("http://{}", listener.local_addr().expect("an address"));
+    // One type for every variant. `with_state(())` turns a plain router's handlers into routes
+    // once, as `axum::serve` does per connection (`install` does it for the guarded app).
+    let plain = |router: Router| router.with_state::<()>(()).into_make_service();
     let app = match variant.as_str() {
-        "hello" => bare(),
-        "sessions" => sessions(),
-        "guard-memory" => guarded(&base, None),
+        "hello" => plain(bare()),
+        "sessions" => plain(sessions()),
+        "guard-memory" => guarded(&base, None).into_make_service(),
         "guard-redis" | "guard-redis-direct" => {
             let mut url =
                 std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
@@ -243,9 +246,9 @@ async fn main() {
             let store = AnyStore::from_url(&url)
                 .await
                 .unwrap_or_else(|e| panic!("Redis at {url}: {e}"));
-            guarded(&base, Some(store))
+            guarded(&base, Some(store)).into_make_service()
         }
-        "axum-login" => axum_login(),
+        "axum-login" => plain(axum_login()),
         other => {
             eprintln!("unknown variant {other}\n{USAGE}");
             std::process::exit(2);

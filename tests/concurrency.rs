@@ -72,12 +72,12 @@ async fn start() -> (common::Server, DevProvider) {
     .await
 }
 
-/// The development provider's `sub` for a login name without `@`: `dev-` and the first 16 hex
-/// digits of SHA-256 of `<name>@example.com`.
+/// The ident of a login name without `@` at the development provider: `dev:` and its `sub`,
+/// `dev-` and the first 16 hex digits of SHA-256 of `<name>@example.com`.
 fn expected_ident(email: &str) -> String {
     let digest = Sha256::digest(email.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("dev-{}", &hex[..16])
+    format!("dev:dev-{}", &hex[..16])
 }
 
 struct Outcome {

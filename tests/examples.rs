@@ -153,7 +153,7 @@ async fn state_carries_the_edit_through_the_login() {
     let home = user.get(&format!("{base}/")).await;
     assert_eq!(home.status, StatusCode::OK);
     let ident = by_id(&home.body, "b", "ident").expect("the user's ident");
-    assert!(ident.starts_with("dev-"), "{ident}");
+    assert!(ident.starts_with("dev:dev-"), "{ident}");
     assert!(home.body.contains(r#"id="restored""#), "{}", home.body);
     assert_eq!(
         by_id(&home.body, "textarea", "draft").as_deref(),

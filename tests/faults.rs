@@ -81,7 +81,7 @@ impl App {
     async fn assert_logged_in(&self, b: &Browser) {
         let home = b.get(&format!("{}/", self.base())).await;
         assert_eq!(home.status, StatusCode::OK, "not logged in: {}", home.body);
-        assert!(home.body.starts_with("hello dev-"), "{}", home.body);
+        assert!(home.body.starts_with("hello dev:dev-"), "{}", home.body);
     }
 }
 

@@ -3,8 +3,9 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::response::{Html, IntoResponse, Redirect};
@@ -49,7 +50,8 @@ async fn check_invalid(
     auth: &str,
     req: &http::request::Parts,
 ) -> Option<impl IntoResponse> {
-    assert!(auth.starts_with("dev-") && req.uri.path() != "/public");
+    let (provider, id) = auth.split_once(':').expect("a qualified ident");
+    assert!(provider.starts_with("dev") && id.starts_with("dev-") && req.uri.path() != "/public");
     let username: Option<String> = session.get("username").await.ok().flatten();
     oauth
         .banned
@@ -84,7 +86,7 @@ async fn login_with_state(login: Login) -> Result<Html<String>, Error> {
     )))
 }
 
-async fn app(base: String, banned: Vec<String>, calls: Arc<AtomicUsize>) -> Router {
+async fn app(base: String, banned: Vec<String>, calls: Arc<AtomicUsize>) -> GuardedApp {
     let dev = DevProvider::new(&base).unwrap();
     let router = Router::new()
         .route("/", get(home))
@@ -134,7 +136,11 @@ async fn full_login_and_logout() {
 
     let home = b.get(&format!("{base}/")).await;
     assert_eq!(home.status, StatusCode::OK);
-    assert!(home.body.starts_with("Logged in as dev-"), "{}", home.body);
+    assert!(
+        home.body.starts_with("Logged in as dev:dev-"),
+        "{}",
+        home.body
+    );
     assert!(home.body.contains("<ada@example.com>"), "{}", home.body);
     assert!(home.body.contains("state=None"), "{}", home.body);
 
@@ -474,7 +480,11 @@ async fn a_deep_link_lands_on_its_page_after_login() {
     assert_eq!(done.location.as_deref(), Some(target));
     let page = b.get(&format!("{base}{target}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.starts_with("private for dev-"), "{}", page.body);
+    assert!(
+        page.body.starts_with("private for dev:dev-"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]
@@ -525,7 +535,11 @@ async fn a_deep_link_comes_back_through_a_custom_login_page() {
     assert_eq!(done.location.as_deref(), Some("/reports/7?format=wide"));
     let page = b.get(&format!("{base}/reports/7?format=wide")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.starts_with("report for dev-"), "{}", page.body);
+    assert!(
+        page.body.starts_with("report for dev:dev-"),
+        "{}",
+        page.body
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -592,4 +606,93 @@ async fn the_apps_own_error_route_wins() {
     assert_eq!(url, format!("{base}/error?code=access_denied"));
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.body, "error code=access_denied");
+}
+
+/// What the app keeps by ident, outside the session: one note per user.
+type Notes = Arc<Mutex<HashMap<String, String>>>;
+
+/// `GET /note` shows the user's note, `GET /note?set=TEXT` replaces it; keyed by the ident's
+/// string form, as an app keys its database rows.
+async fn note(notes: Notes, ident: Ident, query: Option<String>) -> String {
+    let mut notes = notes.lock().unwrap();
+    if let Some(text) = query.as_deref().and_then(|q| q.strip_prefix("set=")) {
+        notes.insert(ident.to_string(), text.to_owned());
+    }
+    let note = notes.get(ident.as_str()).cloned().unwrap_or_default();
+    format!("{} {} {note}", ident.provider(), ident.id())
+}
+
+#[tokio::test]
+async fn the_same_subject_at_two_providers_is_two_users_with_separate_data() {
+    let notes = Notes::default();
+    let n = notes.clone();
+    let server = serve(|base| async move {
+        let dev = DevProvider::new(&base).unwrap();
+        // A second provider that gives the same `sub` for the same login: the development
+        // provider again, under another name.
+        let dev2 = dev.client().with_provider(|p| p.name = "dev2");
+        let router = Router::new()
+            .route("/", get(home))
+            .route(
+                "/login",
+                get(|login: Login, query: axum::extract::RawQuery| async move {
+                    // `/login?with=dev2`: the second provider's link.
+                    let login = match query.0.as_deref() {
+                        Some("with=dev2") => login.provider("dev2").expect("dev2"),
+                        _ => login,
+                    };
+                    let href = login.link().await?;
+                    Ok::<_, Error>(Html(format!(r#"<a href="{href}">Log in</a>"#)))
+                }),
+            )
+            .route(
+                "/note",
+                get(move |ident: Ident, axum::extract::RawQuery(query)| {
+                    note(n.clone(), ident, query)
+                }),
+            );
+        Auth {
+            banned: Vec::new(),
+            calls: Arc::default(),
+        }
+        .builder(dev.client())
+        .add_provider(dev2)
+        .public_url(base.parse().unwrap())
+        .install(router)
+    })
+    .await;
+    let base = &server.base;
+
+    let (at_dev, at_dev2) = (Browser::new(), Browser::new());
+    at_dev.dev_login(base, "ada").await;
+    let callback = at_dev2.dev_authorize(base, "/login?with=dev2", "ada").await;
+    assert!(
+        callback.starts_with(&format!("{base}/redirect/dev2?")),
+        "{callback}"
+    );
+    at_dev2.get(&callback).await;
+
+    // One `sub`, two idents: each login sees its own, with its provider.
+    let who = |page: String| page.split(' ').nth(3).unwrap().to_owned();
+    let one = who(at_dev.get(&format!("{base}/")).await.body);
+    let two = who(at_dev2.get(&format!("{base}/")).await.body);
+    let (sub_one, sub_two) = (one.strip_prefix("dev:"), two.strip_prefix("dev2:"));
+    assert!(sub_one.is_some_and(|s| s.starts_with("dev-")), "{one}");
+    assert_eq!(sub_one, sub_two, "the same subject at both providers");
+    assert_ne!(one, two);
+
+    // The data kept by ident stays with its user.
+    let sub = sub_one.unwrap();
+    let at = |b: &Browser, q: &'static str| {
+        let (b, url) = (b.clone(), format!("{base}/note{q}"));
+        async move { b.get(&url).await.body }
+    };
+    assert_eq!(at(&at_dev, "?set=mine").await, format!("dev {sub} mine"));
+    assert_eq!(at(&at_dev2, "").await, format!("dev2 {sub} "));
+    assert_eq!(
+        at(&at_dev2, "?set=theirs").await,
+        format!("dev2 {sub} theirs")
+    );
+    assert_eq!(at(&at_dev, "").await, format!("dev {sub} mine"));
+    assert_eq!(notes.lock().unwrap().len(), 2);
 }

@@ -122,7 +122,7 @@ fn routes() -> Router {
 }
 
 /// The app, not served: for in-process requests (anonymous ones never reach the provider).
-fn app() -> Router {
+fn app() -> GuardedApp {
     let dev = DevProvider::new("http://127.0.0.1:9").unwrap();
     Auth.builder(dev.client())
         .public_url("http://127.0.0.1:9".parse().unwrap())
@@ -246,7 +246,7 @@ fn login_next(target: &str) -> String {
 }
 
 async fn oneshot(
-    router: &Router,
+    router: &GuardedApp,
     method: &str,
     target: &str,
     headers: &[(&str, &str)],
@@ -509,7 +509,7 @@ async fn logged_in_the_same_routes_answer_with_the_users_identity() {
     let cookie = b.cookie_header(base).unwrap();
     let who = b.get(&format!("{base}/private")).await.body;
     let ident = who.rsplit(' ').next().unwrap().to_owned();
-    assert!(ident.starts_with("dev-"), "{who}");
+    assert!(ident.starts_with("dev:dev-"), "{who}");
     for (target, expected) in [
         ("/private", format!("{PROTECTED} private for {ident}")),
         ("/private/7", format!("{PROTECTED} private/7 for {ident}")),
@@ -637,7 +637,7 @@ async fn the_dev_provider_prefix_does_not_open_the_protected_fallback() {
 
 /// The status, headers and body of an in-process request.
 async fn answer(
-    router: &Router,
+    router: &GuardedApp,
     method: &str,
     target: &str,
     headers: &[(&str, &str)],

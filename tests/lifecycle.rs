@@ -125,7 +125,7 @@ async fn two_providers_share_one_guard_and_session_with_their_own_callbacks() {
         b.get(&format!("{base}/"))
             .await
             .body
-            .starts_with("hello dev-")
+            .starts_with("hello dev2:dev-")
     );
     assert_eq!(b.get(&format!("{base}/provider")).await.body, "dev2");
 
@@ -200,7 +200,7 @@ async fn form_post_answers_are_bounced_to_the_get_callback() {
         b.get(&format!("{base}/"))
             .await
             .body
-            .starts_with("hello dev-")
+            .starts_with("hello dev:dev-")
     );
 }
 
@@ -313,7 +313,7 @@ async fn the_guard_asks_the_store_once_per_logged_in_request_and_never_otherwise
         b.get(&format!("{base}/"))
             .await
             .body
-            .starts_with("hello dev-")
+            .starts_with("hello dev:dev-")
     );
     assert_eq!(store.loads.load(Ordering::SeqCst), 1);
     assert_eq!(store.writes.load(Ordering::SeqCst), 0);
@@ -382,7 +382,11 @@ async fn public_paths_serve_everyone_with_the_session_and_skip_paths_without() {
 
     b.dev_login(base, "ada").await;
     let page = b.get(&format!("{base}/welcome")).await;
-    assert!(page.body.starts_with("welcome back dev-"), "{}", page.body);
+    assert!(
+        page.body.starts_with("welcome back dev:dev-"),
+        "{}",
+        page.body
+    );
 
     // After logout the public page is anonymous again, not a redirect.
     b.post(&format!("{base}/logout")).await;

@@ -56,7 +56,7 @@ async fn still_logged_in(b: &Browser, base: &str) -> bool {
     let home = b.get(&format!("{base}/")).await;
     match home.status {
         StatusCode::OK => {
-            assert!(home.body.starts_with("hello dev-"), "{}", home.body);
+            assert!(home.body.starts_with("hello dev:dev-"), "{}", home.body);
             true
         }
         StatusCode::SEE_OTHER => false,

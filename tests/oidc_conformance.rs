@@ -959,8 +959,8 @@ async fn expect_logged_in(b: &Browser, app: &App, user: &str) {
         page.describe()
     );
     assert!(
-        text.contains(&format!("Logged in as {user}")),
-        "GET / does not show 'Logged in as {user}' (the provider's sub): {}",
+        text.contains(&format!("Logged in as oidc:{user}")),
+        "GET / does not show 'Logged in as oidc:{user}' (the provider's sub, qualified): {}",
         page.describe()
     );
     let email = format!("{user}@example.com");

@@ -126,7 +126,7 @@ struct GitHubAuth;
 
 #[get_auth(GitHubAuth)]
 async fn github_get_auth(info: &UserInfo, ident: &str, session: &Session) -> Option<Redirect> {
-    assert_eq!(info.ident, ident);
+    assert_eq!(ident, format!("github:{}", info.ident));
     session
         .insert(
             "who",
@@ -221,7 +221,7 @@ async fn github_login_with_integer_id_and_verified_email() {
     assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
     assert_eq!(
         b.get(&format!("{}/", app.base)).await.body,
-        r#"583231 octocat Some("octocat@github.com") true"#
+        r#"github:583231 octocat Some("octocat@github.com") true"#
     );
     // GitHub wants the secret in the body, and the exact redirect URI.
     assert_eq!(

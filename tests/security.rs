@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::response::{Html, Redirect};
 use axum::routing::get;
+use axum_oauth_login::SameSite;
 use axum_oauth_login::dev::DevProvider;
 use axum_oauth_login::prelude::*;
 use common::{Browser, serve};
@@ -180,10 +181,17 @@ async fn no_token_code_or_secret_in_the_logs_of_a_full_login() {
 }
 
 async fn set_cookie_of_login_page(public_url: &'static str) -> String {
+    set_cookie_with(public_url, SessionCookie::new()).await
+}
+
+/// The `Set-Cookie` of the login page of an app at `public_url` with the cookie settings `cookie`.
+async fn set_cookie_with(public_url: &'static str, cookie: SessionCookie) -> String {
     let server = serve(|base| async move {
         let dev = DevProvider::new(&base).unwrap();
         Auth.builder(dev.client())
             .public_url(public_url.parse().unwrap())
+            .session_cookie(cookie)
+            .unwrap()
             .install(routes())
     })
     .await;
@@ -198,11 +206,14 @@ async fn set_cookie_of_login_page(public_url: &'static str) -> String {
 
 #[tokio::test]
 async fn session_cookie_attributes() {
+    // https: the `__Host-` prefix, which browsers accept only with `Secure`, `Path=/` and no
+    // `Domain`, so no sibling subdomain can set a cookie of that name.
     let https = set_cookie_of_login_page("https://app.example").await;
-    assert!(https.starts_with("oauth_session="), "{https}");
-    for attr in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age="] {
+    assert!(https.starts_with("__Host-oauth_session="), "{https}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/;", "Max-Age="] {
         assert!(https.contains(attr), "{attr} missing: {https}");
     }
+    assert!(!https.contains("Domain"), "{https}");
     // Plain http (development): not Secure, or browsers would drop it.
     let http = set_cookie_of_login_page("http://127.0.0.1:8000").await;
     assert!(
@@ -210,4 +221,132 @@ async fn session_cookie_attributes() {
         "{http}"
     );
     assert!(!http.contains("Secure"), "{http}");
+}
+
+#[tokio::test]
+async fn a_cookie_domain_or_path_makes_the_prefix_secure_and_is_set() {
+    let domain = set_cookie_with(
+        "https://app.example.com",
+        SessionCookie::new().name("shop").domain("example.com"),
+    )
+    .await;
+    assert!(domain.starts_with("__Secure-shop="), "{domain}");
+    for attr in [
+        "Domain=example.com",
+        "Secure",
+        "Path=/",
+        "HttpOnly",
+        "SameSite=Lax",
+    ] {
+        assert!(domain.contains(attr), "{attr} missing: {domain}");
+    }
+    let path = set_cookie_with(
+        "https://app.example.com",
+        SessionCookie::new()
+            .path("/")
+            .same_site(SameSite::None)
+            .secure(true),
+    )
+    .await;
+    assert!(path.starts_with("__Host-oauth_session="), "{path}");
+    assert!(
+        path.contains("SameSite=None") && path.contains("Secure"),
+        "{path}"
+    );
+    // On plain http, the settings without a prefix.
+    let http = set_cookie_with(
+        "http://127.0.0.1:8000",
+        SessionCookie::new().name("shop").domain("127.0.0.1"),
+    )
+    .await;
+    assert!(
+        http.starts_with("shop=") && http.contains("Domain=127.0.0.1"),
+        "{http}"
+    );
+    assert!(!http.contains("Secure"), "{http}");
+}
+
+#[test]
+fn same_site_none_without_secure_is_a_builder_error() {
+    let dev = DevProvider::new("http://127.0.0.1:1").unwrap();
+    let builder = || {
+        Auth.builder(dev.client())
+            .public_url("https://app.example".parse().unwrap())
+    };
+    // Even on an https public URL: `None` asks for an explicit `secure(true)`.
+    for cookie in [
+        SessionCookie::new().same_site(SameSite::None),
+        SessionCookie::new().same_site(SameSite::None).secure(false),
+    ] {
+        match builder().session_cookie(cookie) {
+            Err(Error::Config(message)) => assert!(message.contains("SameSite::None"), "{message}"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("accepted SameSite=None without Secure"),
+        }
+    }
+    let ok = SessionCookie::new().same_site(SameSite::None).secure(true);
+    assert!(builder().session_cookie(ok).is_ok());
+}
+
+/// A sibling subdomain (`evil.example.com`) can set a cookie of the app's name for the parent
+/// domain: the browser then sends both. Neither is taken, whichever comes first.
+#[tokio::test]
+async fn a_duplicated_session_cookie_is_anonymous_even_beside_the_valid_one() {
+    let server = serve(|base| async move {
+        let dev = DevProvider::new(&base).unwrap();
+        Auth.builder(dev.client())
+            .public_url(base.parse().unwrap())
+            .install(routes())
+    })
+    .await;
+    let base = &server.base;
+    let b = Browser::new();
+    b.dev_login(base, "ada").await;
+    let valid = b.cookie_header(base).unwrap();
+    assert!(valid.starts_with("oauth_session="), "{valid}");
+    // The planted one: another browser's real session, or any value.
+    let other = Browser::new();
+    other.dev_login(base, "mallory").await;
+    let planted = other.cookie_header(base).unwrap();
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |cookie: String, accept: &'static str| {
+        let request = http
+            .get(format!("{base}/"))
+            .header("cookie", cookie)
+            .header("accept", accept);
+        async move { request.send().await.unwrap() }
+    };
+    let alone = get(valid.clone(), "text/html").await;
+    assert_eq!(alone.status(), StatusCode::OK);
+    assert!(alone.text().await.unwrap().starts_with("hello dev:"));
+    // The same cookie twice is that cookie.
+    let twice = get(format!("{valid}; {valid}"), "text/html").await;
+    assert_eq!(twice.status(), StatusCode::OK);
+
+    for cookie in [
+        format!("{valid}; {planted}"),
+        format!("{planted}; {valid}"),
+        format!("{valid}; oauth_session=AAAAAAAAAAAAAAAAAAAAAA"),
+        format!("oauth_session=AAAAAAAAAAAAAAAAAAAAAA; {valid}"),
+    ] {
+        let page = get(cookie.clone(), "text/html").await;
+        assert_eq!(page.status(), StatusCode::SEE_OTHER, "{cookie}");
+        assert_eq!(page.headers()["location"], "/login", "{cookie}");
+        let api = get(cookie.clone(), "application/json").await;
+        assert_eq!(api.status(), StatusCode::UNAUTHORIZED, "{cookie}");
+    }
+    // In two `Cookie` headers (HTTP/2 sends one per cookie) too.
+    let split = http
+        .get(format!("{base}/"))
+        .header("cookie", &valid)
+        .header("cookie", &planted)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(split.status(), StatusCode::SEE_OTHER);
 }

@@ -75,7 +75,7 @@ fn key() -> Key {
 }
 
 /// One instance of the site: `base` is its own origin (its public URL).
-fn app(client: Client, store: AnyStore, base: &str, key: Key) -> Router {
+fn app(client: Client, store: AnyStore, base: &str, key: Key) -> GuardedApp {
     builder(client, store, base, key).install(routes())
 }
 
@@ -226,7 +226,11 @@ async fn shared_store_across_instances(url: &str, what: &str, lease: Duration) -
     );
     let on_b = browser.get(&format!("{b_base}/private")).await;
     assert_eq!(on_b.status, StatusCode::OK, "{}", on_b.body);
-    assert!(on_b.body.starts_with("private for dev-"), "{}", on_b.body);
+    assert!(
+        on_b.body.starts_with("private for dev:dev-"),
+        "{}",
+        on_b.body
+    );
     let on_a = browser.get(&format!("{a_base}/private")).await;
     assert_eq!(
         on_a.status,

@@ -108,7 +108,7 @@ pub fn oauth(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | parameter | type | |
 /// |---|---|---|
 /// | `info` | `&UserInfo` or `UserInfo` | what the provider says about the user |
-/// | `ident` | `&str` or `String` | the user's unique id at the provider |
+/// | `ident` | `&str` or `String` | the user's ident qualified by the provider, `provider:id` (`github:12345`): the key to store the user's data by, as the `Ident` extractor later |
 /// | `session` | `&Session` or `Session` | the user's session |
 /// | `state` | `Option<&str>` or `Option<String>` | the payload given to `Login::link_with_state` |
 /// | `oauth` | `&Auth` | the `#[oauth]` struct itself |

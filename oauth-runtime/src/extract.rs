@@ -15,15 +15,74 @@ use crate::{Error, flow, url, vault};
 /// Available on every guarded route. On `#[oauth(public = [...])]` paths use `Option<Ident>`:
 /// `Some` when the visitor is logged in. `skip` paths have no session, so no `Ident` either.
 ///
+/// The ident is qualified by the provider the user logged in with: `provider:id`
+/// (`github:12345`), so that GitHub's `12345` and GitLab's `12345` are two users in an app with
+/// several providers. The string form (`.0`, [`Display`](std::fmt::Display), [`as_str`](Self::as_str))
+/// is the key to store the user's data by; [`provider`](Self::provider) and [`id`](Self::id)
+/// give its two halves. `get_auth`'s `ident`, `check_invalid`'s and `logout`'s `auth`, and the
+/// session's [`AUTH_KEY`](crate::AUTH_KEY) hold the same qualified string.
+///
 /// ```
 /// use axum_oauth_login::Ident;
 /// async fn home(Ident(auth): Ident) -> String {
-///     format!("Logged in as {auth}")
+///     format!("Logged in as {auth}") // "Logged in as github:12345"
 /// }
 /// # let _ = axum::Router::<()>::new().route("/", axum::routing::get(home));
+/// let ident = Ident("github:12345".into());
+/// assert_eq!((ident.provider(), ident.id()), ("github", "12345"));
+/// assert_eq!(ident.to_string(), "github:12345");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Ident(pub String);
+
+impl Ident {
+    /// The qualified form, `provider:id`: the key to store the user's data by.
+    ///
+    /// ```
+    /// use axum_oauth_login::Ident;
+    /// assert_eq!(Ident("gitlab:12345".into()).as_str(), "gitlab:12345");
+    /// ```
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name of the provider the user logged in with
+    /// ([`ProviderConfig::name`](crate::provider::ProviderConfig::name): `"github"`); empty for
+    /// an ident without a provider (a session stored by a version before qualified idents).
+    ///
+    /// ```
+    /// use axum_oauth_login::Ident;
+    /// assert_eq!(Ident("github:12345".into()).provider(), "github");
+    /// ```
+    #[must_use]
+    pub fn provider(&self) -> &str {
+        self.0.split_once(':').map_or("", |(provider, _)| provider)
+    }
+
+    /// The user's id at the provider ([`UserInfo::ident`](crate::UserInfo::ident)), which may
+    /// itself contain `:` (provider names never do).
+    ///
+    /// ```
+    /// use axum_oauth_login::Ident;
+    /// assert_eq!(Ident("oidc:urn:user:7".into()).id(), "urn:user:7");
+    /// ```
+    #[must_use]
+    pub fn id(&self) -> &str {
+        self.0.split_once(':').map_or(&*self.0, |(_, id)| id)
+    }
+
+    /// The qualified ident of the user `id` at the provider named `provider`.
+    pub(crate) fn qualify(provider: &str, id: &str) -> String {
+        format!("{provider}:{id}")
+    }
+}
+
+impl std::fmt::Display for Ident {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Ident {
     type Rejection = Response;
@@ -32,7 +91,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ident {
         parts.extensions.get::<Self>().cloned().ok_or_else(|| {
             tracing::error!(
                 path = parts.uri.path(),
-                "`Ident` used on a route the OAuth guard does not cover (a `skip` path, or a route added after `install`)"
+                "`Ident` used on a route the OAuth guard does not cover (a `skip` path, or a route outside the router given to `install`)"
             );
             Error::Config("no logged-in user on this route".into()).into_response()
         })
@@ -344,7 +403,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UserTokens {
 }
 
 /// The installation and the session a request carries; a clear error where it carries neither:
-/// a route added after `install`, or a `skip` path (those have no session).
+/// a route outside the router given to `install`, or a `skip` path (those have no session).
 fn installed(parts: &Parts) -> Result<(Arc<Core>, Session), Error> {
     let core = parts.extensions.get::<Arc<Core>>().cloned();
     let session = parts.extensions.get::<Session>().cloned();

@@ -18,7 +18,8 @@ use crate::hooks::{AuthContext, Decision, GetAuth};
 use crate::install::{Core, Shared};
 use crate::{Client, Error, Tokens, UserInfo};
 
-/// The session key of the logged-in user's ident (FastHTML's `session['auth']`).
+/// The session key of the logged-in user's ident (FastHTML's `session['auth']`), qualified by
+/// its provider: `provider:id` (see [`Ident`](crate::Ident)).
 ///
 /// ```
 /// use axum_oauth_login::{AUTH_KEY, Session};
@@ -266,7 +267,8 @@ async fn finish_login<A: GetAuth>(
         state,
     } = retrieved;
     let cx = AuthContext {
-        ident: info.ident.clone(),
+        // Qualified: the same id at two providers is two users.
+        ident: crate::Ident::qualify(client.provider().name, &info.ident),
         info,
         session: session.clone(),
         state,
@@ -460,7 +462,9 @@ impl Client {
             .0)
     }
 
-    /// FastHTML's `client.retr_id(code, redirect_uri)`: the user's ident only.
+    /// FastHTML's `client.retr_id(code, redirect_uri)`: the user's ident only, as the provider
+    /// gives it (`12345`). An app with several providers keys its data by
+    /// `{provider}:{ident}`, as `#[oauth]` apps do (see [`Ident`](crate::Ident)).
     ///
     /// # Errors
     /// As [`retr_info`](Self::retr_info).

@@ -179,7 +179,9 @@ impl<R: IntoResponse> IntoLogoutResponse for R {
 pub struct AuthContext {
     /// What the provider says about the user.
     pub info: UserInfo,
-    /// The user's unique id at the provider (`info.ident`).
+    /// The user's ident, qualified by the provider: `provider:id` (`github:12345`; `info.ident`
+    /// is the `id` half). The key the app stores the user's data by, the same string as
+    /// [`Ident`](crate::Ident) later.
     pub ident: String,
     /// The user's session.
     pub session: Session,

@@ -1,6 +1,5 @@
 //! Installing the auth on a router: routes, guard, session layer.
 
-use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -16,10 +15,10 @@ use url::Url;
 use crate::flow::{self, AUTH_KEY, CallbackParams};
 use crate::guard::{OAuthLayer, RoutedLayer};
 use crate::hooks::{Config, GetAuth, Hooks, LogoutContext};
-use crate::session::Sessions;
+use crate::session::{SessionCookie, Sessions};
 use crate::skip::SkipSet;
 use crate::store::MemoryStore;
-use crate::{Client, Error, OAuth, vault};
+use crate::{Client, Error, GuardedApp, OAuth, vault};
 
 /// Where the development provider mounts itself (always public).
 pub(crate) const DEV_PREFIX: &str = "/_dev/oauth/";
@@ -85,7 +84,7 @@ pub(crate) struct Shared<A> {
 ///
 /// ```
 /// use axum::{Router, response::Redirect, routing::get};
-/// use axum_oauth_login::{OAuth, OAuthBuilder, UserInfo, dev::DevProvider, get_auth, oauth};
+/// use axum_oauth_login::{GuardedApp, OAuth, OAuthBuilder, SessionCookie, UserInfo, dev::DevProvider, get_auth, oauth};
 ///
 /// #[oauth(provider = "dev")]
 /// struct Auth;
@@ -96,9 +95,10 @@ pub(crate) struct Shared<A> {
 /// }
 ///
 /// let dev = DevProvider::new("http://127.0.0.1:8000").unwrap();
-/// let app: Router = OAuthBuilder::new(Auth, dev.client())
+/// let app: GuardedApp = OAuthBuilder::new(Auth, dev.client())
 ///     .public_url("http://127.0.0.1:8000".parse().unwrap())
-///     .cookie_name("my_app_session")
+///     .session_cookie(SessionCookie::new().name("my_app_session"))
+///     .unwrap()
 ///     .install(Router::new().route("/", get(|| async { "home" })));
 /// ```
 #[must_use]
@@ -109,7 +109,7 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
     store: S,
     public_url: Option<Url>,
     trusted_proxies: Vec<IpAddr>,
-    cookie_name: Cow<'static, str>,
+    cookie: SessionCookie,
     cookie_key: Option<Key>,
     expiry: Expiry,
     keep_tokens: bool,
@@ -119,8 +119,9 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
 
 impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
     /// The defaults: in-memory sessions ([`MemoryStore`], at most
-    /// [`MEMORY_CAPACITY`](crate::store::MEMORY_CAPACITY)), cookie `oauth_session`, 14 days of
-    /// inactivity after login, tokens kept.
+    /// [`MEMORY_CAPACITY`](crate::store::MEMORY_CAPACITY)), the cookie of [`SessionCookie::new`]
+    /// (`__Host-oauth_session` on an https public URL), 14 days of inactivity after login, tokens
+    /// kept.
     ///
     /// ```
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
@@ -137,7 +138,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
             store: MemoryStore::default(),
             public_url: None,
             trusted_proxies: Vec::new(),
-            cookie_name: Cow::Borrowed("oauth_session"),
+            cookie: SessionCookie::new(),
             cookie_key: None,
             expiry: Expiry::OnInactivity(time::Duration::days(14)),
             keep_tokens: true,
@@ -220,7 +221,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             store,
             public_url: self.public_url,
             trusted_proxies: self.trusted_proxies,
-            cookie_name: self.cookie_name,
+            cookie: self.cookie,
             cookie_key: self.cookie_key,
             expiry: self.expiry,
             keep_tokens: self.keep_tokens,
@@ -236,9 +237,16 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// [`Login::provider`](crate::Login::provider). One guard and one session serve all providers;
     /// a login started with one provider can only finish at that provider's callback.
     ///
+    /// Idents are qualified by the provider's name (`github:12345`, `google:12345`; see
+    /// [`Ident`](crate::Ident)), so the same id at two providers is two users.
+    ///
+    /// # Panics
+    /// In [`install`](Self::install), at start-up: when two providers have the same name, or a
+    /// name contains `:`.
+    ///
     /// ```
     /// use axum::{Router, response::Redirect};
-    /// use axum_oauth_login::{GitHubAppClient, GoogleAppClient, OAuth, UserInfo, get_auth, oauth};
+    /// use axum_oauth_login::{GitHubAppClient, GoogleAppClient, GuardedApp, OAuth, UserInfo, get_auth, oauth};
     ///
     /// #[oauth(provider = "github")]
     /// struct Auth;
@@ -248,7 +256,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     ///     info.email_verified.then(|| Redirect::to("/"))
     /// }
     ///
-    /// let app: Router = Auth
+    /// let app: GuardedApp = Auth
     ///     .builder(GitHubAppClient::new("github-id", "github-secret"))
     ///     .add_provider(GoogleAppClient::new("google-id", "google-secret"))
     ///     .install(Router::new());
@@ -259,7 +267,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     }
 
     /// The URL the site is reached at (`https://example.com`): redirect URLs are built from it,
-    /// and cookies are `Secure` when it is `https`.
+    /// and cookies are `Secure` and `__Host-` prefixed when it is `https` (see [`SessionCookie`]).
     ///
     /// # Warning
     /// Without it, redirect URLs come from the request's `Host` header (FastHTML's `redir_url`)
@@ -302,18 +310,35 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         self
     }
 
-    /// The session cookie's name (default `oauth_session`); give each app on one domain its own.
+    /// The session cookie's name, domain, path, `SameSite` and `Secure` (see [`SessionCookie`];
+    /// the defaults are the safe ones). Give each app on one domain its own name.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for settings a browser would refuse or that would break the login:
+    /// `SameSite::None` without `secure(true)`, a name that is not a cookie token or that carries
+    /// the `__Host-`/`__Secure-` prefix itself (it is added on an https public URL), a domain or
+    /// path that is not one.
     ///
     /// ```
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
     /// # #[oauth(provider = "dev")] struct Auth;
     /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
-    /// let app = Auth.builder(client).cookie_name("shop_session").install(axum::Router::new());
+    /// use axum_oauth_login::{SameSite, SessionCookie};
+    /// let app = Auth.builder(client)
+    ///     .public_url("https://shop.example.com".parse().unwrap())
+    ///     .session_cookie(SessionCookie::new().name("shop_session"))? // __Host-shop_session
+    ///     .install(axum::Router::new());
+    /// // `SameSite=None` needs `Secure`: an error, returned.
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
+    /// let refused = Auth.builder(client).session_cookie(SessionCookie::new().same_site(SameSite::None));
+    /// assert!(refused.is_err());
+    /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
-    pub fn cookie_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.cookie_name = name.into();
-        self
+    pub fn session_cookie(mut self, cookie: SessionCookie) -> Result<Self, Error> {
+        cookie.check()?;
+        self.cookie = cookie;
+        Ok(self)
     }
 
     /// Encrypts and signs the session cookie with `key`. Give every instance the same key (see
@@ -399,13 +424,15 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     }
 
     /// Adds the callback and logout routes to `router`, wraps every route in the guard and the
-    /// session layer, and returns the result. Call it on the finished router: routes added later
-    /// are not guarded. Without a route of the app at the error path, the library answers
-    /// there with a plain page (the code and a link to the login page).
+    /// session layer, and returns the result: a [`GuardedApp`], served like a `Router` but closed
+    /// to new routes (one added later would not be guarded), so call it on the finished router.
+    /// Without a route of the app at the error path, the library answers there with a plain page
+    /// (the code and a link to the login page).
     ///
     /// # Panics
-    /// At start-up, when `router` already has a route at a callback or logout path, or when two
-    /// providers have the same name.
+    /// At start-up, when `router` already has a route at a callback or logout path, when two
+    /// providers have the same name, or when a provider's name contains `:` (idents are
+    /// `provider:id`, see [`Ident`](crate::Ident)). Never from a request.
     ///
     /// ```
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
@@ -414,9 +441,9 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
     /// use axum::routing::get;
     /// let routes = axum::Router::new().route("/", get(|| async { "home" }));
-    /// let app: axum::Router = Auth.builder(client).install(routes);
+    /// let app: axum_oauth_login::GuardedApp = Auth.builder(client).install(routes);
     /// ```
-    pub fn install(self, router: Router) -> Router {
+    pub fn install(self, router: Router) -> GuardedApp {
         let config = A::CONFIG;
         if config.provider != self.client.provider().name && self.client.provider().name != "dev" {
             tracing::warn!(
@@ -439,12 +466,21 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         };
         let skip = patterns(config.skip, "skip");
         let public = patterns(config.public, "public");
+        let name = self.client.provider().name;
+        assert!(
+            !name.contains(':'),
+            "the provider name `{name}` contains `:`: idents are `provider:id`, rename it with `Client::with_provider`"
+        );
         let mut providers = vec![Provider {
             client: self.client,
             callback: config.redirect.to_owned(),
         }];
         for client in self.more_clients {
             let name = client.provider().name;
+            assert!(
+                !name.contains(':'),
+                "the provider name `{name}` contains `:`: idents are `provider:id`, rename it with `Client::with_provider`"
+            );
             assert!(
                 providers.iter().all(|p| p.client.provider().name != name),
                 "two providers are named `{name}`: give one another name with `Client::with_provider`"
@@ -464,10 +500,16 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         if dev_routes.is_some() {
             own.insert_prefix(DEV_PREFIX);
         }
-        let secure = self
+        let https = self
             .public_url
             .as_ref()
             .is_some_and(|u| u.scheme() == "https");
+        let cookie = self.cookie.resolve(https);
+        if cookie.secure && !https {
+            tracing::warn!(
+                "the session cookie is Secure without an https public URL: browsers keep it on localhost only"
+            );
+        }
         let store = Arc::new(self.store);
         let core = Arc::new(Core {
             providers,
@@ -475,13 +517,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             own,
             skip,
             public,
-            sessions: Sessions::new(
-                store.clone(),
-                self.cookie_name,
-                secure,
-                self.cookie_key,
-                self.expiry,
-            ),
+            sessions: Sessions::new(store.clone(), cookie, self.cookie_key, self.expiry),
             login_location: http::HeaderValue::from_str(config.login)
                 .unwrap_or_else(|_| http::HeaderValue::from_static("/login")),
             login_required: Bytes::from(
@@ -523,11 +559,13 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             router = router.merge(dev);
         }
 
-        router
-            .layer(OAuthLayer::new(shared))
-            .route_layer(RoutedLayer {
-                error: config.error,
-            })
+        GuardedApp::new(
+            router
+                .layer(OAuthLayer::new(shared))
+                .route_layer(RoutedLayer {
+                    error: config.error,
+                }),
+        )
     }
 }
 

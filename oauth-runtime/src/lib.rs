@@ -8,6 +8,7 @@
 // docs.rs (`--cfg docsrs`, nightly): a badge on each item that needs a feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod app;
 pub mod client;
 #[cfg(feature = "dev-provider")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
@@ -30,6 +31,7 @@ mod url;
 mod userinfo;
 mod vault;
 
+pub use app::{AddedBeforeInstall, GuardedApp};
 pub use axum_oauth_login_macros::{check_invalid, get_auth, logout, oauth};
 pub use client::Client;
 pub use error::Error;
@@ -40,7 +42,10 @@ pub use provider::{
     AppleAppClient, Auth0AppClient, DiscordAppClient, EntraAppClient, GitHubAppClient,
     GitLabAppClient, GoogleAppClient, HuggingFaceClient, OidcClient,
 };
+pub use session::SessionCookie;
 pub use tower_sessions::Session;
+/// The session cookie's `SameSite` attribute, for [`SessionCookie::same_site`].
+pub use tower_sessions::cookie::SameSite;
 pub use url::redir_url;
 pub use userinfo::{Tokens, UserInfo};
 
@@ -73,7 +78,7 @@ pub trait OAuth: Sized + Send + Sync + 'static {
     ///
     /// ```
     /// use axum::{Router, response::Redirect, routing::get};
-    /// use axum_oauth_login::{OAuth, UserInfo, dev::DevProvider, get_auth, oauth};
+    /// use axum_oauth_login::{GuardedApp, OAuth, UserInfo, dev::DevProvider, get_auth, oauth};
     ///
     /// #[oauth(provider = "dev")]
     /// struct Auth;
@@ -84,9 +89,9 @@ pub trait OAuth: Sized + Send + Sync + 'static {
     /// }
     ///
     /// let client = DevProvider::new("http://localhost:8000").unwrap().client();
-    /// let app: Router = Auth.install(Router::new().route("/", get(|| async { "home" })), client);
+    /// let app: GuardedApp = Auth.install(Router::new().route("/", get(|| async { "home" })), client);
     /// ```
-    fn install(self, router: axum::Router, client: impl Into<Client>) -> axum::Router
+    fn install(self, router: axum::Router, client: impl Into<Client>) -> GuardedApp
     where
         Self: hooks::GetAuth,
     {
@@ -105,8 +110,8 @@ pub trait OAuth: Sized + Send + Sync + 'static {
 /// The names most apps need: `use axum_oauth_login::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Error, Ident, Login, OAuth, OAuthBuilder, Session, Tokens, UserInfo, UserTokens,
-        check_invalid, get_auth, logout, oauth,
+        Error, GuardedApp, Ident, Login, OAuth, OAuthBuilder, Session, SessionCookie, Tokens,
+        UserInfo, UserTokens, check_invalid, get_auth, logout, oauth,
     };
 }
 

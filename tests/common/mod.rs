@@ -3,10 +3,16 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::future::Future;
 
-use axum::Router;
+use axum::extract::Request;
+use axum::response::Response;
+use axum::serve::IncomingStream;
+use axum_oauth_login::GuardedApp;
 use reqwest::{StatusCode, header};
+use tokio::net::TcpListener;
+use tower::Service;
 
 /// A running app: `base` is its origin, e.g. `http://127.0.0.1:41234`.
 pub struct Server {
@@ -20,13 +26,20 @@ impl Drop for Server {
     }
 }
 
-/// Binds a port first, so that `make` can build clients that know the app's origin.
-pub async fn serve<F, Fut>(make: F) -> Server
+/// Binds a port first, so that `make` can build clients that know the app's origin. The app is
+/// what `install` returns, or a plain `Router` (whatever `axum::serve` takes).
+pub async fn serve<F, Fut, M, S>(make: F) -> Server
 where
     F: FnOnce(String) -> Fut,
-    Fut: Future<Output = Router>,
+    Fut: Future<Output = M>,
+    M: for<'a> Service<IncomingStream<'a, TcpListener>, Error = Infallible, Response = S>
+        + Send
+        + 'static,
+    for<'a> <M as Service<IncomingStream<'a, TcpListener>>>::Future: Send,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = make(base.clone()).await;
     let task = tokio::spawn(async move {
@@ -39,7 +52,7 @@ where
 /// so that tests can inject faults into it.
 pub async fn serve_dev<F>(make: F) -> (Server, axum_oauth_login::dev::DevProvider)
 where
-    F: FnOnce(&axum_oauth_login::dev::DevProvider, &str) -> Router,
+    F: FnOnce(&axum_oauth_login::dev::DevProvider, &str) -> GuardedApp,
 {
     let slot = std::sync::Arc::new(std::sync::OnceLock::new());
     let s = slot.clone();

@@ -15,5 +15,5 @@ fn main() {
     let client = axum_oauth_login::dev::DevProvider::new("http://localhost:8000")
         .unwrap()
         .client();
-    let _app: Router = Auth.install(Router::new(), client);
+    let _app: axum_oauth_login::GuardedApp = Auth.install(Router::new(), client);
 }
