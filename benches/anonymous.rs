@@ -22,6 +22,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::response::{Html, Redirect};
 use axum::routing::get;
+use axum_oauth_login::GuardedApp;
 use axum_oauth_login::dev::DevProvider;
 use axum_oauth_login::prelude::*;
 use axum_oauth_login::store::{MEMORY_CAPACITY, MemoryStore};
@@ -51,7 +52,7 @@ async fn login(login: Login) -> Result<Html<String>, Error> {
     )))
 }
 
-fn app(base: &str, store: MemoryStore) -> Router {
+fn app(base: &str, store: MemoryStore) -> GuardedApp {
     let dev = DevProvider::new(base).expect("a development provider");
     let routes = Router::new()
         .route("/", get(|Ident(a): Ident| async move { a }))

@@ -309,7 +309,7 @@ async fn a_duplicated_session_cookie_is_anonymous_even_beside_the_valid_one() {
     other.dev_login(base, "mallory").await;
     let planted = other.cookie_header(base).unwrap();
 
-    let http = reqwest::Client::builder()
+    let http = common::http_client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
