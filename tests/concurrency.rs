@@ -282,3 +282,50 @@ async fn tabs_of_one_browser_finishing_logins_at_once() {
         format!("{} ada@example.com", expected_ident("ada@example.com"))
     );
 }
+
+/// The deterministic half of the race above: a tab's callback arrives with the session cookie of
+/// before another tab's login (that login cycled the id and deleted the old record). Its state is
+/// gone, so it fails, and it must leave the browser's cookie alone: storing a fresh session and
+/// pointing the cookie at it would log the browser out of the login the other tab just finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_tabs_callback_on_a_cycled_session_leaves_the_cookie_alone() {
+    let (server, _dev) = start().await;
+    let base = server.base.clone();
+    let b = Browser::new();
+    let first = b.dev_authorize(&base, "/login", "ada").await;
+    let second = b.dev_authorize(&base, "/login", "ada").await;
+    let before_login = b.cookie_header(&base).expect("a session cookie");
+
+    let page = b.get(&first).await;
+    assert_eq!(page.location.as_deref(), Some("/me"), "{}", page.body);
+    assert_ne!(
+        b.cookie_header(&base).as_deref(),
+        Some(before_login.as_str())
+    );
+
+    // The second tab's callback, sent with the cookie the browser had when it started.
+    let http = common::http_client()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let late = http
+        .get(&second)
+        .header("cookie", &before_login)
+        .header("sec-fetch-mode", "navigate")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        late.headers().get("location").and_then(|l| l.to_str().ok()),
+        Some("/error?code=state_mismatch")
+    );
+    assert_eq!(
+        late.headers().get("set-cookie"),
+        None,
+        "a failed callback on a deleted session set a cookie"
+    );
+    // The browser is still logged in.
+    assert_eq!(b.get(&format!("{base}/me")).await.status, StatusCode::OK);
+}

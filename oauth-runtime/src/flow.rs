@@ -22,7 +22,7 @@ use crate::{Client, Error, Tokens, UserInfo};
 /// its provider: `provider:id` (see [`Ident`](crate::Ident)).
 ///
 /// ```
-/// use axum_oauth_login::{AUTH_KEY, Session};
+/// use axum_oauth_login::{Session, manual::AUTH_KEY};
 /// async fn who(session: Session) -> String {
 ///     let auth: Option<String> = session.get(AUTH_KEY).await.ok().flatten();
 ///     auth.unwrap_or_else(|| "nobody".into())
@@ -42,6 +42,21 @@ const PENDING_TTL_SECS: i64 = 600;
 /// store. A logged-in session keeps its expiry; a login sets the normal one again ([`log_in`]).
 pub(crate) async fn pending_expiry(session: &Session) -> Result<(), Error> {
     if session.get_value(AUTH_KEY).await?.is_none() {
+        session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(
+            time::Duration::seconds(PENDING_TTL_SECS),
+        )));
+    }
+    Ok(())
+}
+
+/// [`pending_expiry`] for a session that is stored, at a callback. A callback whose session is
+/// gone (another tab's login cycled its id a moment ago) leaves it alone: giving it an expiry
+/// would store a new, empty session and point the browser's cookie at it, logging that browser
+/// out of the login the other tab just finished.
+async fn keep_pending_expiry(session: &Session) -> Result<(), Error> {
+    // Loads the record: a missing one clears the id.
+    let auth = session.get_value(AUTH_KEY).await?;
+    if auth.is_none() && session.id().is_some() {
         session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(
             time::Duration::seconds(PENDING_TTL_SECS),
         )));
@@ -123,16 +138,21 @@ pub(crate) async fn start_login(
 /// Takes the pending login of `state` out of the session: each one is used at most once.
 async fn take_pending(session: &Session, state: &str) -> Result<Pending, Error> {
     let mut list: Vec<Pending> = session.get(PENDING_KEY).await?.unwrap_or_default();
+    let before = list.len();
     let now = now();
     let found = list
         .iter()
         .position(|p| constant_time_eq(p.state.as_bytes(), state.as_bytes()));
     let pending = found.map(|i| list.swap_remove(i));
     list.retain(|p| pending_fresh(p.created_at, now));
-    if list.is_empty() {
-        session.remove_value(PENDING_KEY).await?;
-    } else {
-        session.insert(PENDING_KEY, list).await?;
+    // Written back only when it changed: a callback whose session is gone (another tab's login
+    // cycled it) must not touch it, or the response would carry a cookie for it.
+    if list.len() != before {
+        if list.is_empty() {
+            session.remove_value(PENDING_KEY).await?;
+        } else {
+            session.insert(PENDING_KEY, list).await?;
+        }
     }
     match pending {
         Some(p) if pending_fresh(p.created_at, now) => Ok(p),
@@ -148,7 +168,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// characters, or any of those hidden behind percent-encoding.
 ///
 /// ```
-/// use axum_oauth_login::is_safe_next;
+/// use axum_oauth_login::manual::is_safe_next;
 /// assert!(is_safe_next("/dashboard?tab=2"));
 /// assert!(!is_safe_next("//evil.example"));
 /// assert!(!is_safe_next("/%2F/evil.example"));
@@ -236,7 +256,7 @@ pub(crate) async fn callback<A: GetAuth>(
 ) -> Response {
     let core = &shared.core;
     // A failed callback may still write the pending logins it leaves: they keep their lifetime.
-    if let Err(error) = pending_expiry(&session).await {
+    if let Err(error) = keep_pending_expiry(&session).await {
         return error.into_response();
     }
     match finish_login(&shared, client, &session, params).await {

@@ -282,8 +282,10 @@ impl Sessions {
     }
 
     /// After the response: saves a changed session and sets its cookie, or removes the cookie of
-    /// a session that is gone. A session that cannot be saved answers 503 (fail closed), as no
-    /// cookie can be given for it.
+    /// a session this request emptied (a logout). A cookie whose session was already gone is left
+    /// alone: the browser may hold a newer one by the time this response arrives (another tab
+    /// just logged in), and a removal would log it out. A session that cannot be saved answers
+    /// 503 (fail closed), as no cookie can be given for it.
     pub(crate) async fn close(&self, opened: Opened, mut response: Response) -> Response {
         let Opened {
             session,
@@ -291,7 +293,7 @@ impl Sessions {
         } = opened;
         let modified = session.is_modified();
         let empty = session.is_empty().await;
-        let cookie = if had_cookie && empty {
+        let cookie = if had_cookie && empty && modified {
             Some(self.removal())
         } else if modified && !empty && !response.status().is_server_error() {
             // Rare (a login, a logout, a slide): boxed, so that the future of every request does
@@ -531,6 +533,20 @@ mod tests {
         opened.session.insert("auth", "eve").await.unwrap();
         let failed = http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
         assert!(set_cookies(&s.close(opened, failed).await).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_cookie_whose_session_is_gone_is_left_alone() {
+        let s = sessions(None);
+        let sid = format!("sid={}", saved(&s, "ada").await.value());
+        let opened = s.open(s.cookie(&headers(&[&sid])));
+        opened.session.flush().await.unwrap();
+        s.close(opened, "bye".into_response()).await;
+
+        // Read only, the session gone: no removal (a newer cookie may be on its way).
+        let stale = s.open(s.cookie(&headers(&[&sid])));
+        assert_eq!(stale.session.get::<String>("auth").await.unwrap(), None);
+        assert!(set_cookies(&s.close(stale, "ok".into_response()).await).is_empty());
     }
 }
 
