@@ -1,6 +1,6 @@
 //! Micro-benchmarks of the guard (issue "the guard costs nothing").
 //!
-//! - `skip_set`: `SkipSet::matches` on an exact path, a prefix, a regular expression and a miss,
+//! - `path_patterns`: `PathPatterns::matches` on an exact path, a prefix, a regular expression and a miss,
 //!   with a typical pattern set;
 //! - `oneshot`: one request through the whole installed app (`tower::ServiceExt::oneshot`, no
 //!   network): a skipped path, an anonymous request to a protected route (303), a logged-in one
@@ -33,8 +33,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::future::RouteFuture;
 use axum::routing::get;
 use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::paths::PathPatterns;
 use axum_oauth_login::prelude::*;
-use axum_oauth_login::skip::SkipSet;
 use axum_oauth_login::store::AnyStore;
 use criterion::{Criterion, criterion_group};
 use tower::{Service, ServiceExt as _};
@@ -54,9 +54,9 @@ const SKIP: [&str; 9] = [
     r"/api/v\d+/health",
 ];
 
-fn skip_set(c: &mut Criterion) {
-    let set = SkipSet::new(SKIP).expect("valid patterns");
-    let mut group = c.benchmark_group("skip_set");
+fn path_patterns(c: &mut Criterion) {
+    let set = PathPatterns::new(SKIP).expect("valid patterns");
+    let mut group = c.benchmark_group("path_patterns");
     for (name, path, expected) in [
         ("exact", "/login", true),
         ("prefix", "/static/css/app.css", true),
@@ -433,7 +433,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-criterion_group!(benches, skip_set, oneshot);
+criterion_group!(benches, path_patterns, oneshot);
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -13,7 +13,8 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Router, routing::get};
 use axum_oauth_login::dev::DevProvider;
-use axum_oauth_login::{Client, GitHubAppClient, Session, redir_url};
+use axum_oauth_login::manual::redir_url;
+use axum_oauth_login::{Client, GitHubAppClient, Session};
 use tower_sessions::{MemoryStore, SessionManagerLayer};
 
 const AUTH_CALLBACK_PATH: &str = "/auth_redirect";

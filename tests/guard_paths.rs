@@ -231,7 +231,7 @@ fn is_login_page(location: &str) -> bool {
         let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
             .into_owned()
             .collect();
-        matches!(&pairs[..], [(key, next)] if key == "next" && axum_oauth_login::is_safe_next(next))
+        matches!(&pairs[..], [(key, next)] if key == "next" && axum_oauth_login::manual::is_safe_next(next))
     })
 }
 

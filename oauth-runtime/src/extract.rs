@@ -20,7 +20,7 @@ use crate::{Error, flow, url, vault};
 /// several providers. The string form (`.0`, [`Display`](std::fmt::Display), [`as_str`](Self::as_str))
 /// is the key to store the user's data by; [`provider`](Self::provider) and [`id`](Self::id)
 /// give its two halves. `get_auth`'s `ident`, `check_invalid`'s and `logout`'s `auth`, and the
-/// session's [`AUTH_KEY`](crate::AUTH_KEY) hold the same qualified string.
+/// session's [`AUTH_KEY`](crate::manual::AUTH_KEY) hold the same qualified string.
 ///
 /// ```
 /// use axum_oauth_login::Ident;

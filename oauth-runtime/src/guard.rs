@@ -419,7 +419,7 @@ fn login_required(core: &Core) -> Response {
 }
 
 /// The login page, with `?next=` the request's path and query when it is a `GET` of a page other
-/// than `/` and a safe, same-origin target ([`is_safe_next`](crate::is_safe_next)). The login
+/// than `/` and a safe, same-origin target ([`is_safe_next`](crate::manual::is_safe_next)). The login
 /// page's [`Login`](crate::Login) links carry it through the provider, and the callback answers
 /// with a redirect there instead of `get_auth`'s. `/` is left out: it is where `get_auth`
 /// usually sends the user anyway, and its own redirect (`/welcome`) keeps the last word.
@@ -431,7 +431,7 @@ fn login_target(core: &Core, req: &Request) -> http::HeaderValue {
     else {
         return core.login_location.clone();
     };
-    if req.method() != http::Method::GET || target == "/" || !crate::is_safe_next(target) {
+    if req.method() != http::Method::GET || target == "/" || !crate::flow::is_safe_next(target) {
         return core.login_location.clone();
     }
     let separator = if core.config.login.contains('?') {

@@ -15,8 +15,8 @@ use url::Url;
 use crate::flow::{self, AUTH_KEY, CallbackParams};
 use crate::guard::{OAuthLayer, RoutedLayer};
 use crate::hooks::{Config, GetAuth, Hooks, LogoutContext};
+use crate::paths::PathPatterns;
 use crate::session::{SessionCookie, Sessions};
-use crate::skip::SkipSet;
 use crate::store::MemoryStore;
 use crate::{Client, Error, GuardedApp, OAuth, vault};
 
@@ -38,11 +38,11 @@ pub(crate) struct Core {
     pub(crate) config: Config,
     /// The library's own paths (callbacks, error, login, logout, the development provider):
     /// public, with a session.
-    pub(crate) own: SkipSet,
+    pub(crate) own: PathPatterns,
     /// The user's `skip` patterns: no guard, no session.
-    pub(crate) skip: SkipSet,
+    pub(crate) skip: PathPatterns,
     /// The user's `public` patterns: no login required, with the session and the identity.
-    pub(crate) public: SkipSet,
+    pub(crate) public: PathPatterns,
     /// Each request's session: the cookie and the store.
     pub(crate) sessions: Sessions,
     /// `config.login` as a header value, made once (anonymous requests are answered with it).
@@ -459,9 +459,9 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         }
         // `#[oauth]` validated the patterns at compile time.
         let patterns = |list: &[&str], key: &str| {
-            SkipSet::new(list).unwrap_or_else(|e| {
+            PathPatterns::new(list).unwrap_or_else(|e| {
                 tracing::error!(error = %e, key, "invalid pattern; the list is ignored");
-                SkipSet::default()
+                PathPatterns::default()
             })
         };
         let skip = patterns(config.skip, "skip");
@@ -488,7 +488,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             let callback = format!("{}/{name}", config.redirect.trim_end_matches('/'));
             providers.push(Provider { client, callback });
         }
-        let mut own = SkipSet::default();
+        let mut own = PathPatterns::default();
         for path in [config.error, config.login, config.logout] {
             own.insert_exact(path);
         }

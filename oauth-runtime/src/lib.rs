@@ -21,10 +21,11 @@ pub mod hooks;
 mod http;
 mod install;
 mod jwks;
+pub mod manual;
+pub mod paths;
 pub mod profile;
 pub mod provider;
 mod session;
-pub mod skip;
 pub mod store;
 mod tls;
 mod url;
@@ -36,7 +37,6 @@ pub use axum_oauth_login_macros::{check_invalid, get_auth, logout, oauth};
 pub use client::Client;
 pub use error::Error;
 pub use extract::{Ident, Login, UserTokens};
-pub use flow::{AUTH_KEY, Retrieved, is_safe_next};
 pub use install::OAuthBuilder;
 pub use provider::{
     AppleAppClient, Auth0AppClient, DiscordAppClient, EntraAppClient, GitHubAppClient,
@@ -46,7 +46,6 @@ pub use session::SessionCookie;
 pub use tower_sessions::Session;
 /// The session cookie's `SameSite` attribute, for [`SessionCookie::same_site`].
 pub use tower_sessions::cookie::SameSite;
-pub use url::redir_url;
 pub use userinfo::{Tokens, UserInfo};
 
 /// Implemented by `#[oauth]` for the user's auth struct.

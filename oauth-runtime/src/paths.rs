@@ -1,4 +1,6 @@
-//! Public-path patterns, compiled once.
+//! Path patterns, compiled once: the sets behind `#[oauth(skip = [...])]` (no session at all),
+//! `public = [...]` (the session, but no login needed) and the library's own routes (callback,
+//! error, login, logout), which the guard lets through.
 //!
 //! Patterns are regular expressions that must match the whole path, as FastHTML's
 //! `Beforeware(skip=[...])`. Most are plain paths (`/login`) or prefixes (`/static/.*`): those are
@@ -7,11 +9,12 @@
 use regex::RegexSet;
 use regex_syntax::hir::{Dot, Hir, HirKind};
 
-/// A compiled set of public-path patterns.
+/// A compiled set of path patterns, each matching the whole path: what `skip`, `public` and the
+/// library's own routes are made of.
 ///
 /// ```
-/// use axum_oauth_login::skip::SkipSet;
-/// let skip = SkipSet::new(["/login", r"/static/.*", r"/img/\d+\.png"]).unwrap();
+/// use axum_oauth_login::paths::PathPatterns;
+/// let skip = PathPatterns::new(["/login", r"/static/.*", r"/img/\d+\.png"]).unwrap();
 /// assert!(skip.matches("/login"));
 /// assert!(skip.matches("/static/app.css"));
 /// assert!(skip.matches("/img/42.png"));
@@ -19,14 +22,14 @@ use regex_syntax::hir::{Dot, Hir, HirKind};
 /// assert!(!skip.matches("/"));
 /// ```
 #[derive(Debug, Clone, Default)]
-pub struct SkipSet {
+pub struct PathPatterns {
     /// Sorted: a binary search costs less than hashing the path (`matches` runs on every request).
     exact: Vec<String>,
     prefixes: Vec<String>,
     regexes: Option<RegexSet>,
 }
 
-impl SkipSet {
+impl PathPatterns {
     /// Compiles the patterns. `#[oauth(skip = [...])]` checks them at compile time, so this only
     /// fails for patterns given at run time.
     ///
@@ -34,10 +37,10 @@ impl SkipSet {
     /// A pattern that is not a valid regular expression.
     ///
     /// ```
-    /// use axum_oauth_login::skip::SkipSet;
-    /// let skip = SkipSet::new([r"/static/.*", r"/favicon\.ico"]).unwrap();
+    /// use axum_oauth_login::paths::PathPatterns;
+    /// let skip = PathPatterns::new([r"/static/.*", r"/favicon\.ico"]).unwrap();
     /// assert!(skip.matches("/static/app.css"));
-    /// assert!(SkipSet::new(["/a("]).is_err());
+    /// assert!(PathPatterns::new(["/a("]).is_err());
     /// ```
     pub fn new<I, P>(patterns: I) -> Result<Self, regex::Error>
     where
@@ -65,8 +68,8 @@ impl SkipSet {
     /// Adds an exact public path (the callback, error and login paths are always public).
     ///
     /// ```
-    /// use axum_oauth_login::skip::SkipSet;
-    /// let mut skip = SkipSet::default();
+    /// use axum_oauth_login::paths::PathPatterns;
+    /// let mut skip = PathPatterns::default();
     /// skip.insert_exact("/health");
     /// assert!(skip.matches("/health") && !skip.matches("/health/x"));
     /// ```
@@ -79,8 +82,8 @@ impl SkipSet {
     /// Adds a public prefix.
     ///
     /// ```
-    /// use axum_oauth_login::skip::SkipSet;
-    /// let mut skip = SkipSet::default();
+    /// use axum_oauth_login::paths::PathPatterns;
+    /// let mut skip = PathPatterns::default();
     /// skip.insert_prefix("/assets/");
     /// assert!(skip.matches("/assets/app.js") && !skip.matches("/assets"));
     /// ```
@@ -91,8 +94,8 @@ impl SkipSet {
     /// True when `path` is public. Allocates nothing.
     ///
     /// ```
-    /// use axum_oauth_login::skip::SkipSet;
-    /// let skip = SkipSet::new(["/login"]).unwrap();
+    /// use axum_oauth_login::paths::PathPatterns;
+    /// let skip = PathPatterns::new(["/login"]).unwrap();
     /// assert!(skip.matches("/login"));
     /// assert!(!skip.matches("/login/"));
     /// ```
@@ -148,7 +151,7 @@ mod tests {
 
     #[test]
     fn classifies_plain_paths_and_prefixes_without_regex() {
-        let set = SkipSet::new([r"/favicon\.ico", "/static/.*", "/a|/b"]).unwrap();
+        let set = PathPatterns::new([r"/favicon\.ico", "/static/.*", "/a|/b"]).unwrap();
         assert_eq!(set.exact, vec!["/favicon.ico".to_owned()]);
         assert_eq!(set.prefixes, vec!["/static/".to_owned()]);
         assert!(set.regexes.is_some());
@@ -158,7 +161,7 @@ mod tests {
     #[test]
     fn exact_paths_match_whatever_order_they_came_in() {
         let paths = ["/z", "/a", "/m/n", "/", "/a/b", "/login"];
-        let mut set = SkipSet::new(&paths[..3]).unwrap();
+        let mut set = PathPatterns::new(&paths[..3]).unwrap();
         for path in &paths[3..] {
             set.insert_exact(path);
         }
@@ -174,7 +177,7 @@ mod tests {
 
     #[test]
     fn patterns_match_the_whole_path() {
-        let set = SkipSet::new([r"/x\d"]).unwrap();
+        let set = PathPatterns::new([r"/x\d"]).unwrap();
         assert!(set.matches("/x1"));
         assert!(!set.matches("/x1/private"));
         assert!(!set.matches("/prefix/x1"));
@@ -182,7 +185,7 @@ mod tests {
 
     #[test]
     fn dot_star_in_the_middle_is_a_regex() {
-        let set = SkipSet::new([r"/.*\.css"]).unwrap();
+        let set = PathPatterns::new([r"/.*\.css"]).unwrap();
         assert!(set.prefixes.is_empty());
         assert!(set.matches("/app/site.css"));
         assert!(!set.matches("/app/site.js"));
@@ -190,6 +193,6 @@ mod tests {
 
     #[test]
     fn invalid_pattern_is_an_error() {
-        assert!(SkipSet::new(["/("]).is_err());
+        assert!(PathPatterns::new(["/("]).is_err());
     }
 }

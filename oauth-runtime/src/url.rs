@@ -16,7 +16,7 @@ use crate::Error;
 /// [`Error::Config`] when the request has no valid `Host`.
 ///
 /// ```
-/// use axum_oauth_login::redir_url;
+/// use axum_oauth_login::manual::redir_url;
 /// let req = http::Request::get("/login").header("host", "localhost:8000").body(()).unwrap();
 /// let (parts, ()) = req.into_parts();
 /// assert_eq!(redir_url(&parts, "/redirect").unwrap(), "http://localhost:8000/redirect");
