@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use tower_sessions::Session;
 
-use crate::install::{Core, Provider};
+use crate::state::{Core, Provider};
 use crate::{Error, flow, url, vault};
 
 /// The logged-in user's ident: FastHTML's `auth` parameter.
@@ -70,11 +70,6 @@ impl Ident {
     #[must_use]
     pub fn id(&self) -> &str {
         self.0.split_once(':').map_or(&*self.0, |(_, id)| id)
-    }
-
-    /// The qualified ident of the user `id` at the provider named `provider`.
-    pub(crate) fn qualify(provider: &str, id: &str) -> String {
-        format!("{provider}:{id}")
     }
 }
 

@@ -15,20 +15,10 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::hooks::{AuthContext, Decision, GetAuth};
-use crate::install::{Core, Shared};
+use crate::schema::{AUTH_KEY, Stamp, qualified_ident};
+use crate::state::{Core, Shared};
 use crate::{Client, Error, Tokens, UserInfo};
 
-/// The session key of the logged-in user's ident (FastHTML's `session['auth']`), qualified by
-/// its provider: `provider:id` (see [`Ident`](crate::Ident)).
-///
-/// ```
-/// use axum_oauth_login::{Session, manual::AUTH_KEY};
-/// async fn who(session: Session) -> String {
-///     let auth: Option<String> = session.get(AUTH_KEY).await.ok().flatten();
-///     auth.unwrap_or_else(|| "nobody".into())
-/// }
-/// ```
-pub const AUTH_KEY: &str = "auth";
 /// The session key of the pending logins.
 pub(crate) const PENDING_KEY: &str = "oauth.pending";
 /// Pending logins kept per session (tabs logging in at once).
@@ -288,7 +278,7 @@ async fn finish_login<A: GetAuth>(
     } = retrieved;
     let cx = AuthContext {
         // Qualified: the same id at two providers is two users.
-        ident: crate::Ident::qualify(client.provider().name, &info.ident),
+        ident: qualified_ident(client.provider().name, &info.ident),
         info,
         session: session.clone(),
         state,
@@ -524,7 +514,7 @@ async fn log_in(
     } else {
         None
     };
-    let stamp = crate::vault::Stamp {
+    let stamp = Stamp {
         seen: now(),
         tokens,
     };

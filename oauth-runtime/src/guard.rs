@@ -22,11 +22,10 @@ use tower::util::Oneshot;
 use tower::{Layer, Service, ServiceExt as _};
 use tower_sessions::Session;
 
-use crate::flow::AUTH_KEY;
 use crate::hooks::GuardContext;
-use crate::install::{Core, Shared};
+use crate::schema::{AUTH_KEY, STAMP_KEY, Stamp, unix_now};
 use crate::session::Opened;
-use crate::vault::{STAMP_KEY, Stamp};
+use crate::state::{Core, Shared};
 use crate::{Error, Ident, OAuth};
 
 /// Wraps each route in a [`Gate`].
@@ -104,7 +103,7 @@ where
         if own && path == core.config.error && req.extensions().get::<AppRoute>().is_none() {
             // The app has no route at the error path: a failed login lands on the library's page.
             return GateFuture::Done {
-                response: Some(crate::install::error_page(core, req.uri().query())),
+                response: Some(crate::routes::error_page(core, req.uri().query())),
             };
         }
         if !own && core.skip.matches(path) {
@@ -300,7 +299,7 @@ enum Checked {
 
 async fn check_invalid<A: OAuth>(
     shared: &Shared<A>,
-    check: crate::hooks::CheckInvalidFn<A>,
+    check: crate::plumbing::CheckInvalidFn<A>,
     session: &Session,
     ident: &str,
     req: &mut Request,
@@ -338,13 +337,6 @@ fn slide_due(window: time::Duration, stamp: Option<&str>) -> bool {
     stamp
         .and_then(Stamp::seen_of)
         .is_none_or(|seen| unix_now() - seen >= window.whole_seconds() / 4)
-}
-
-/// Seconds since 1970 (cheaper than `time::OffsetDateTime::now_utc`, on every request).
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Moves the stamp's timestamp to now, and the token record's expiry with the session's.

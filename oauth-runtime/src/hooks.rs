@@ -1,11 +1,13 @@
-//! The contract between `#[oauth]` / `#[get_auth]` / `#[check_invalid]` / `#[logout]` and the runtime.
+//! What a hook function may take and return, and the traits the hook attributes implement.
 //!
-//! The macros generate small impls of these traits; everything they do lives here, in ordinary
-//! functions. Users do not implement them by hand (the macros do), but may read them to know what
-//! a hook receives.
+//! A compile error about a hook names one of these: "the `info` parameter cannot have type
+//! `String`" is a missing [`InfoParam`], "`#[logout]` must return a response" a missing
+//! [`IntoLogoutResponse`], "`Auth` has no `#[get_auth]` function" a missing [`GetAuth`]. The
+//! macros implement [`GetAuth`], [`CheckInvalid`] and [`Logout`] for the auth struct; users do
+//! not implement them by hand, but may read them (and the contexts they receive) to know what a
+//! hook gets.
 
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 
 use axum::response::{IntoResponse, Response};
@@ -14,8 +16,13 @@ use tower_sessions::Session;
 
 use crate::UserInfo;
 
-#[doc(hidden)]
 /// A boxed, `Send` future, as returned by the hook adapters.
+///
+/// ```
+/// use axum_oauth_login::hooks::BoxFuture;
+/// let answer: BoxFuture<'static, u8> = Box::pin(async { 42 });
+/// # drop(answer);
+/// ```
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The paths and patterns of an `#[oauth]` struct, validated at compile time.
@@ -173,8 +180,14 @@ impl<R: IntoResponse> IntoLogoutResponse for R {
     }
 }
 
-#[doc(hidden)]
-/// Everything `get_auth` may ask for.
+/// Everything `get_auth` may ask for: each parameter of a `#[get_auth]` function is one field.
+///
+/// ```
+/// use axum_oauth_login::hooks::AuthContext;
+/// fn who(cx: &AuthContext) -> &str {
+///     &cx.ident // `provider:id`
+/// }
+/// ```
 #[derive(Debug)]
 pub struct AuthContext {
     /// What the provider says about the user.
@@ -189,8 +202,15 @@ pub struct AuthContext {
     pub state: Option<String>,
 }
 
-#[doc(hidden)]
-/// Everything `check_invalid` may ask for.
+/// Everything `check_invalid` may ask for: each parameter of a `#[check_invalid]` function is one
+/// field.
+///
+/// ```
+/// use axum_oauth_login::hooks::GuardContext;
+/// fn path<'a>(cx: &GuardContext<'a>) -> &'a str {
+///     cx.req.uri.path()
+/// }
+/// ```
 #[derive(Debug)]
 pub struct GuardContext<'a> {
     /// The request (without its body).
@@ -201,8 +221,15 @@ pub struct GuardContext<'a> {
     pub auth: &'a str,
 }
 
-#[doc(hidden)]
-/// Everything the `logout` hook may ask for.
+/// Everything the `logout` hook may ask for: each parameter of a `#[logout]` function is one
+/// field.
+///
+/// ```
+/// use axum_oauth_login::hooks::LogoutContext;
+/// fn who(cx: &LogoutContext) -> Option<&str> {
+///     cx.auth.as_deref()
+/// }
+/// ```
 #[derive(Debug)]
 pub struct LogoutContext {
     /// The session, already without identity and tokens.
@@ -283,83 +310,6 @@ pub trait Logout: crate::OAuth {
     /// Calls the user's function with the arguments it names.
     fn logout<'a>(&'a self, cx: &'a LogoutContext) -> BoxFuture<'a, Response>;
 }
-
-#[doc(hidden)]
-/// A `check_invalid` adapter, as a plain function pointer.
-pub type CheckInvalidFn<A> =
-    for<'a> fn(&'a A, &'a GuardContext<'a>) -> BoxFuture<'a, Option<Result<Response, ()>>>;
-#[doc(hidden)]
-/// A `logout` adapter, as a plain function pointer.
-pub type LogoutFn<A> = for<'a> fn(&'a A, &'a LogoutContext) -> BoxFuture<'a, Response>;
-
-#[doc(hidden)]
-/// The optional hooks of an auth struct, found by [`Probe`] where `#[oauth]` expands.
-pub struct Hooks<A> {
-    /// `#[check_invalid]`, if the user wrote one.
-    pub check_invalid: Option<CheckInvalidFn<A>>,
-    /// `#[logout]`, if the user wrote one.
-    pub logout: Option<LogoutFn<A>>,
-}
-
-impl<A> Clone for Hooks<A> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<A> Copy for Hooks<A> {}
-
-#[doc(hidden)]
-/// Finds the optional hooks of `A` without specialization: `(&&Probe::<A>::NEW).check_invalid_hook()`
-/// picks the impl on `&Probe<A>` when `A: CheckInvalid`, and the fallback on `Probe<A>` otherwise.
-/// This only works where `A` is a concrete type, which it is in the `#[oauth]` expansion.
-pub struct Probe<A>(PhantomData<fn() -> A>);
-
-impl<A> Probe<A> {
-    /// The probe value.
-    pub const NEW: Self = Self(PhantomData);
-}
-
-#[doc(hidden)]
-/// Chosen when the auth struct has a `#[check_invalid]` hook.
-pub trait HasCheckInvalid<A> {
-    /// The hook.
-    fn check_invalid_hook(&self) -> Option<CheckInvalidFn<A>>;
-}
-impl<A: CheckInvalid> HasCheckInvalid<A> for &Probe<A> {
-    fn check_invalid_hook(&self) -> Option<CheckInvalidFn<A>> {
-        Some(<A as CheckInvalid>::check_invalid)
-    }
-}
-#[doc(hidden)]
-/// Chosen when it has none.
-pub trait NoCheckInvalid<A> {
-    /// No hook.
-    fn check_invalid_hook(&self) -> Option<CheckInvalidFn<A>> {
-        None
-    }
-}
-impl<A> NoCheckInvalid<A> for Probe<A> {}
-
-#[doc(hidden)]
-/// Chosen when the auth struct has a `#[logout]` hook.
-pub trait HasLogout<A> {
-    /// The hook.
-    fn logout_hook(&self) -> Option<LogoutFn<A>>;
-}
-impl<A: Logout> HasLogout<A> for &Probe<A> {
-    fn logout_hook(&self) -> Option<LogoutFn<A>> {
-        Some(<A as Logout>::logout)
-    }
-}
-#[doc(hidden)]
-/// Chosen when it has none.
-pub trait NoLogout<A> {
-    /// No hook.
-    fn logout_hook(&self) -> Option<LogoutFn<A>> {
-        None
-    }
-}
-impl<A> NoLogout<A> for Probe<A> {}
 
 macro_rules! param_trait {
     ($(#[$doc:meta])* $name:ident, $message:literal, $source:ty, $label:literal, {$($target:ty => |$v:ident| $conv:expr),* $(,)?}, $(#[$example:meta])*) => {

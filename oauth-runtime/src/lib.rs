@@ -23,9 +23,13 @@ mod install;
 mod jwks;
 pub mod manual;
 pub mod paths;
+mod plumbing;
 pub mod profile;
 pub mod provider;
+mod routes;
+mod schema;
 mod session;
+mod state;
 pub mod store;
 mod tls;
 mod url;
@@ -70,7 +74,7 @@ pub trait OAuth: Sized + Send + Sync + 'static {
     const CONFIG: hooks::Config;
     /// The optional hooks of this struct.
     #[doc(hidden)]
-    fn hooks() -> hooks::Hooks<Self>;
+    fn hooks() -> plumbing::Hooks<Self>;
 
     /// Installs this auth on `router` with `client` and the defaults: FastHTML's
     /// `oauth = Auth(app, client)`. See [`OAuthBuilder`] for the settings.
@@ -123,10 +127,10 @@ pub mod __private_v0_1 {
     pub use crate::OAuth;
     pub use crate::hooks::{
         AuthContext, AuthParam, BoxFuture, CheckInvalid, Config, Decision, GetAuth, GuardContext,
-        HasCheckInvalid, HasLogout, Hooks, IdentParam, InfoParam, IntoCheck, IntoDecision,
-        IntoLogoutResponse, Logout, LogoutContext, NoCheckInvalid, NoLogout, OptionalIdentParam,
-        Probe, RequestParam, SessionParam, StateParam,
+        IdentParam, InfoParam, IntoCheck, IntoDecision, IntoLogoutResponse, Logout, LogoutContext,
+        OptionalIdentParam, RequestParam, SessionParam, StateParam,
     };
+    pub use crate::plumbing::{HasCheckInvalid, HasLogout, Hooks, NoCheckInvalid, NoLogout, Probe};
     pub use ::axum::response::{IntoResponse, Response};
     pub use ::std::boxed::Box;
     pub use ::std::option::Option;

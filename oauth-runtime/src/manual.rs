@@ -44,7 +44,8 @@
 //!
 //! `examples/from_scratch.rs` is the whole walkthrough, with a hand-written guard.
 
-pub use crate::flow::{AUTH_KEY, Retrieved, is_safe_next};
+pub use crate::flow::{Retrieved, is_safe_next};
+pub use crate::schema::AUTH_KEY;
 pub use crate::url::redir_url;
 #[cfg(doc)]
 use crate::{Client, Tokens};

@@ -11,63 +11,13 @@
 //!   run one at a time per session ([`refresh`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use tower_sessions::Session;
 use tower_sessions::session::{Id, Record};
 
-use crate::install::Core;
+use crate::schema::{Handle, RECORD_KEY, STAMP_KEY, Stamp};
+use crate::state::Core;
 use crate::{Client, Error, Tokens};
-
-/// The session key of the library's [`Stamp`].
-pub(crate) const STAMP_KEY: &str = "oauth";
-/// The key of the tokens inside their record.
-pub(crate) const RECORD_KEY: &str = "tokens";
-
-/// What the library keeps in a logged-in session beside `auth`: when the guard last extended the
-/// session, and where the tokens are.
-///
-/// The guard reads it on every request, so it is one compact string, `"<seen>"` or
-/// `"<seen> <record id> <provider>"`: one key, one small allocation to load, and the timestamp is
-/// read without decoding the rest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Stamp {
-    /// Unix time of the last expiry slide (or of the login).
-    pub(crate) seen: i64,
-    /// The token record, unless tokens are not kept.
-    pub(crate) tokens: Option<Handle>,
-}
-
-impl Stamp {
-    /// The `seen` timestamp of an encoded stamp, without decoding the rest.
-    pub(crate) fn seen_of(text: &str) -> Option<i64> {
-        text.split_once(' ')
-            .map_or(text, |(seen, _)| seen)
-            .parse()
-            .ok()
-    }
-
-    fn encode(&self) -> String {
-        match &self.tokens {
-            Some(Handle { id, provider }) => format!("{} {id} {provider}", self.seen),
-            None => self.seen.to_string(),
-        }
-    }
-
-    pub(crate) fn decode(text: &str) -> Option<Self> {
-        let tokens = text
-            .split_once(' ')
-            .and_then(|(_, rest)| rest.split_once(' '))
-            .map(|(id, provider)| Handle {
-                id: id.to_owned(),
-                provider: provider.to_owned(),
-            });
-        Some(Self {
-            seen: Self::seen_of(text)?,
-            tokens,
-        })
-    }
-}
 
 /// The session's stamp, if it has one.
 pub(crate) async fn stamp(session: &Session) -> Result<Option<Stamp>, Error> {
@@ -78,36 +28,6 @@ pub(crate) async fn stamp(session: &Session) -> Result<Option<Stamp>, Error> {
 /// Writes the session's stamp.
 pub(crate) async fn set_stamp(session: &Session, stamp: &Stamp) -> Result<(), Error> {
     Ok(session.insert(STAMP_KEY, stamp.encode()).await?)
-}
-
-/// Where a user's tokens are: their record's id, and the provider that issued them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Handle {
-    id: String,
-    pub(crate) provider: String,
-}
-
-impl Handle {
-    fn record_id(&self) -> Result<Id, Error> {
-        self.id.parse().map_err(|_| Error::NoTokens)
-    }
-}
-
-/// Refreshes in progress, one lock per token record (single flight within this process).
-#[derive(Debug, Default)]
-pub(crate) struct Flights(Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
-
-impl Flights {
-    fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(lock) = map.get(id).and_then(Weak::upgrade) {
-            return lock;
-        }
-        map.retain(|_, lock| lock.strong_count() > 0);
-        let lock = Arc::new(tokio::sync::Mutex::new(()));
-        map.insert(id.to_owned(), Arc::downgrade(&lock));
-        lock
-    }
 }
 
 fn expiry_date(core: &Core) -> time::OffsetDateTime {

@@ -54,8 +54,7 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-use crate::guard::unix_now;
-use crate::vault::{RECORD_KEY, STAMP_KEY};
+use crate::schema::{RECORD_KEY, STAMP_KEY, unix_now};
 
 /// How long a cached session may be served after the last heartbeat that confirmed the cache was
 /// up to date: the longest a change made on another instance (a logout) can go unseen here, and

@@ -1,0 +1,90 @@
+//! The state every request reads: [`Core`] (the providers, paths, session layer and settings,
+//! whatever the auth struct) and [`Shared`] (the same plus the auth struct and its hooks).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use axum::body::Bytes;
+use tower_sessions::{Expiry, SessionStore};
+use url::Url;
+
+use crate::Client;
+use crate::hooks::Config;
+use crate::paths::PathPatterns;
+use crate::plumbing::Hooks;
+use crate::session::Sessions;
+
+/// Where the development provider mounts itself (always public).
+pub(crate) const DEV_PREFIX: &str = "/_dev/oauth/";
+
+/// One provider of the app and the path of its callback.
+#[derive(Debug)]
+pub(crate) struct Provider {
+    pub(crate) client: Client,
+    pub(crate) callback: String,
+}
+
+/// What the guard, the callback and the extractors share, whatever the auth struct.
+#[derive(Debug)]
+pub(crate) struct Core {
+    /// The providers; the first is `#[oauth(provider)]`'s, at the `redirect` path.
+    pub(crate) providers: Vec<Provider>,
+    pub(crate) config: Config,
+    /// The library's own paths (callbacks, error, login, logout, the development provider):
+    /// public, with a session.
+    pub(crate) own: PathPatterns,
+    /// The user's `skip` patterns: no guard, no session.
+    pub(crate) skip: PathPatterns,
+    /// The user's `public` patterns: no login required, with the session and the identity.
+    pub(crate) public: PathPatterns,
+    /// Each request's session: the cookie and the store.
+    pub(crate) sessions: Sessions,
+    /// `config.login` as a header value, made once (anonymous requests are answered with it).
+    pub(crate) login_location: http::HeaderValue,
+    /// The JSON body of the `401` that anonymous requests other than page navigations get.
+    pub(crate) login_required: Bytes,
+    /// The session store, for the token records (see `vault`).
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) flights: Flights,
+    /// When sessions expire; the guard slides `OnInactivity`, and token records follow it.
+    pub(crate) expiry: Expiry,
+    pub(crate) public_url: Option<Url>,
+    pub(crate) trusted_proxies: Vec<IpAddr>,
+    pub(crate) keep_tokens: bool,
+    pub(crate) revoke_on_logout: bool,
+    pub(crate) provider_logout: bool,
+}
+
+impl Core {
+    /// The provider named `name` (its [`ProviderConfig::name`](crate::provider::ProviderConfig::name)).
+    pub(crate) fn provider(&self, name: &str) -> Option<&Provider> {
+        self.providers
+            .iter()
+            .find(|p| p.client.provider().name == name)
+    }
+}
+
+/// [`Core`] plus the user's auth struct and its hooks.
+pub(crate) struct Shared<A> {
+    pub(crate) auth: A,
+    pub(crate) hooks: Hooks<A>,
+    pub(crate) core: Arc<Core>,
+}
+
+/// Refreshes in progress, one lock per token record (single flight within this process).
+#[derive(Debug, Default)]
+pub(crate) struct Flights(Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
+
+impl Flights {
+    pub(crate) fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(lock) = map.get(id).and_then(Weak::upgrade) {
+            return lock;
+        }
+        map.retain(|_, lock| lock.strong_count() > 0);
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        map.insert(id.to_owned(), Arc::downgrade(&lock));
+        lock
+    }
+}
