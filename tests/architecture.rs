@@ -159,3 +159,49 @@ fn the_stores_know_nothing_of_the_guard_the_vault_or_the_flow() {
         assert!(!store.contains(module), "store names {module}: {store:?}");
     }
 }
+
+/// The names `#[oauth(provider = "...")]` accepts (the macros' own list, read from their source:
+/// a proc-macro crate exports only macros) are the runtime's, plus the development provider; and
+/// every runtime name is known to `client_from_env` and is the name its client carries.
+#[tokio::test]
+async fn the_macros_and_the_runtime_know_the_same_providers() {
+    let check = Path::new(env!("CARGO_MANIFEST_DIR")).join("oauth-macros/src/oauth/check.rs");
+    let text = fs::read_to_string(check).unwrap();
+    let list = text
+        .split("pub(crate) const PROVIDERS: &[&str] = &[")
+        .nth(1)
+        .and_then(|rest| rest.split("];").next())
+        .expect("the macros' PROVIDERS list");
+    let macros: Vec<&str> = regex::Regex::new(r#""([a-z0-9]+)""#)
+        .unwrap()
+        .captures_iter(list)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    let mut runtime: Vec<&str> = axum_oauth_login::provider::NAMES.to_vec();
+    runtime.push("dev");
+    assert_eq!(macros, runtime);
+
+    for name in axum_oauth_login::provider::NAMES {
+        // Without credentials in the environment each one fails, but never as an unknown name.
+        if let Err(error) = axum_oauth_login::provider::client_from_env(name).await {
+            assert!(
+                !error.to_string().contains("unknown provider"),
+                "{name}: {error}"
+            );
+        }
+    }
+    let clients: Vec<axum_oauth_login::Client> = vec![
+        axum_oauth_login::GoogleAppClient::new("id", "secret").into(),
+        axum_oauth_login::GitHubAppClient::new("id", "secret").into(),
+        axum_oauth_login::HuggingFaceClient::new("id", "secret").into(),
+        axum_oauth_login::DiscordAppClient::new("id", "secret").into(),
+        axum_oauth_login::GitLabAppClient::new("id", "secret").into(),
+    ];
+    for client in clients {
+        assert!(
+            axum_oauth_login::provider::NAMES.contains(&client.provider().name),
+            "{}",
+            client.provider().name
+        );
+    }
+}

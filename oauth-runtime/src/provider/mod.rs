@@ -330,6 +330,27 @@ fn credentials_from_env(id: &str, secret: &str) -> Result<(String, String), crat
     Ok((env_var(id)?, env_var(secret)?))
 }
 
+/// The provider names [`client_from_env`] knows, in the order of its documentation: the names
+/// `#[oauth(provider = "...")]` accepts, with `"dev"` (the development provider, built by
+/// `DevProvider` rather than from the environment). `tests/architecture.rs` pins the macros' list
+/// equal to this one.
+///
+/// ```
+/// use axum_oauth_login::provider::NAMES;
+/// assert!(NAMES.contains(&"entra"));
+/// ```
+pub const NAMES: &[&str] = &[
+    "google",
+    "github",
+    "huggingface",
+    "discord",
+    "gitlab",
+    "auth0",
+    "entra",
+    "apple",
+    "oidc",
+];
+
 /// The client of the provider named `provider` (`"google"`, `"github"`, `"huggingface"`,
 /// `"discord"`, `"gitlab"`, `"auth0"`, `"entra"`, `"apple"`, `"oidc"`), with its credentials from
 /// the environment: `AUTH_CLIENT_ID` and `AUTH_CLIENT_SECRET`, plus `AUTH0_DOMAIN` for `"auth0"`
@@ -361,7 +382,8 @@ pub async fn client_from_env(provider: &str) -> Result<crate::Client, crate::Err
         "oidc" => OidcClient::from_env().await?,
         other => {
             return Err(crate::Error::Config(format!(
-                "unknown provider `{other}`; expected one of google, github, huggingface, discord, gitlab, auth0, entra, apple, oidc"
+                "unknown provider `{other}`; expected one of {}",
+                NAMES.join(", ")
             )));
         }
     })
