@@ -734,6 +734,23 @@ async fn page_navigations_get_the_303_and_htmx_its_redirect_header() {
     assert_eq!(status, 200);
     assert_eq!(h["hx-redirect"], "/login");
     assert!(!body.contains(PROTECTED));
+    // With the page it was on, the login comes back to that page (not to the fragment, and only
+    // its path and query: another site's URL cannot send the user away).
+    for (current, expected) in [
+        (
+            "http://127.0.0.1:8000/private?tab=2",
+            login_next("/private?tab=2"),
+        ),
+        ("https://evil.example/private", login_next("/private")),
+        ("http://127.0.0.1:8000/", "/login".to_owned()),
+        ("not a url", "/login".to_owned()),
+    ] {
+        let mut headers = htmx.to_vec();
+        headers.push(("hx-current-url", current));
+        let (status, h, _) = answer(&router, "GET", "/private/fragment", &headers).await;
+        assert_eq!(status, 200, "{current}");
+        assert_eq!(h["hx-redirect"], expected.as_str(), "{current}");
+    }
 }
 
 #[tokio::test]

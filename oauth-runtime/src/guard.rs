@@ -354,12 +354,27 @@ async fn slide_expiry(core: &Core, session: &Session, stamp: Option<&str>) -> Re
 
 /// The answer to an anonymous request for a guarded page. A page navigation gets FastHTML's 303
 /// to the login page, a `GET` with its path and query as `?next=` (see [`login_target`]); an
-/// HTMX request gets `HX-Redirect`, so that the whole page navigates; anything else (`fetch`,
+/// HTMX request gets `HX-Redirect`, so that the whole page navigates, with the page it was on
+/// (`HX-Current-URL`) as `?next=`; anything else (`fetch`,
 /// JSON clients) gets a `401` with a small JSON body instead of a redirect to HTML.
 fn to_login(core: &Core, req: &Request) -> Response {
     let headers = req.headers();
     if headers.contains_key("hx-request") {
-        return ([("hx-redirect", core.login_location.clone())], "").into_response();
+        // The page to come back to is the one the user is on (`HX-Current-URL`), not the
+        // fragment HTMX asked for; only its path and query are kept, so it stays on this site.
+        let page = headers
+            .get("hx-current-url")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| ::url::Url::parse(v).ok());
+        let target = page.as_ref().map(|page| match page.query() {
+            Some(query) => format!("{}?{query}", page.path()),
+            None => page.path().to_owned(),
+        });
+        return (
+            [("hx-redirect", login_with_next(core, target.as_deref()))],
+            "",
+        )
+            .into_response();
     }
     if !is_navigation(headers) {
         return login_required(core);
@@ -416,16 +431,20 @@ fn login_required(core: &Core) -> Response {
 /// with a redirect there instead of `get_auth`'s. `/` is left out: it is where `get_auth`
 /// usually sends the user anyway, and its own redirect (`/welcome`) keeps the last word.
 fn login_target(core: &Core, req: &Request) -> http::HeaderValue {
-    let Some(target) = req
+    let target = req
         .uri()
         .path_and_query()
         .map(http::uri::PathAndQuery::as_str)
-    else {
+        .filter(|_| req.method() == http::Method::GET);
+    login_with_next(core, target)
+}
+
+/// The login page with `?next=target`, or without it when there is no target, the target is `/`
+/// or it is not a safe, same-origin path.
+fn login_with_next(core: &Core, target: Option<&str>) -> http::HeaderValue {
+    let Some(target) = target.filter(|t| *t != "/" && crate::flow::is_safe_next(t)) else {
         return core.login_location.clone();
     };
-    if req.method() != http::Method::GET || target == "/" || !crate::flow::is_safe_next(target) {
-        return core.login_location.clone();
-    }
     let separator = if core.config.login.contains('?') {
         '&'
     } else {
