@@ -577,6 +577,26 @@ async fn a_cancelled_login_ends_on_the_librarys_error_page_when_the_app_has_none
     assert_eq!(common::first_href(&page.body).as_deref(), Some("/signin"));
     assert_eq!(page.headers["cache-control"], "no-store");
 
+    // A login for a deep link, cancelled: trying again is for that same page.
+    let (url, page) = b
+        .cancel_login(base, "/signin?next=%2Fprivate%3Ftab%3D2")
+        .await;
+    assert_eq!(
+        url,
+        format!("{base}/error?code=access_denied&next=%2Fprivate%3Ftab%3D2")
+    );
+    assert_eq!(
+        common::first_href(&page.body).as_deref(),
+        Some("/signin?next=%2Fprivate%3Ftab%3D2")
+    );
+    // Another site's target in the error page's query is not linked.
+    let forged = b
+        .get(&format!(
+            "{base}/error?code=access_denied&next=%2F%2Fevil.example"
+        ))
+        .await;
+    assert_eq!(common::first_href(&forged.body).as_deref(), Some("/signin"));
+
     // Whatever the query says, it is text on the page.
     let forged = b
         .get(&format!(

@@ -249,7 +249,10 @@ pub(crate) async fn callback<A: GetAuth>(
     if let Err(error) = keep_pending_expiry(&session).await {
         return error.into_response();
     }
-    match finish_login(&shared, client, &session, params).await {
+    // The page the login was for, once the pending login is found: a failed login's error page
+    // offers to try again for that same page.
+    let mut next = None;
+    match finish_login(&shared, client, &session, params, &mut next).await {
         Ok(Some(response)) => response,
         Ok(None) => Redirect::to(core.config.login).into_response(),
         Err(error) => {
@@ -257,7 +260,11 @@ pub(crate) async fn callback<A: GetAuth>(
             if matches!(error, Error::SessionStore) {
                 return error.into_response();
             }
-            let location = format!("{}?code={}", core.config.error, error.code());
+            let mut location = format!("{}?code={}", core.config.error, error.code());
+            if let Some(next) = next.filter(|n| is_safe_next(n)) {
+                location.push_str("&next=");
+                location.extend(url::form_urlencoded::byte_serialize(next.as_bytes()));
+            }
             Redirect::to(&location).into_response()
         }
     }
@@ -268,9 +275,10 @@ async fn finish_login<A: GetAuth>(
     client: &Client,
     session: &Session,
     params: CallbackParams,
+    next: &mut Option<String>,
 ) -> Result<Option<Response>, Error> {
     let core = &shared.core;
-    let (retrieved, next) = retrieve(client, session, &params).await?;
+    let retrieved = retrieve(client, session, &params, next).await?;
     let Retrieved {
         info,
         tokens,
@@ -288,7 +296,7 @@ async fn finish_login<A: GetAuth>(
         return Ok(None);
     };
     log_in(core, session, client.provider().name, &cx.ident, tokens).await?;
-    if let Some(next) = next
+    if let Some(next) = next.take()
         && response.status().is_redirection()
         && let Ok(value) = http::HeaderValue::from_str(&next)
     {
@@ -324,15 +332,18 @@ pub struct Retrieved {
 
 /// The protocol half of the callback: the pending login of `state` (single use), the provider's
 /// error, `iss`, then the code exchange with the verifier and the exact redirect URI.
+/// `next` receives the pending login's return target as soon as it is found, whatever follows.
 async fn retrieve(
     client: &Client,
     session: &Session,
     params: &CallbackParams,
-) -> Result<(Retrieved, Option<String>), Error> {
+    next: &mut Option<String>,
+) -> Result<Retrieved, Error> {
     let state = params.state.as_deref().ok_or(Error::StateMismatch)?;
     // The pending login is consumed first, whatever the provider answered: a second use of the
     // same state is always refused.
     let pending = take_pending(session, state).await?;
+    next.clone_from(&pending.next);
     if pending.provider != client.provider().name {
         tracing::warn!(
             started_with = pending.provider,
@@ -374,7 +385,7 @@ async fn retrieve(
         tokens,
         state: pending.user_state,
     };
-    Ok((retrieved, pending.next))
+    Ok(retrieved)
 }
 
 /// Sign in with Apple sends the user's name only in the first login's `form_post` body, as JSON
@@ -467,9 +478,7 @@ impl Client {
     /// }
     /// ```
     pub async fn retr_info(&self, session: &Session, query: &str) -> Result<Retrieved, Error> {
-        Ok(retrieve(self, session, &CallbackParams::parse(query))
-            .await?
-            .0)
+        retrieve(self, session, &CallbackParams::parse(query), &mut None).await
     }
 
     /// FastHTML's `client.retr_id(code, redirect_uri)`: the user's ident only, as the provider

@@ -43,13 +43,21 @@ pub(crate) fn library<A: GetAuth>(shared: Arc<Shared<A>>) -> Router {
 /// `?code=` the callback sent, escaped) and a link back to the login page. Status 200: the page
 /// is the end of a normal journey (a "Cancel" at the provider), not a broken request.
 pub(crate) fn error_page(core: &Core, query: Option<&str>) -> Response {
-    let code = query
-        .and_then(|q| {
+    let param = |name: &str| {
+        query.and_then(|q| {
             url::form_urlencoded::parse(q.as_bytes())
-                .find(|(key, _)| key == "code")
-                .map(|(_, value)| value.chars().take(64).collect::<String>())
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.into_owned())
         })
-        .unwrap_or_default();
+    };
+    let code: String = param("code").unwrap_or_default().chars().take(64).collect();
+    // "Try again" goes back to the login page for the page the login was for, when it is safe.
+    let mut again = core.config.login.to_owned();
+    if let Some(next) = param("next").filter(|n| n != "/" && crate::flow::is_safe_next(n)) {
+        again.push(if again.contains('?') { '&' } else { '?' });
+        again.push_str("next=");
+        again.extend(url::form_urlencoded::byte_serialize(next.as_bytes()));
+    }
     let what = if code == "access_denied" {
         "The login was cancelled."
     } else {
@@ -58,7 +66,7 @@ pub(crate) fn error_page(core: &Core, query: Option<&str>) -> Response {
     let page = format!(
         "<!doctype html><meta charset=utf-8><title>Login error</title><h1>Login error</h1><p>{what}</p><p>Error code: <code>{}</code></p><p><a href=\"{}\">Try again</a></p>",
         html_escape::encode_text(&code),
-        html_escape::encode_double_quoted_attribute(core.config.login),
+        html_escape::encode_double_quoted_attribute(&again),
     );
     (
         [(http::header::CACHE_CONTROL, "no-store")],
