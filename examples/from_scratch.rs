@@ -76,11 +76,20 @@ async fn auth_redirect(
     Ok(Redirect::to("/").into_response())
 }
 
+/// Logging out is a `POST` (a form button): a plain link would let any page log the user out
+/// with an `<img src=/logout>`. The `SameSite=Lax` cookie keeps other sites' forms out.
+const LOGOUT_FORM: &str = r#"<form method=post action=/logout><button>Logout</button></form>"#;
+
 async fn home(Extension(Auth(user_id)): Extension<Auth>) -> Html<String> {
     Html(format!(
-        "<p>User id: {}</p><a href=/logout>Logout</a>",
+        "<p>User id: {}</p>{LOGOUT_FORM}",
         html_escape::encode_text(&user_id)
     ))
+}
+
+/// A `GET /logout` (a typed URL, an old bookmark) asks first.
+async fn confirm_logout() -> Html<String> {
+    Html(format!("<p>Log out?</p>{LOGOUT_FORM}"))
 }
 
 async fn logout(session: Session) -> Redirect {
@@ -103,7 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/", get(home))
         .route("/login", get(login))
         .route(AUTH_CALLBACK_PATH, get(auth_redirect))
-        .route("/logout", get(logout))
+        .route("/logout", get(confirm_logout).post(logout))
         .layer(middleware::from_fn(before));
     if let Some(dev) = dev {
         app = app.merge(dev);

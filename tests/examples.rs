@@ -404,6 +404,34 @@ async fn state_handles_a_cancelled_login() {
 }
 
 #[tokio::test]
+async fn from_scratch_logs_out_by_post_only() {
+    let app = start_example("from_scratch", &[]);
+    let base = &app.base;
+    let ada = Browser::new();
+    let done = ada.dev_login(base, "ada").await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    let home = ada.get(&format!("{base}/")).await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    assert!(
+        home.body.contains("<form method=post action=/logout>"),
+        "{}",
+        home.body
+    );
+    // A GET (what an `<img src>` on any page sends) only asks.
+    let asked = ada.get(&format!("{base}/logout")).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(asked.body.contains("Log out?"), "{}", asked.body);
+    assert_eq!(ada.get(&format!("{base}/")).await.status, StatusCode::OK);
+    // The form's POST logs out.
+    let out = ada.post(&format!("{base}/logout")).await;
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    assert_eq!(
+        ada.get(&format!("{base}/")).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
 async fn from_scratch_handles_a_cancelled_login() {
     cancel_ends_on_a_page_that_links_back("from_scratch", &[], "/login", "/login").await;
 }
