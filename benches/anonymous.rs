@@ -15,16 +15,14 @@
 //!
 //! `BENCHMARKS.md` ("Anonymous traffic") records the figures.
 
+#[path = "fixture/mod.rs"]
+mod fixture;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use axum::Router;
-use axum::response::{Html, Redirect};
-use axum::routing::get;
 use axum_oauth_login::GuardedApp;
-use axum_oauth_login::dev::DevProvider;
-use axum_oauth_login::prelude::*;
 use axum_oauth_login::store::{MEMORY_CAPACITY, MemoryStore};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -36,31 +34,10 @@ const EVERY: usize = 100_000;
 /// Keep-alive connections sending hits concurrently.
 const CONNECTIONS: usize = 16;
 
-#[oauth(provider = "dev")]
-struct Auth;
-
-#[get_auth]
-fn get_auth(info: &UserInfo) -> Option<Redirect> {
-    (!info.ident.is_empty()).then(|| Redirect::to("/"))
-}
-
-async fn login(login: Login) -> Result<Html<String>, Error> {
-    let href = login.link().await?;
-    Ok(Html(format!(
-        r#"<a href="{}">Log in</a>"#,
-        html_escape::encode_double_quoted_attribute(&href)
-    )))
-}
-
 fn app(base: &str, store: MemoryStore) -> GuardedApp {
-    let dev = DevProvider::new(base).expect("a development provider");
-    let routes = Router::new()
-        .route("/", get(|Ident(a): Ident| async move { a }))
-        .route("/login", get(login));
-    Auth.builder(dev.client())
-        .public_url(base.parse().expect("a URL"))
+    fixture::builder(base)
         .session_store(store)
-        .install(routes)
+        .install(fixture::routes())
 }
 
 /// The process's resident memory, in KiB.

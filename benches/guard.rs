@@ -16,6 +16,9 @@
 //! `cargo bench --bench guard` (add `-- --quick` for a short run). `guard --count <case> <n>` sends
 //! `n` requests of one case, for `scripts/instructions.sh`.
 
+#[path = "fixture/mod.rs"]
+mod fixture;
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -29,10 +32,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::future::RouteFuture;
 use axum::routing::get;
-use axum_oauth_login::dev::DevProvider;
 use axum_oauth_login::paths::PathPatterns;
 use axum_oauth_login::prelude::*;
 use axum_oauth_login::store::AnyStore;
@@ -69,37 +71,12 @@ fn path_patterns(c: &mut Criterion) {
     group.finish();
 }
 
-#[oauth(provider = "dev", skip = ["/public", r"/static/.*", r"/favicon\.ico"])]
-struct Auth;
-
-#[get_auth]
-fn get_auth(info: &UserInfo) -> Option<Redirect> {
-    (!info.ident.is_empty()).then(|| Redirect::to("/"))
-}
-
-async fn login(login: Login) -> Result<Html<String>, Error> {
-    let href = login.link().await?;
-    Ok(Html(format!(
-        r#"<a href="{}">Log in</a>"#,
-        html_escape::encode_double_quoted_attribute(&href)
-    )))
-}
-
 /// `store`: `None` is the builder's default, the library's `store::MemoryStore`.
 fn guarded(base: &str, keep_tokens: bool, store: Option<AnyStore>) -> App {
-    let dev = DevProvider::new(base).expect("a development provider");
-    let router = Router::new()
-        .route("/protected", get(|Ident(_u): Ident| async { "hello" }))
-        .route("/public", get(|| async { "hello" }))
-        .route("/login", get(login))
-        .route("/error", get(|| async { "login failed" }));
-    let builder = Auth
-        .builder(dev.client())
-        .public_url(base.parse().expect("a URL"))
-        .keep_tokens(keep_tokens);
+    let builder = fixture::builder(base).keep_tokens(keep_tokens);
     App::Guarded(match store {
-        Some(store) => builder.session_store(store).install(router),
-        None => builder.install(router),
+        Some(store) => builder.session_store(store).install(fixture::routes()),
+        None => builder.install(fixture::routes()),
     })
 }
 

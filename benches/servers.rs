@@ -20,6 +20,9 @@
 //!
 //! Run by `cargo bench` without a variant, it prints this usage and exits.
 
+#[path = "fixture/mod.rs"]
+mod fixture;
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -27,10 +30,9 @@ use std::convert::Infallible;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_login::{AuthManagerLayerBuilder, AuthSession, AuthUser, AuthnBackend, login_required};
-use axum_oauth_login::dev::DevProvider;
 use axum_oauth_login::prelude::*;
 use axum_oauth_login::store::AnyStore;
 use tower_sessions::cookie::{SameSite, time};
@@ -85,41 +87,13 @@ fn sessions() -> Router {
 
 // --- (c), (e), (f) this library's guard ----------------------------------------------------------
 
-#[oauth(provider = "dev", skip = ["/public", r"/static/.*", r"/favicon\.ico"])]
-struct Auth;
-
-#[get_auth]
-fn get_auth(info: &UserInfo) -> Option<Redirect> {
-    (!info.ident.is_empty()).then(|| Redirect::to("/"))
-}
-
-async fn login(login: Login) -> Result<Html<String>, Error> {
-    let href = login.link().await?;
-    Ok(Html(format!(
-        r#"<a href="{}">Log in</a>"#,
-        html_escape::encode_double_quoted_attribute(&href)
-    )))
-}
-
-async fn protected(Ident(_user): Ident) -> &'static str {
-    "hello"
-}
-
 /// `store`: `None` is the builder's default, the library's `store::MemoryStore` (bounded,
 /// update-only; `sessions` keeps tower-sessions' `MemoryStore`).
 fn guarded(base: &str, store: Option<AnyStore>) -> GuardedApp {
-    let dev = DevProvider::new(base).expect("a development provider");
-    let router = Router::new()
-        .route("/protected", get(protected))
-        .route("/public", get(hello))
-        .route("/login", get(login))
-        .route("/error", get(|| async { "login failed" }));
-    let builder = Auth
-        .builder(dev.client())
-        .public_url(base.parse().expect("a URL"));
+    let builder = fixture::builder(base);
     match store {
-        Some(store) => builder.session_store(store).install(router),
-        None => builder.install(router),
+        Some(store) => builder.session_store(store).install(fixture::routes()),
+        None => builder.install(fixture::routes()),
     }
 }
 
