@@ -21,7 +21,7 @@ use crate::{Client, Error, GuardedApp};
 
 /// Configures how an auth struct is installed: session store, public URL, cookie settings.
 ///
-/// [`OAuth::install`] is the short form with the defaults (in-memory sessions, redirect URL from the
+/// [`OAuth::install`](crate::OAuth::install) is the short form with the defaults (in-memory sessions, redirect URL from the
 /// request's `Host`).
 ///
 /// ```
