@@ -12,6 +12,8 @@
 //!
 //! Run: `cargo test --test oidc_conformance -- --nocapture`
 
+mod common;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
@@ -22,6 +24,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use common::http_client;
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use serde_json::{Value, json};
@@ -1922,17 +1925,4 @@ async fn provider_fixture_serves_both_client_auth_methods() {
         }
     })
     .await;
-}
-
-/// A `reqwest::ClientBuilder` whose TLS configuration names aws-lc-rs. The library builds its own
-/// clients that way and nothing installs a process-level provider, so `reqwest::Client::builder()`
-/// alone would panic ("No provider set"). The tests only speak plain HTTP to loopback: no roots.
-fn http_client() -> reqwest::ClientBuilder {
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    reqwest::Client::builder().use_preconfigured_tls(tls)
 }

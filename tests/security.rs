@@ -138,13 +138,7 @@ async fn no_token_code_or_secret_in_the_logs_of_a_full_login() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let server = serve(|base| async move {
-        let dev = DevProvider::new(&base).unwrap();
-        Auth.builder(dev.client())
-            .public_url(base.parse().unwrap())
-            .install(routes())
-    })
-    .await;
+    let server = served().await;
     let base = &server.base;
     let b = Browser::new();
     let callback = b.dev_authorize(base, "/login", "ada").await;
@@ -288,17 +282,22 @@ fn same_site_none_without_secure_is_a_builder_error() {
     assert!(builder().session_cookie(ok).is_ok());
 }
 
-/// A sibling subdomain (`evil.example.com`) can set a cookie of the app's name for the parent
-/// domain: the browser then sends both. Neither is taken, whichever comes first.
-#[tokio::test]
-async fn a_duplicated_session_cookie_is_anonymous_even_beside_the_valid_one() {
-    let server = serve(|base| async move {
+/// The test app, served, with its origin as the public URL.
+async fn served() -> common::Server {
+    serve(|base| async move {
         let dev = DevProvider::new(&base).unwrap();
         Auth.builder(dev.client())
             .public_url(base.parse().unwrap())
             .install(routes())
     })
-    .await;
+    .await
+}
+
+/// A sibling subdomain (`evil.example.com`) can set a cookie of the app's name for the parent
+/// domain: the browser then sends both. Neither is taken, whichever comes first.
+#[tokio::test]
+async fn a_duplicated_session_cookie_is_anonymous_even_beside_the_valid_one() {
+    let server = served().await;
     let base = &server.base;
     let b = Browser::new();
     b.dev_login(base, "ada").await;

@@ -44,14 +44,12 @@ pub(crate) async fn pending_expiry(session: &Session) -> Result<(), Error> {
 /// would store a new, empty session and point the browser's cookie at it, logging that browser
 /// out of the login the other tab just finished.
 async fn keep_pending_expiry(session: &Session) -> Result<(), Error> {
-    // Loads the record: a missing one clears the id.
-    let auth = session.get_value(AUTH_KEY).await?;
-    if auth.is_none() && session.id().is_some() {
-        session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(
-            time::Duration::seconds(PENDING_TTL_SECS),
-        )));
+    // Loads the record (`pending_expiry` reads it again from memory): a missing one clears the id.
+    session.get_value(AUTH_KEY).await?;
+    if session.id().is_none() {
+        return Ok(());
     }
-    Ok(())
+    pending_expiry(session).await
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
