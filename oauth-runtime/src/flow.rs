@@ -152,6 +152,21 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// `path` with `next` as its `next=` parameter (after `?`, or `&` when `path` has a query), when
+/// `next` is a safe target other than `/`; else `path` alone. The login page's return target, in
+/// the guard's redirect, the callback's error redirect and the library's error page.
+pub(crate) fn with_next<'a>(path: &'a str, next: Option<&str>) -> std::borrow::Cow<'a, str> {
+    let Some(next) = next.filter(|n| *n != "/" && is_safe_next(n)) else {
+        return path.into();
+    };
+    let mut with = String::with_capacity(path.len() + 6 + next.len() * 2);
+    with.push_str(path);
+    with.push(if path.contains('?') { '&' } else { '?' });
+    with.push_str("next=");
+    with.extend(url::form_urlencoded::byte_serialize(next.as_bytes()));
+    with.into()
+}
+
 /// True for a same-origin relative path: `/x`, never `//host`, `/\host`, a scheme, control
 /// characters, or any of those hidden behind percent-encoding.
 ///
@@ -258,12 +273,8 @@ pub(crate) async fn callback<A: GetAuth>(
             if matches!(error, Error::SessionStore) {
                 return error.into_response();
             }
-            let mut location = format!("{}?code={}", core.config.error, error.code());
-            if let Some(next) = next.filter(|n| is_safe_next(n)) {
-                location.push_str("&next=");
-                location.extend(url::form_urlencoded::byte_serialize(next.as_bytes()));
-            }
-            Redirect::to(&location).into_response()
+            let location = format!("{}?code={}", core.config.error, error.code());
+            Redirect::to(&with_next(&location, next.as_deref())).into_response()
         }
     }
 }

@@ -442,21 +442,13 @@ fn login_target(core: &Core, req: &Request) -> http::HeaderValue {
 /// The login page with `?next=target`, or without it when there is no target, the target is `/`
 /// or it is not a safe, same-origin path.
 fn login_with_next(core: &Core, target: Option<&str>) -> http::HeaderValue {
-    let Some(target) = target.filter(|t| *t != "/" && crate::flow::is_safe_next(t)) else {
-        return core.login_location.clone();
-    };
-    let separator = if core.config.login.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    let mut location = String::with_capacity(core.config.login.len() + 6 + target.len() * 2);
-    location.push_str(core.config.login);
-    location.push(separator);
-    location.push_str("next=");
-    location.extend(::url::form_urlencoded::byte_serialize(target.as_bytes()));
-    http::HeaderValue::from_maybe_shared(axum::body::Bytes::from(location))
-        .unwrap_or_else(|_| core.login_location.clone())
+    match crate::flow::with_next(core.config.login, target) {
+        std::borrow::Cow::Owned(location) => {
+            http::HeaderValue::from_maybe_shared(axum::body::Bytes::from(location))
+                .unwrap_or_else(|_| core.login_location.clone())
+        }
+        std::borrow::Cow::Borrowed(_) => core.login_location.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -52,12 +52,8 @@ pub(crate) fn error_page(core: &Core, query: Option<&str>) -> Response {
     };
     let code: String = param("code").unwrap_or_default().chars().take(64).collect();
     // "Try again" goes back to the login page for the page the login was for, when it is safe.
-    let mut again = core.config.login.to_owned();
-    if let Some(next) = param("next").filter(|n| n != "/" && crate::flow::is_safe_next(n)) {
-        again.push(if again.contains('?') { '&' } else { '?' });
-        again.push_str("next=");
-        again.extend(url::form_urlencoded::byte_serialize(next.as_bytes()));
-    }
+    let next = param("next");
+    let again = crate::flow::with_next(core.config.login, next.as_deref());
     let what = if code == "access_denied" {
         "The login was cancelled."
     } else {
