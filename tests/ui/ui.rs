@@ -3,8 +3,9 @@
 //! offending token, one mistake per file.
 //!
 //! The `.stderr` snapshots are recorded on the pinned toolchain (`rust-toolchain.toml`):
-//! `TRYBUILD=overwrite cargo test --test ui`, then read each diff. One file only:
-//! `cargo test --test ui -- trybuild=unknown_key.rs`.
+//! `TRYBUILD=overwrite cargo test -p oauth-ui-tests`, then read each diff. One file only:
+//! `cargo test -p oauth-ui-tests -- trybuild=unknown_key.rs`. The cases live in a package of their
+//! own (`Cargo.toml` beside this file) so that trybuild compiles only what they use.
 
 use std::fs;
 use std::path::Path;
@@ -12,8 +13,8 @@ use std::path::Path;
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();
-    t.pass("tests/ui/*/pass/*.rs");
-    t.compile_fail("tests/ui/*/fail/*.rs");
+    t.pass("*/pass/*.rs");
+    t.compile_fail("*/fail/*.rs");
 }
 
 /// Words of the macros' plumbing and of rustc's generic complaints about generated code: a user
@@ -42,7 +43,7 @@ const PLUMBING: &[&str] = &[
 fn no_error_message_names_the_plumbing() {
     let mut offenders = Vec::new();
     let mut scanned = 0;
-    for kind in fs::read_dir("tests/ui").unwrap() {
+    for kind in fs::read_dir(env!("CARGO_MANIFEST_DIR")).unwrap() {
         let fail = kind.unwrap().path().join("fail");
         let Ok(files) = fs::read_dir(&fail) else {
             continue;

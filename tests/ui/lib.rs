@@ -1,0 +1,1 @@
+//! Nothing: the package exists for `ui.rs`, its trybuild cases (`*/pass`, `*/fail`).
