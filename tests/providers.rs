@@ -287,3 +287,49 @@ async fn discord_login_uses_basic_auth_and_its_verified_flag() {
     assert!(form_value(&seen, "client_secret").is_none());
     assert!(form_value(&seen, "code_verifier").is_some_and(|v| v.len() >= 43));
 }
+
+#[oauth(provider = "github")]
+struct RenamedAuth;
+
+#[get_auth(RenamedAuth)]
+async fn renamed_get_auth(info: &UserInfo, ident: &str, session: &Session) -> Option<Redirect> {
+    let who = format!("{ident} {:?} {}", info.email, info.email_verified);
+    session.insert("who", who).await.ok()?;
+    Some(Redirect::to("/"))
+}
+
+/// The quirks belong to the provider, not to its name: a GitHub client renamed (as an app with
+/// two GitHub apps does) still reads GitHub's comma-separated scopes and verifies the email
+/// through `/user/emails`.
+#[tokio::test]
+async fn a_renamed_github_client_keeps_githubs_quirks() {
+    let (github, seen) = fake_github().await;
+    let client = GitHubAppClient::new("gh-id", "gh-secret")
+        .with_endpoints(&github.base)
+        .unwrap()
+        .with_provider(|p| p.name = "github-enterprise");
+    let app =
+        serve(|base| async move {
+            RenamedAuth
+                .builder(client)
+                .public_url(base.parse().unwrap())
+                .install(app_routes().route(
+                    "/scopes",
+                    get(|tokens: UserTokens| async move {
+                        tokens.get().await.unwrap().scopes().join(" ")
+                    }),
+                ))
+        })
+        .await;
+    let b = Browser::new();
+    let done = login_via_fake(&b, &app.base, &seen, "good-code").await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    assert_eq!(
+        b.get(&format!("{}/", app.base)).await.body,
+        r#"github-enterprise:583231 Some("octocat@github.com") true"#
+    );
+    assert_eq!(
+        b.get(&format!("{}/scopes", app.base)).await.body,
+        "read:user user:email"
+    );
+}

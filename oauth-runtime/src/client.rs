@@ -23,10 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::http::{HttpClient, HttpError};
-use crate::jwks::{self, Expected, Issuer, Jwks};
-use crate::provider::apple::SecretSigner;
-use crate::provider::entra::TenantPolicy;
-use crate::provider::{AuthMethod, ProviderConfig};
+use crate::jwks::{self, Expected, Jwks};
+use crate::spec::{AuthMethod, Provider, ProviderConfig, UserApi};
 use crate::{Error, Tokens, UserInfo};
 
 /// The token response: the standard fields plus OpenID Connect's `id_token`.
@@ -75,37 +73,6 @@ const RESERVED_AUTH_PARAMS: &[&str] = &[
     "nonce",
 ];
 
-/// Google's ID tokens carry either spelling of its issuer (Google's OpenID Connect docs).
-const GOOGLE_ISSUER: &str = "https://accounts.google.com";
-
-/// How the client authenticates at the token and revocation endpoints.
-#[derive(Clone)]
-pub(crate) enum Secret {
-    /// The secret registered at the provider.
-    Static(String),
-    /// Apple's: a short-lived JWT signed with the team's key, minted when a request needs it.
-    Signed(Arc<SecretSigner>),
-}
-
-impl Secret {
-    /// The secret to send now.
-    fn current(&self) -> Result<Cow<'_, str>, Error> {
-        match self {
-            Self::Static(secret) => Ok(Cow::Borrowed(secret)),
-            Self::Signed(signer) => signer.secret().map(Cow::Owned),
-        }
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Static(_) => f.write_str("[redacted]"),
-            Self::Signed(signer) => fmt::Debug::fmt(signer, f),
-        }
-    }
-}
-
 /// A client of one OAuth 2 / OpenID Connect provider. Cheap to clone; shared by all users.
 ///
 /// It holds no user's token: tokens are returned to the caller and kept in that user's session.
@@ -123,13 +90,12 @@ pub struct Client {
 }
 
 pub(crate) struct ClientInner {
+    /// The provider's description, as edited by `with_provider`.
     pub(crate) config: ProviderConfig,
+    /// The provider's behaviour: its quirks (see `spec.rs`).
+    provider: Arc<dyn Provider>,
     pub(crate) client_id: String,
-    pub(crate) client_secret: Option<Secret>,
-    /// Entra ID's multi-tenant apps: the tenants whose users may log in (`None`: any).
-    pub(crate) tenants: Option<Arc<TenantPolicy>>,
-    /// Routes the client brings along (the development provider mounts itself this way).
-    pub(crate) routes: Option<axum::Router>,
+    client_secret: Option<String>,
     pub(crate) http: HttpClient,
     /// The provider's signing keys, when ID tokens are verified.
     pub(crate) jwks: Option<Jwks>,
@@ -140,11 +106,13 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
         f.debug_struct("Client")
-            .field("provider", &inner.config.name)
+            .field("provider", &inner.provider)
             .field("client_id", &inner.client_id)
-            .field("client_secret", &inner.client_secret)
+            .field(
+                "client_secret",
+                &inner.client_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("config", &inner.config)
-            .field("routes", &inner.routes.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -154,7 +122,10 @@ impl fmt::Debug for ClientInner {
         f.debug_struct("ClientInner")
             .field("config", &self.config)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -190,21 +161,29 @@ impl Client {
         client_id: impl Into<String>,
         client_secret: Option<String>,
     ) -> Self {
-        Self::build(
-            config,
-            client_id.into(),
-            client_secret.map(Secret::Static),
-            HttpClient::shared(),
-            jwks::Policy::default(),
-        )
+        Self::from_provider(config, client_id, client_secret)
     }
 
-    /// A client authenticating with `secret` (a signed one, for Apple).
-    pub(crate) fn with_secret(config: ProviderConfig, client_id: String, secret: Secret) -> Self {
+    /// A client of `provider`, a type describing a provider and its quirks (see
+    /// [`Provider`], whose example builds one).
+    ///
+    /// ```
+    /// use axum_oauth_login::Client;
+    /// # let config = axum_oauth_login::GitHubAppClient::new("id", "s").provider().clone();
+    /// let client = Client::from_provider(config, "client-id", Some("client-secret".into()));
+    /// assert_eq!(client.client_id(), "client-id");
+    /// ```
+    #[must_use]
+    pub fn from_provider(
+        provider: impl Provider,
+        client_id: impl Into<String>,
+        client_secret: Option<String>,
+    ) -> Self {
         Self::build(
-            config,
-            client_id,
-            Some(secret),
+            provider.config(),
+            Arc::new(provider),
+            client_id.into(),
+            client_secret,
             HttpClient::shared(),
             jwks::Policy::default(),
         )
@@ -212,8 +191,9 @@ impl Client {
 
     pub(crate) fn build(
         config: ProviderConfig,
+        provider: Arc<dyn Provider>,
         client_id: String,
-        client_secret: Option<Secret>,
+        client_secret: Option<String>,
         http: HttpClient,
         jwks_policy: jwks::Policy,
     ) -> Self {
@@ -224,10 +204,9 @@ impl Client {
         Self {
             inner: Arc::new(ClientInner {
                 config,
+                provider,
                 client_id,
                 client_secret,
-                tenants: None,
-                routes: None,
                 http,
                 jwks,
                 jwks_policy,
@@ -282,27 +261,38 @@ impl Client {
         let inner = &self.inner;
         let mut config = inner.config.clone();
         edit(&mut config);
-        let mut client = Self::build(
+        Self::build(
             config,
+            inner.provider.clone(),
             inner.client_id.clone(),
             inner.client_secret.clone(),
             inner.http.clone(),
             inner.jwks_policy,
-        );
-        if let Some(fresh) = Arc::get_mut(&mut client.inner) {
-            fresh.routes = inner.routes.clone();
-            fresh.tenants = inner.tenants.clone();
-        }
-        client
+        )
     }
 
-    /// The same client accepting ID tokens of the tenants `policy` admits (Entra ID).
-    pub(crate) fn with_tenants(self, policy: TenantPolicy) -> Self {
-        let mut client = self.with_provider(|_| {});
-        if let Some(fresh) = Arc::get_mut(&mut client.inner) {
-            fresh.tenants = Some(Arc::new(policy));
-        }
-        client
+    /// The same client (description and credentials) with `provider`'s behaviour: how Entra ID's
+    /// tenant list is changed.
+    pub(crate) fn replace_provider(self, provider: impl Provider) -> Self {
+        let inner = &self.inner;
+        Self::build(
+            inner.config.clone(),
+            Arc::new(provider),
+            inner.client_id.clone(),
+            inner.client_secret.clone(),
+            inner.http.clone(),
+            inner.jwks_policy,
+        )
+    }
+
+    /// The routes the provider serves inside the app (the development provider's).
+    pub(crate) fn provider_routes(&self) -> Option<(&'static str, axum::Router)> {
+        self.inner.provider.routes()
+    }
+
+    /// Reads the unsigned `user` posted beside the code (Apple's first-login name).
+    pub(crate) fn read_callback_user(&self, info: &mut UserInfo, user: &str) {
+        self.inner.provider.read_callback_user(info, user);
     }
 
     /// For tests, not part of the API: the same client refreshing the provider's signing keys
@@ -361,12 +351,16 @@ impl Client {
     /// oauth2's client with the secret, for token requests (a signed secret is minted here).
     fn oauth2_authenticated(&self) -> Result<OAuth2Client, Error> {
         let client = self.oauth2();
-        Ok(match &self.inner.client_secret {
-            Some(secret) => {
-                client.set_client_secret(ClientSecret::new(secret.current()?.into_owned()))
-            }
-            None => client,
-        })
+        let inner = &self.inner;
+        Ok(
+            match inner
+                .provider
+                .client_secret(inner.client_secret.as_deref())?
+            {
+                Some(secret) => client.set_client_secret(ClientSecret::new(secret)),
+                None => client,
+            },
+        )
     }
 
     /// The authorization URL for one pending login: `state`, PKCE S256 challenge of
@@ -517,18 +511,21 @@ impl Client {
             Some(refresh) => (refresh, "refresh_token"),
             None => (tokens.access_token(), "access_token"),
         };
-        let secret = match &inner.client_secret {
-            Some(secret) => Some(secret.current()?),
-            None => None,
+        let authenticated = inner.provider.revocation_authenticated();
+        let secret = if authenticated {
+            inner
+                .provider
+                .client_secret(inner.client_secret.as_deref())?
+        } else {
+            None
         };
         let mut form = vec![("token", token), ("token_type_hint", hint)];
         let mut request = inner
             .http
             .request(http::Method::POST, url)
             .header(http::header::ACCEPT, "application/json");
-        // Google's revocation endpoint takes the token alone; the others authenticate the client
-        // as at the token endpoint.
-        if inner.config.name != "google" {
+        // As at the token endpoint, unless the provider takes the token alone (Google).
+        if authenticated {
             match (inner.config.auth_method, &secret) {
                 (AuthMethod::Basic, Some(secret)) => {
                     // RFC 6749 §2.3.1: form-encoded before Basic encoding, as oauth2 does.
@@ -574,24 +571,10 @@ impl Client {
                 "ID tokens are verified for OpenID Connect providers only".into(),
             ));
         };
-        let mut issuers = vec![oidc.issuer.as_str()];
-        if inner.config.name == "google" && oidc.issuer == GOOGLE_ISSUER {
-            issuers.push("accounts.google.com");
-        }
-        // Entra ID's `common`, `organizations` and domain tenants: the issuer names the user's
-        // tenant, its `tid`.
-        let admits = |tid: &str| inner.tenants.as_ref().is_none_or(|t| t.admits(tid));
-        let issuer =
-            if inner.config.name == "entra" && oidc.issuer.contains(jwks::TENANT_PLACEHOLDER) {
-                Issuer::PerTenant {
-                    template: &oidc.issuer,
-                    admits: &admits,
-                }
-            } else {
-                Issuer::OneOf(&issuers)
-            };
+        let provider = &inner.provider;
+        let issuer = |claims: &Map<String, Value>| provider.check_issuer(&oidc.issuer, claims);
         let expected = Expected {
-            issuer,
+            issuer: &issuer,
             client_id: &inner.client_id,
             nonce,
         };
@@ -605,25 +588,11 @@ impl Client {
         let expires_at = response
             .expires_in()
             .and_then(|d| i64::try_from(now.saturating_add(d.as_secs())).ok());
-        let github = self.inner.config.name == "github";
-        let scopes: Vec<String> = response
+        let listed = response
             .scopes()
-            .map(|scopes| {
-                scopes
-                    .iter()
-                    // GitHub separates granted scopes with commas.
-                    .flat_map(|s| {
-                        if github {
-                            s.split(',').collect()
-                        } else {
-                            vec![s.as_str()]
-                        }
-                    })
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|scopes| scopes.iter().map(|s| s.to_string()).collect())
             .unwrap_or_default();
+        let scopes = self.inner.provider.granted_scopes(listed);
         let refresh = response.refresh_token().map(|t| t.secret().clone());
         let id_token = response.extra_fields().id_token.clone();
         Tokens::new(response.access_token().secret().clone())
@@ -644,10 +613,16 @@ impl Client {
         access_token: &str,
         id_claims: Option<Map<String, Value>>,
     ) -> Result<UserInfo, Error> {
-        let config = &self.inner.config;
+        let inner = &self.inner;
+        let config = &inner.config;
+        let api = UserApi {
+            http: &inner.http,
+            access_token,
+            userinfo_url: config.userinfo_url.as_ref(),
+        };
         let raw = match (&config.userinfo_url, id_claims) {
             (Some(url), id_claims) => {
-                let raw = self.get_json(url, access_token).await?;
+                let raw = api.get_json(url).await?;
                 if let Some(claims) = id_claims {
                     // OpenID Connect Core 5.3.4: a different `sub` means the answer is not about
                     // the user who logged in.
@@ -672,103 +647,10 @@ impl Client {
         let mut info = UserInfo::from_claims(&config.id_key, raw)
             .ok_or_else(|| Error::UserInfo(format!("the answer has no `{}`", config.id_key)))?;
         info.provider = config.name.to_owned();
-        match config.name {
-            "github" => {
-                if let Some(url) = &config.userinfo_url {
-                    self.github_email(url, access_token, &mut info).await;
-                }
-            }
-            "discord" => discord_fixups(&mut info),
-            "entra" => entra_fixups(&mut info),
-            _ => {}
-        }
+        inner.provider.fix_user_info(&mut info);
+        inner.provider.complete_user_info(&mut info, api).await;
         Ok(info)
     }
-
-    /// GET `url` with the access token; the answer must be a JSON object.
-    async fn get_json(&self, url: &url::Url, access_token: &str) -> Result<Value, Error> {
-        let http = &self.inner.http;
-        let request = http
-            .request(http::Method::GET, url.clone())
-            .bearer_auth(access_token)
-            .header(http::header::ACCEPT, "application/json");
-        let response = http.send(request).await?;
-        if !response.status.is_success() {
-            return Err(Error::UserInfo(format!(
-                "HTTP {}",
-                response.status.as_u16()
-            )));
-        }
-        match response.json() {
-            Some(value @ (Value::Object(_) | Value::Array(_))) => Ok(value),
-            _ => Err(Error::UserInfo("the answer is not a JSON object".into())),
-        }
-    }
-
-    /// GitHub's `/user` says nothing about verification; `/user/emails` (scope `user:email`)
-    /// does. The public email is kept when it is verified, else the primary verified one is
-    /// used. Without the scope, the email stays unverified.
-    async fn github_email(&self, user_url: &url::Url, access_token: &str, info: &mut UserInfo) {
-        info.email_verified = false;
-        let mut url = user_url.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().push("emails");
-        }
-        let emails = match self.get_json(&url, access_token).await {
-            Ok(Value::Array(emails)) => emails,
-            Ok(_) => return,
-            Err(error) => {
-                tracing::debug!(error = %error, "GitHub's email list is unavailable; the email stays unverified");
-                return;
-            }
-        };
-        let verified = |e: &&Value| e.get("verified") == Some(&Value::Bool(true));
-        let address = |e: &Value| e.get("email").and_then(Value::as_str).map(str::to_owned);
-        if let Some(public) = &info.email
-            && emails
-                .iter()
-                .filter(verified)
-                .any(|e| address(e).as_ref() == Some(public))
-        {
-            info.email_verified = true;
-        } else if let Some(primary) = emails
-            .iter()
-            .filter(verified)
-            .find(|e| e.get("primary") == Some(&Value::Bool(true)))
-            && let Some(email) = address(primary)
-        {
-            info.email = Some(email);
-            info.email_verified = true;
-        }
-    }
-}
-
-/// Discord calls the email-verified flag `verified`, the display name `global_name`, and sends
-/// an avatar hash rather than a URL.
-fn discord_fixups(info: &mut UserInfo) {
-    let raw = &info.raw;
-    info.email_verified = info.email.is_some() && raw.get("verified") == Some(&Value::Bool(true));
-    if let Some(name) = raw.get("global_name").and_then(Value::as_str) {
-        info.name = Some(name.to_owned());
-    }
-    if info.picture.is_none()
-        && let Some(hash) = raw.get("avatar").and_then(Value::as_str)
-    {
-        info.picture = Some(format!(
-            "https://cdn.discordapp.com/avatars/{}/{hash}.png",
-            info.ident
-        ));
-    }
-}
-
-/// Entra ID's `email` is whatever the tenant typed (Microsoft's "nOAuth" advisory): it counts as
-/// verified only with the optional claim `xms_edov` ("email domain owner verified") set to true.
-fn entra_fixups(info: &mut UserInfo) {
-    info.email_verified = info.email.is_some()
-        && info
-            .raw
-            .get("xms_edov")
-            .is_some_and(crate::profile::is_true);
 }
 
 fn redirect_url(redirect_uri: &str) -> Result<RedirectUrl, Error> {
@@ -879,36 +761,5 @@ mod tests {
         assert_eq!(safe_code("bad_verification_code"), "bad_verification_code");
         assert_eq!(safe_code("<script>alert(1)</script>"), "provider_error");
         assert_eq!(safe_code(&"a".repeat(65)), "provider_error");
-    }
-
-    #[test]
-    fn discord_verified_flag_is_the_email_verified_flag() {
-        let raw = serde_json::json!({"id": "80351110224678912", "email": "nelly@discord.com", "verified": true,
-            "username": "nelly", "global_name": "Nelly", "avatar": "8342729096ea3675442027381ff50dfe"});
-        let mut info = UserInfo::from_claims("id", raw).unwrap();
-        discord_fixups(&mut info);
-        assert!(info.email_verified);
-        assert_eq!(info.name.as_deref(), Some("Nelly"));
-        assert_eq!(info.username.as_deref(), Some("nelly"));
-        assert!(
-            info.picture
-                .unwrap()
-                .ends_with("/80351110224678912/8342729096ea3675442027381ff50dfe.png")
-        );
-
-        for verified in [
-            serde_json::json!(false),
-            serde_json::json!("true"),
-            serde_json::Value::Null,
-        ] {
-            let raw = serde_json::json!({"id": "1", "email": "a@b.c", "verified": verified});
-            let mut info = UserInfo::from_claims("id", raw).unwrap();
-            discord_fixups(&mut info);
-            assert!(!info.email_verified);
-        }
-        let mut info =
-            UserInfo::from_claims("id", serde_json::json!({"id": "1", "verified": true})).unwrap();
-        discord_fixups(&mut info);
-        assert!(!info.email_verified, "no email, nothing verified");
     }
 }

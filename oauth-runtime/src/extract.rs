@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use tower_sessions::Session;
 
-use crate::state::{Core, Provider};
+use crate::state::{Core, Installed};
 use crate::{Error, flow, url, vault};
 
 /// The logged-in user's ident: FastHTML's `auth` parameter.
@@ -223,7 +223,7 @@ impl Login {
         self.core.providers.iter().map(|p| p.client.provider().name)
     }
 
-    fn current(&self) -> &Provider {
+    fn current(&self) -> &Installed {
         &self.core.providers[self.index]
     }
 

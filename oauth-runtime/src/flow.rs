@@ -387,7 +387,7 @@ async fn retrieve(
         )
         .await?;
     if let Some(user) = &params.user {
-        apple_name(&mut info, user);
+        client.read_callback_user(&mut info, user);
     }
     let retrieved = Retrieved {
         info,
@@ -395,39 +395,6 @@ async fn retrieve(
         state: pending.user_state,
     };
     Ok(retrieved)
-}
-
-/// Sign in with Apple sends the user's name only in the first login's `form_post` body, as JSON
-/// beside the code (`{"name":{"firstName":..,"lastName":..}}`), never in the ID token. It is not
-/// signed, so it fills in a display name and nothing else: the identity and the email come from
-/// the verified ID token.
-fn apple_name(info: &mut UserInfo, user: &str) {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Name {
-        first_name: Option<String>,
-        last_name: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct User {
-        name: Option<Name>,
-    }
-    if info.provider != "apple" || info.name.is_some() || user.len() > 1024 {
-        return;
-    }
-    let Ok(User { name: Some(name) }) = serde_json::from_str::<User>(user) else {
-        return;
-    };
-    let full = [name.first_name, name.last_name]
-        .into_iter()
-        .flatten()
-        .map(|part| part.trim().to_owned())
-        .filter(|part| !part.is_empty() && !part.chars().any(char::is_control))
-        .collect::<Vec<_>>()
-        .join(" ");
-    if !full.is_empty() {
-        info.name = Some(full);
-    }
 }
 
 /// FastHTML's from-scratch API, on [`Client`]: for apps that write their own callback route and
@@ -585,27 +552,6 @@ mod tests {
         ] {
             assert!(!is_safe_next(bad), "{bad}");
         }
-    }
-
-    #[test]
-    fn apples_first_login_name_fills_in_the_display_name_only() {
-        let info = |provider: &str| {
-            UserInfo::from_claims("sub", serde_json::json!({"sub": "001"}))
-                .unwrap()
-                .with_provider(provider)
-        };
-        let user = r#"{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"x@example.com"}"#;
-        let mut apple = info("apple");
-        apple_name(&mut apple, user);
-        assert_eq!(apple.name.as_deref(), Some("Ada Lovelace"));
-        assert_eq!(apple.email, None, "the unsigned email is ignored");
-        let mut github = info("github");
-        apple_name(&mut github, user);
-        assert_eq!(github.name, None, "only Apple sends `user`");
-        let mut bad = info("apple");
-        apple_name(&mut bad, "not json");
-        apple_name(&mut bad, r#"{"name":{"firstName":"\u0007"}}"#);
-        assert_eq!(bad.name, None);
     }
 
     #[test]

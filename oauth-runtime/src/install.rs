@@ -15,7 +15,7 @@ use crate::hooks::GetAuth;
 use crate::paths::PathPatterns;
 use crate::routes;
 use crate::session::{SessionCookie, Sessions};
-use crate::state::{Core, DEV_PREFIX, Flights, Provider, Shared};
+use crate::state::{Core, Flights, Installed, Shared};
 use crate::store::MemoryStore;
 use crate::{Client, Error, GuardedApp};
 
@@ -413,7 +413,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             !name.contains(':'),
             "the provider name `{name}` contains `:`: idents are `provider:id`, rename it with `Client::with_provider`"
         );
-        let mut providers = vec![Provider {
+        let mut providers = vec![Installed {
             client: self.client,
             callback: config.redirect.to_owned(),
         }];
@@ -428,7 +428,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
                 "two providers are named `{name}`: give one another name with `Client::with_provider`"
             );
             let callback = format!("{}/{name}", config.redirect.trim_end_matches('/'));
-            providers.push(Provider { client, callback });
+            providers.push(Installed { client, callback });
         }
         let mut own = PathPatterns::default();
         for path in [config.error, config.login, config.logout] {
@@ -437,10 +437,14 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         for provider in &providers {
             own.insert_exact(&provider.callback);
         }
-        // The development provider's routes, once (renamed copies of its client share them).
-        let dev_routes = providers.iter().find_map(|p| p.client.inner.routes.clone());
-        if dev_routes.is_some() {
-            own.insert_prefix(DEV_PREFIX);
+        // The providers' own routes (the development provider's), public, once per prefix
+        // (renamed copies of a client bring the same ones).
+        let mut provider_routes: Vec<(&'static str, Router)> = Vec::new();
+        for (prefix, routes) in providers.iter().filter_map(|p| p.client.provider_routes()) {
+            if provider_routes.iter().all(|(known, _)| *known != prefix) {
+                own.insert_prefix(prefix);
+                provider_routes.push((prefix, routes));
+            }
         }
         let https = self
             .public_url
@@ -481,8 +485,8 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         });
 
         let mut router = router.merge(routes::library(shared.clone()));
-        if let Some(dev) = dev_routes {
-            router = router.merge(dev);
+        for (_, routes) in provider_routes {
+            router = router.merge(routes);
         }
 
         GuardedApp::new(

@@ -134,30 +134,19 @@ impl std::fmt::Debug for Jwks {
     }
 }
 
+/// Whether the claims' `iss` is the provider's; the error is a fixed sentence.
+pub(crate) type IssuerRule<'a> =
+    dyn Fn(&Map<String, Value>) -> Result<(), &'static str> + Sync + 'a;
+
 /// What an ID token must say.
 pub(crate) struct Expected<'a> {
-    /// Which `iss` is accepted.
-    pub(crate) issuer: Issuer<'a>,
+    /// Whether the claims' `iss` is the provider's (`Provider::check_issuer`); the error is a
+    /// fixed sentence.
+    pub(crate) issuer: &'a IssuerRule<'a>,
     pub(crate) client_id: &'a str,
     /// The nonce of the authorization request; `None` skips the check (refresh responses).
     pub(crate) nonce: Option<&'a str>,
 }
-
-/// The rule for the `iss` claim.
-pub(crate) enum Issuer<'a> {
-    /// One of these, exactly (one, except for Google's two spellings).
-    OneOf(&'a [&'a str]),
-    /// Microsoft Entra ID's multi-tenant issuer: `template` with [`TENANT_PLACEHOLDER`] replaced
-    /// by the token's own `tid`, which must be a GUID that `admits` accepts. Each tenant signs
-    /// with the same keys, so without this any tenant's token for this app would pass.
-    PerTenant {
-        template: &'a str,
-        admits: &'a (dyn Fn(&str) -> bool + Sync),
-    },
-}
-
-/// The placeholder of Entra ID's multi-tenant issuer (`https://login.microsoftonline.com/{tenantid}/v2.0`).
-pub(crate) const TENANT_PLACEHOLDER: &str = "{tenantid}";
 
 fn no_key() -> Error {
     Error::IdToken("no published key matches the token".into())
@@ -197,11 +186,7 @@ impl Jwks {
 
         let mut validation = Validation::new(header.alg);
         validation.leeway = LEEWAY;
-        match expected.issuer {
-            Issuer::OneOf(issuers) => validation.set_issuer(issuers),
-            // Checked in `check_claims`, against the token's `tid`; `iss` stays required.
-            Issuer::PerTenant { .. } => {}
-        }
+        // `iss` is required here and checked in `check_claims`, by the provider's rule.
         validation.set_audience(&[expected.client_id]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
 
@@ -456,22 +441,7 @@ fn describe(kind: &ErrorKind) -> String {
 /// The checks jsonwebtoken does not make: `azp`, `iat`, `nonce`, a non-empty `sub`.
 fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<(), Error> {
     let fail = |why: &str| Err(Error::IdToken(why.to_owned()));
-    if let Issuer::PerTenant { template, admits } = expected.issuer {
-        let Some(tid) = claims
-            .get("tid")
-            .and_then(Value::as_str)
-            .filter(|t| is_guid(t))
-        else {
-            return fail("missing or malformed claim `tid`");
-        };
-        let iss = claims.get("iss").and_then(Value::as_str);
-        if iss != Some(template.replace(TENANT_PLACEHOLDER, tid).as_str()) {
-            return fail("wrong issuer for the token's tenant");
-        }
-        if !admits(tid) {
-            return fail("the user's tenant is not allowed");
-        }
-    }
+    (expected.issuer)(claims).map_err(|why| Error::IdToken(why.to_owned()))?;
     if claims
         .get("sub")
         .and_then(Value::as_str)
@@ -509,16 +479,6 @@ fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<
         }
     }
     Ok(())
-}
-
-/// A GUID in its usual form, `8-4-4-4-12` hexadecimal digits (Entra ID's tenant ids).
-pub(crate) fn is_guid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -29,6 +29,7 @@ pub mod provider;
 mod routes;
 mod schema;
 mod session;
+mod spec;
 mod state;
 pub mod store;
 mod tls;

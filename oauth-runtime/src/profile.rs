@@ -791,19 +791,10 @@ pub struct Address {
     pub country: Option<String>,
 }
 
-/// A flag as providers send it: `true`, or the string `"true"` (Apple, older Google, Cognito).
-/// Anything else, `"True"` and `1` included, is not a yes.
-pub(crate) fn is_true(value: &Value) -> bool {
-    match value {
-        Value::Bool(b) => *b,
-        Value::String(s) => s == "true",
-        _ => false,
-    }
-}
-
 /// The lenient readers behind the views.
 mod de {
-    use super::{Deserialize, DeserializeOwned, Deserializer, Value, is_true};
+    use super::{Deserialize, DeserializeOwned, Deserializer, Value};
+    use crate::userinfo::is_true;
     use serde::de::Error as _;
 
     /// See [`is_true`]; null or a wrong type is false rather than an error.

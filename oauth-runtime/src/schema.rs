@@ -29,6 +29,13 @@ pub(crate) const STAMP_KEY: &str = "oauth";
 /// The key of the tokens inside their record.
 pub(crate) const RECORD_KEY: &str = "tokens";
 
+/// Whether a stored record is a logged-in session (it has the library's [`Stamp`]) rather than a
+/// token record or a login in progress: the records read on every request.
+#[cfg(feature = "redis")]
+pub(crate) fn is_logged_in_session(record: &tower_sessions::session::Record) -> bool {
+    record.data.contains_key(STAMP_KEY) && !record.data.contains_key(RECORD_KEY)
+}
+
 /// What the library keeps in a logged-in session beside `auth`: when the guard last extended the
 /// session, and where the tokens are.
 ///

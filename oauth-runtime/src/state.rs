@@ -15,12 +15,9 @@ use crate::paths::PathPatterns;
 use crate::plumbing::Hooks;
 use crate::session::Sessions;
 
-/// Where the development provider mounts itself (always public).
-pub(crate) const DEV_PREFIX: &str = "/_dev/oauth/";
-
 /// One provider of the app and the path of its callback.
 #[derive(Debug)]
-pub(crate) struct Provider {
+pub(crate) struct Installed {
     pub(crate) client: Client,
     pub(crate) callback: String,
 }
@@ -29,7 +26,7 @@ pub(crate) struct Provider {
 #[derive(Debug)]
 pub(crate) struct Core {
     /// The providers; the first is `#[oauth(provider)]`'s, at the `redirect` path.
-    pub(crate) providers: Vec<Provider>,
+    pub(crate) providers: Vec<Installed>,
     pub(crate) config: Config,
     /// The library's own paths (callbacks, error, login, logout, the development provider):
     /// public, with a session.
@@ -58,7 +55,7 @@ pub(crate) struct Core {
 
 impl Core {
     /// The provider named `name` (its [`ProviderConfig::name`](crate::provider::ProviderConfig::name)).
-    pub(crate) fn provider(&self, name: &str) -> Option<&Provider> {
+    pub(crate) fn provider(&self, name: &str) -> Option<&Installed> {
         self.providers
             .iter()
             .find(|p| p.client.provider().name == name)

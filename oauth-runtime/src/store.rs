@@ -214,7 +214,10 @@ async fn redis(url: &str) -> Result<AnyStore, Error> {
         .build_pool(redis_connections())
         .map_err(|_| Error::SessionStore)?;
     pool.init().await.map_err(|_| Error::SessionStore)?;
-    Ok(AnyStore::Redis(RedisStore::new(pool, tracking).await))
+    // Logged-in sessions are read on every request: those are the ones worth caching.
+    Ok(AnyStore::Redis(
+        RedisStore::new(pool, tracking, crate::schema::is_logged_in_session).await,
+    ))
 }
 
 /// A fred client builder with bounded waits, so that a Redis outage turns into a 503 instead of a

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// The user as the provider describes them: FastHTML's `info`.
 ///
@@ -78,10 +79,7 @@ impl UserInfo {
         let email = text("email");
         // Apple, older Google and Cognito send the flag as a string. Without an address there
         // is nothing verified.
-        let email_verified = email.is_some()
-            && raw
-                .get("email_verified")
-                .is_some_and(crate::profile::is_true);
+        let email_verified = email.is_some() && raw.get("email_verified").is_some_and(is_true);
         Some(Self {
             ident,
             email,
@@ -299,5 +297,15 @@ impl fmt::Debug for Tokens {
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
             .finish()
+    }
+}
+
+/// A flag as providers send it: `true`, or the string `"true"` (Apple, older Google, Cognito).
+/// Anything else, `"True"` and `1` included, is not a yes.
+pub(crate) fn is_true(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::String(s) => s == "true",
+        _ => false,
     }
 }

@@ -72,7 +72,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use url::Url;
 
-use crate::provider::{AuthMethod, OidcConfig, ProviderConfig};
+use crate::provider::{AuthMethod, OidcConfig, Provider, ProviderConfig};
 use crate::{Client, Error};
 
 /// The client id of the only client the development provider knows.
@@ -93,6 +93,9 @@ pub const CLIENT_SECRET: &str = "dev-secret";
 
 /// Where the provider mounts itself, relative to the app's origin.
 const MOUNT: &str = "/_dev/oauth";
+
+/// Every route of the provider starts with this (left public by the guard).
+const PREFIX: &str = "/_dev/oauth/";
 
 /// The scopes the provider knows; others are dropped from a request.
 const SCOPES: [&str; 3] = ["openid", "email", "profile"];
@@ -300,37 +303,12 @@ impl DevProvider {
     /// ```
     #[must_use]
     pub fn client(&self) -> Client {
-        let ep = &self.inner.endpoints;
-        let config = ProviderConfig {
-            name: "dev",
-            auth_url: ep.authorize.clone(),
-            token_url: ep.token.clone(),
-            userinfo_url: Some(ep.userinfo.clone()),
-            revocation_url: Some(ep.revoke.clone()),
-            end_session_url: Some(ep.logout.clone()),
-            oidc: Some(OidcConfig {
-                issuer: self.inner.issuer.clone(),
-                jwks_url: ep.jwks.clone(),
-            }),
-            scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
-            id_key: "sub".to_owned(),
-            auth_method: AuthMethod::Basic,
-            iss_parameter: true,
-            extra_auth_params: Vec::new(),
-        };
-        let mut client = Client::new(config, CLIENT_ID, Some(CLIENT_SECRET.to_owned()));
-        // A client fresh from `Client::new` is not shared yet.
-        match Arc::get_mut(&mut client.inner) {
-            Some(inner) => inner.routes = Some(self.router()),
-            None => tracing::error!(
-                "the development provider could not attach its routes to the client"
-            ),
-        }
-        client
+        Client::from_provider(self.clone(), CLIENT_ID, Some(CLIENT_SECRET.to_owned()))
     }
 
     /// The provider's routes, with full paths (`/_dev/oauth/...`) and their state inside: merge
-    /// them into the app's router. [`client`](Self::client) already brings them along.
+    /// them into the app's router. A builder given [`client`](Self::client) mounts them itself
+    /// ([`Provider::routes`]).
     ///
     /// ```
     /// use axum::Router;
@@ -427,6 +405,35 @@ impl DevProvider {
         let fresh = keys::SigningKey::generate()?;
         lock(&self.inner.keys).rotate(fresh);
         Ok(())
+    }
+}
+
+/// The development provider is a provider like the others, with routes of its own that the
+/// builder mounts (outside the guard).
+impl Provider for DevProvider {
+    fn config(&self) -> ProviderConfig {
+        let ep = &self.inner.endpoints;
+        ProviderConfig {
+            name: "dev",
+            auth_url: ep.authorize.clone(),
+            token_url: ep.token.clone(),
+            userinfo_url: Some(ep.userinfo.clone()),
+            revocation_url: Some(ep.revoke.clone()),
+            end_session_url: Some(ep.logout.clone()),
+            oidc: Some(OidcConfig {
+                issuer: self.inner.issuer.clone(),
+                jwks_url: ep.jwks.clone(),
+            }),
+            scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+            id_key: "sub".to_owned(),
+            auth_method: AuthMethod::Basic,
+            iss_parameter: true,
+            extra_auth_params: Vec::new(),
+        }
+    }
+
+    fn routes(&self) -> Option<(&'static str, Router)> {
+        Some((PREFIX, self.router()))
     }
 }
 

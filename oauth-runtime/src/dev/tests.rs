@@ -305,7 +305,9 @@ fn the_client_points_at_the_provider() {
     assert_eq!(provider.id_key, "sub");
     assert!(provider.iss_parameter);
     assert!(
-        client.inner.routes.is_some(),
+        client
+            .provider_routes()
+            .is_some_and(|(prefix, _)| prefix == "/_dev/oauth/"),
         "the client brings the routes along"
     );
     assert!(!format!("{dev:?}").contains("secret"));
@@ -1296,7 +1298,7 @@ async fn a_fault_reaches_the_routes_of_the_client() {
     let dev = dev();
     let client = dev.client();
     dev.set_fault(Some(Fault::AccessDenied));
-    let routes = client.inner.routes.clone().unwrap();
+    let (_, routes) = client.provider_routes().unwrap();
     let request = get(&format!("/_dev/oauth/authorize?{}", auth_params(&[])));
     let response = routes.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);

@@ -1,16 +1,15 @@
 //! Sign in with Apple (OpenID Connect; the client secret is a JWT the app signs itself).
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{AuthMethod, Base, OidcConfig, ProviderConfig, env_var, scopes, url};
-use crate::client::Secret;
-use crate::{Client, Error};
+use super::{AuthMethod, Base, OidcConfig, Provider, ProviderConfig, env_var, scopes, url};
+use crate::{Client, Error, UserInfo};
 
 const ISSUER: &str = "https://appleid.apple.com";
 
@@ -40,6 +39,55 @@ fn config() -> ProviderConfig {
         iss_parameter: false,
         // Apple refuses `name` and `email` unless the answer is POSTed to the redirect URI.
         extra_auth_params: vec![("response_mode".to_owned(), "form_post".to_owned())],
+    }
+}
+
+/// Apple's quirks: the client secret is minted, the first login's name is posted beside the code.
+#[derive(Debug)]
+struct Apple {
+    signer: SecretSigner,
+}
+
+impl Provider for Apple {
+    fn config(&self) -> ProviderConfig {
+        config()
+    }
+
+    fn client_secret(&self, _registered: Option<&str>) -> Result<Option<String>, Error> {
+        self.signer.secret().map(Some)
+    }
+
+    /// Sign in with Apple sends the user's name only in the first login's `form_post` body, as
+    /// JSON beside the code (`{"name":{"firstName":..,"lastName":..}}`), never in the ID token.
+    /// It is not signed, so it fills in a display name and nothing else: the identity and the
+    /// email come from the verified ID token.
+    fn read_callback_user(&self, info: &mut UserInfo, user: &str) {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Name {
+            first_name: Option<String>,
+            last_name: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct User {
+            name: Option<Name>,
+        }
+        if info.name.is_some() || user.len() > 1024 {
+            return;
+        }
+        let Ok(User { name: Some(name) }) = serde_json::from_str::<User>(user) else {
+            return;
+        };
+        let full = [name.first_name, name.last_name]
+            .into_iter()
+            .flatten()
+            .map(|part| part.trim().to_owned())
+            .filter(|part| !part.is_empty() && !part.chars().any(char::is_control))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !full.is_empty() {
+            info.name = Some(full);
+        }
     }
 }
 
@@ -130,10 +178,10 @@ impl AppleAppClient {
             key_id.into(),
             private_key_pem,
         )?;
-        Ok(Self(Client::with_secret(
-            config(),
+        Ok(Self(Client::from_provider(
+            Apple { signer },
             services_id,
-            Secret::Signed(Arc::new(signer)),
+            None,
         )))
     }
 
@@ -315,5 +363,30 @@ mod tests {
         let text = format!("{:?}", signer());
         assert!(text.contains("TEAM") && text.contains("KID"), "{text}");
         assert!(!text.contains("eyJ"), "{text}");
+    }
+
+    #[test]
+    fn apples_first_login_name_fills_in_the_display_name_only() {
+        let info = |provider: &str| {
+            UserInfo::from_claims("sub", serde_json::json!({"sub": "001"}))
+                .unwrap()
+                .with_provider(provider)
+        };
+        let user = r#"{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"x@example.com"}"#;
+        let apple =
+            crate::Client::from_provider(Apple { signer: signer() }, "com.example.web", None);
+        let github: crate::Client = crate::GitHubAppClient::new("id", "secret").into();
+        let mut info_apple = info("apple");
+        apple.read_callback_user(&mut info_apple, user);
+        let apple_info = info_apple;
+        assert_eq!(apple_info.name.as_deref(), Some("Ada Lovelace"));
+        assert_eq!(apple_info.email, None, "the unsigned email is ignored");
+        let mut github_info = info("github");
+        github.read_callback_user(&mut github_info, user);
+        assert_eq!(github_info.name, None, "only Apple sends `user`");
+        let mut bad = info("apple");
+        apple.read_callback_user(&mut bad, "not json");
+        apple.read_callback_user(&mut bad, r#"{"name":{"firstName":"\u0007"}}"#);
+        assert_eq!(bad.name, None);
     }
 }

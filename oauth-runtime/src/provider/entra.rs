@@ -1,8 +1,15 @@
 //! Microsoft Entra ID (the Microsoft identity platform, v2.0 endpoints; OpenID Connect).
 
-use super::{AuthMethod, Base, OidcConfig, ProviderConfig, credentials_from_env, env_var, scopes};
-use crate::jwks::{TENANT_PLACEHOLDER, is_guid};
-use crate::{Client, Error};
+use serde_json::{Map, Value};
+
+use super::{
+    AuthMethod, Base, OidcConfig, Provider, ProviderConfig, credentials_from_env, env_var, scopes,
+};
+use crate::userinfo::is_true;
+use crate::{Client, Error, UserInfo};
+
+/// The placeholder of Entra ID's multi-tenant issuer (`https://login.microsoftonline.com/{tenantid}/v2.0`).
+const TENANT_PLACEHOLDER: &str = "{tenantid}";
 
 const LOGIN: &str = "https://login.microsoftonline.com";
 
@@ -61,9 +68,61 @@ pub struct EntraAppClient {
     tenant: String,
 }
 
+/// Entra ID's quirks: the multi-tenant issuer, the tenants admitted, the unverified email.
+#[derive(Debug)]
+struct Entra {
+    config: ProviderConfig,
+    tenants: TenantPolicy,
+}
+
+impl Provider for Entra {
+    fn config(&self) -> ProviderConfig {
+        self.config.clone()
+    }
+
+    /// `common`, `organizations` and domain tenants: the issuer names the user's tenant, its
+    /// `tid`, which must be a GUID the policy admits. Every tenant signs with the same keys, so
+    /// without this any tenant's token for this app would pass.
+    fn check_issuer(
+        &self,
+        configured: &str,
+        claims: &Map<String, Value>,
+    ) -> Result<(), &'static str> {
+        let iss = claims.get("iss").and_then(Value::as_str);
+        if !configured.contains(TENANT_PLACEHOLDER) {
+            return if iss == Some(configured) {
+                Ok(())
+            } else {
+                Err("wrong issuer")
+            };
+        }
+        let Some(tid) = claims
+            .get("tid")
+            .and_then(Value::as_str)
+            .filter(|t| is_guid(t))
+        else {
+            return Err("missing or malformed claim `tid`");
+        };
+        if iss != Some(configured.replace(TENANT_PLACEHOLDER, tid).as_str()) {
+            return Err("wrong issuer for the token's tenant");
+        }
+        if !self.tenants.admits(tid) {
+            return Err("the user's tenant is not allowed");
+        }
+        Ok(())
+    }
+
+    /// Entra ID's `email` is whatever the tenant typed (Microsoft's "nOAuth" advisory): it counts
+    /// as verified only with the optional claim `xms_edov` ("email domain owner verified") set to
+    /// true.
+    fn fix_user_info(&self, info: &mut UserInfo) {
+        info.email_verified = info.email.is_some() && info.raw.get("xms_edov").is_some_and(is_true);
+    }
+}
+
 /// Which tenants' ID tokens a multi-tenant client accepts.
 #[derive(Debug)]
-pub(crate) struct TenantPolicy {
+struct TenantPolicy {
     /// Only these tenant ids (lower case), when set.
     allowed: Option<Vec<String>>,
     /// Whether personal accounts are accepted (when `allowed` is not set).
@@ -71,7 +130,7 @@ pub(crate) struct TenantPolicy {
 }
 
 impl TenantPolicy {
-    pub(crate) fn admits(&self, tid: &str) -> bool {
+    fn admits(&self, tid: &str) -> bool {
         let tid = tid.to_ascii_lowercase();
         match &self.allowed {
             Some(allowed) => allowed.contains(&tid),
@@ -110,7 +169,7 @@ fn config_for(base: &Base, tenant: &str) -> ProviderConfig {
     let issuer_tenant = match tenant {
         t if is_guid(t) => t,
         "consumers" => PERSONAL_TENANT,
-        // `common`, `organizations` and domains: the token's own tenant (see `jwks::Issuer`).
+        // `common`, `organizations` and domains: the token's own tenant (`Entra::check_issuer`).
         _ => TENANT_PLACEHOLDER,
     };
     ProviderConfig {
@@ -164,12 +223,11 @@ impl EntraAppClient {
     ) -> Result<Self, Error> {
         let tenant = parse_tenant(tenant)?;
         let base = Base::parse(LOGIN)?;
-        let client = Client::new(
-            config_for(&base, &tenant),
-            client_id,
-            Some(client_secret.into()),
-        )
-        .with_tenants(default_policy(&tenant));
+        let entra = Entra {
+            config: config_for(&base, &tenant),
+            tenants: default_policy(&tenant),
+        };
+        let client = Client::from_provider(entra, client_id, Some(client_secret.into()));
         Ok(Self { client, tenant })
     }
 
@@ -234,12 +292,15 @@ impl EntraAppClient {
             }
             allowed.push(tenant);
         }
-        let policy = TenantPolicy {
-            allowed: Some(allowed),
-            personal: false,
+        let entra = Entra {
+            config: self.client.provider().clone(),
+            tenants: TenantPolicy {
+                allowed: Some(allowed),
+                personal: false,
+            },
         };
         Ok(Self {
-            client: self.client.with_tenants(policy),
+            client: self.client.replace_provider(entra),
             tenant: self.tenant,
         })
     }
@@ -320,4 +381,14 @@ impl From<EntraAppClient> for Client {
     fn from(client: EntraAppClient) -> Self {
         client.client
     }
+}
+
+/// A tenant id: a GUID (`8-4-4-4-12` hexadecimal digits).
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }

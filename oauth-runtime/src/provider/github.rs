@@ -1,6 +1,78 @@
 //! GitHub (OAuth 2 apps and GitHub Apps' user tokens).
 
-use super::{AuthMethod, Base, ProviderConfig, scopes, url};
+use serde_json::Value;
+
+use super::{AuthMethod, Base, Provider, ProviderConfig, ProviderFuture, UserApi, scopes, url};
+use crate::UserInfo;
+
+/// GitHub's quirks: comma-separated scopes, and emails verified through `/user/emails`.
+#[derive(Debug)]
+struct GitHub;
+
+impl Provider for GitHub {
+    fn config(&self) -> ProviderConfig {
+        config()
+    }
+
+    /// GitHub separates granted scopes with commas.
+    fn granted_scopes(&self, listed: Vec<String>) -> Vec<String> {
+        listed
+            .iter()
+            .flat_map(|scope| scope.split(','))
+            .filter(|scope| !scope.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// GitHub's `/user` says nothing about verification; `/user/emails` (scope `user:email`)
+    /// does. The public email is kept when it is verified, else the primary verified one is
+    /// used. Without the scope, the email stays unverified.
+    fn complete_user_info<'a>(
+        &'a self,
+        info: &'a mut UserInfo,
+        api: UserApi<'a>,
+    ) -> ProviderFuture<'a, ()> {
+        Box::pin(async move {
+            info.email_verified = false;
+            let Some(mut url) = api.userinfo_url().cloned() else {
+                return;
+            };
+            if let Ok(mut segments) = url.path_segments_mut() {
+                segments.pop_if_empty().push("emails");
+            }
+            let emails = match api.get_json(&url).await {
+                Ok(Value::Array(emails)) => emails,
+                Ok(_) => return,
+                Err(error) => {
+                    tracing::debug!(error = %error, "GitHub's email list is unavailable; the email stays unverified");
+                    return;
+                }
+            };
+            let verified = |e: &&Value| e.get("verified") == Some(&Value::Bool(true));
+            let address = |e: &Value| e.get("email").and_then(Value::as_str).map(str::to_owned);
+            if let Some(public) = &info.email
+                && emails
+                    .iter()
+                    .filter(verified)
+                    .any(|e| address(e).as_ref() == Some(public))
+            {
+                info.email_verified = true;
+            } else if let Some(primary) = emails
+                .iter()
+                .filter(verified)
+                .find(|e| e.get("primary") == Some(&Value::Bool(true)))
+                && let Some(email) = address(primary)
+            {
+                info.email = Some(email);
+                info.email_verified = true;
+            }
+        })
+    }
+}
+
+fn provider() -> GitHub {
+    GitHub
+}
 
 fn config() -> ProviderConfig {
     ProviderConfig {

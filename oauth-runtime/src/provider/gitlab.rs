@@ -29,6 +29,11 @@ fn config_at(base: &Base) -> ProviderConfig {
     }
 }
 
+/// No quirks: the description alone.
+fn provider() -> ProviderConfig {
+    config()
+}
+
 provider_client! {
     /// "Sign in with GitLab": gitlab.com, or a self-managed instance with
     /// [`with_endpoints`](Self::with_endpoints).

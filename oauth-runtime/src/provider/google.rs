@@ -1,8 +1,42 @@
 //! Google (OpenID Connect: ID tokens are verified).
 
-use super::{AuthMethod, Base, OidcConfig, ProviderConfig, scopes, url};
+use serde_json::{Map, Value};
+
+use super::{AuthMethod, Base, OidcConfig, Provider, ProviderConfig, scopes, url};
 
 const ISSUER: &str = "https://accounts.google.com";
+
+/// Google's quirks: its issuer has two spellings, its revocation endpoint takes the token alone.
+#[derive(Debug)]
+struct Google;
+
+impl Provider for Google {
+    fn config(&self) -> ProviderConfig {
+        config()
+    }
+
+    /// Google's ID tokens carry either spelling of its issuer (Google's OpenID Connect docs); a
+    /// client moved to other endpoints (`with_endpoints`) expects theirs exactly.
+    fn check_issuer(
+        &self,
+        configured: &str,
+        claims: &Map<String, Value>,
+    ) -> Result<(), &'static str> {
+        match claims.get("iss").and_then(Value::as_str) {
+            Some(iss) if iss == configured => Ok(()),
+            Some("accounts.google.com") if configured == ISSUER => Ok(()),
+            _ => Err("wrong issuer"),
+        }
+    }
+
+    fn revocation_authenticated(&self) -> bool {
+        false
+    }
+}
+
+fn provider() -> Google {
+    Google
+}
 
 fn config() -> ProviderConfig {
     ProviderConfig {

@@ -26,6 +26,11 @@ fn config_at(base: &Base) -> ProviderConfig {
     }
 }
 
+/// No quirks: the description alone.
+fn provider() -> ProviderConfig {
+    config()
+}
+
 provider_client! {
     /// "Sign in with Hugging Face": FastHTML's `HuggingFaceClient`.
     ///

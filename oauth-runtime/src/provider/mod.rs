@@ -19,12 +19,15 @@
 //! | `apple` | [`AppleAppClient`] | `sub` | Services ID, team id, key id, `.p8` key |
 //! | `oidc` | [`OidcClient`] | `sub` | issuer, client id and secret |
 //!
-//! Most quirks live in `client.rs`, keyed by [`ProviderConfig::name`]: GitHub's comma-separated
-//! scopes and its email list; Discord's `verified`; Google's two issuer spellings and its
-//! unauthenticated revocation; Entra ID's per-tenant issuer and unverified email. The others:
-//! errors sent with HTTP 200 (GitHub's) are read as errors for every provider (`http.rs`); Apple's
-//! signed client secret is minted in `apple.rs`, and its first-login name is read by the callback
-//! (`flow.rs`).
+//! Each provider is one module here: its [`ProviderConfig`] and its [`Provider`] implementation,
+//! which holds its quirks (GitHub's comma-separated scopes and email list, Discord's `verified`,
+//! Google's two issuer spellings and unauthenticated revocation, Entra ID's per-tenant issuer and
+//! unverified email, Apple's signed client secret and first-login name). The quirks follow the
+//! client, also when [`Client::with_provider`](crate::Client::with_provider) renames it. Errors
+//! sent with HTTP 200 (GitHub's) are read as errors for every provider (`http.rs`).
+//!
+//! A provider this crate does not know is a type implementing [`Provider`] (see its example), or
+//! a plain [`ProviderConfig`] when it has no quirks.
 //!
 //! ```
 //! use axum_oauth_login::{Client, GitHubAppClient};
@@ -32,81 +35,12 @@
 //! assert_eq!(client.provider().name, "github");
 //! ```
 
+use std::future::Future;
+use std::pin::Pin;
+
 use url::Url;
 
-/// How the client authenticates at the token endpoint.
-///
-/// ```
-/// use axum_oauth_login::provider::AuthMethod;
-/// assert_eq!(AuthMethod::default(), AuthMethod::Basic);
-/// let client = axum_oauth_login::GitHubAppClient::new("id", "secret");
-/// assert_eq!(client.provider().auth_method, AuthMethod::Post);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum AuthMethod {
-    /// `client_secret_basic`: HTTP Basic (the default of RFC 6749).
-    #[default]
-    Basic,
-    /// `client_secret_post`: `client_id` and `client_secret` in the form body.
-    Post,
-}
-
-/// OpenID Connect specifics: ID tokens are verified when this is set.
-///
-/// ```
-/// let client = axum_oauth_login::GoogleAppClient::new("id", "secret");
-/// let oidc = client.provider().oidc.as_ref().unwrap();
-/// assert_eq!(oidc.issuer, "https://accounts.google.com");
-/// assert_eq!(oidc.jwks_url.as_str(), "https://www.googleapis.com/oauth2/v3/certs");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OidcConfig {
-    /// The issuer (`iss`) the ID tokens must carry, exactly.
-    pub issuer: String,
-    /// Where the provider publishes its signing keys.
-    pub jwks_url: Url,
-}
-
-/// How a provider is reached and what it answers.
-///
-/// The provider clients (`GitHubAppClient`, ...) fill this in; build one yourself for a provider
-/// this crate does not know (see [`Client::new`](crate::Client::new)), or change one with
-/// [`Client::with_provider`](crate::Client::with_provider).
-///
-/// ```
-/// let client = axum_oauth_login::DiscordAppClient::new("id", "secret");
-/// let config = client.provider();
-/// assert_eq!(config.token_url.as_str(), "https://discord.com/api/oauth2/token");
-/// assert_eq!(config.scopes, ["identify", "email"]);
-/// assert_eq!(config.id_key, "id");
-/// ```
-#[derive(Debug, Clone)]
-pub struct ProviderConfig {
-    /// The provider key (`"github"`, `"google"`, `"entra"`, `"oidc"`, `"dev"`, ...), used in logs and errors.
-    pub name: &'static str,
-    /// The authorization endpoint (where the browser is sent).
-    pub auth_url: Url,
-    /// The token endpoint.
-    pub token_url: Url,
-    /// The user info endpoint, if user info is fetched there.
-    pub userinfo_url: Option<Url>,
-    /// The revocation endpoint (RFC 7009 or the provider's own).
-    pub revocation_url: Option<Url>,
-    /// The RP-initiated logout endpoint (`end_session_endpoint`).
-    pub end_session_url: Option<Url>,
-    /// Set for OpenID Connect providers whose ID tokens are verified.
-    pub oidc: Option<OidcConfig>,
-    /// The scopes asked for by default.
-    pub scopes: Vec<String>,
-    /// The key of the user's id in the user info (`sub`, or `id` on GitHub and Discord).
-    pub id_key: String,
-    /// How the client secret is sent to the token endpoint.
-    pub auth_method: AuthMethod,
-    /// True when the provider sends `iss` in the authorization response (RFC 9207).
-    pub iss_parameter: bool,
-    /// Extra query parameters for the authorization request.
-    pub extra_auth_params: Vec<(String, String)>,
-}
+pub use crate::spec::{AuthMethod, OidcConfig, Provider, ProviderConfig, ProviderFuture, UserApi};
 
 // The provider clients share their shape; the macros write it once. `provider_common!` is the
 // part every provider type has (the newtype, `with_scopes`, `with_provider`, `Deref`, `From`);
@@ -222,7 +156,7 @@ macro_rules! provider_client {
             /// ```
             #[must_use]
             pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
-                Self(crate::Client::new(config(), client_id, Some(client_secret.into())))
+                Self(crate::Client::from_provider(provider(), client_id, Some(client_secret.into())))
             }
 
             /// A client with the credentials in `AUTH_CLIENT_ID` and `AUTH_CLIENT_SECRET`, as in
@@ -269,18 +203,6 @@ pub use oidc::OidcClient;
 mod tests;
 #[cfg(test)]
 mod tests_more;
-
-impl ProviderConfig {
-    /// Takes the endpoints (not the scopes, id key or quirks) of `other`.
-    fn replace_endpoints(&mut self, other: ProviderConfig) {
-        self.auth_url = other.auth_url;
-        self.token_url = other.token_url;
-        self.userinfo_url = other.userinfo_url;
-        self.revocation_url = other.revocation_url;
-        self.end_session_url = other.end_session_url;
-        self.oidc = other.oidc;
-    }
-}
 
 /// A base URL for `with_endpoints`, without its trailing slash.
 struct Base(String);
@@ -330,26 +252,60 @@ fn credentials_from_env(id: &str, secret: &str) -> Result<(String, String), crat
     Ok((env_var(id)?, env_var(secret)?))
 }
 
+/// How [`client_from_env`] builds one provider's client.
+type FromEnv = fn() -> Pin<Box<dyn Future<Output = Result<crate::Client, crate::Error>> + Send>>;
+
+/// The built-in providers, in the order of the docs: each one's key (the name
+/// `#[oauth(provider = "...")]` accepts) and how [`client_from_env`] builds its client. A new
+/// provider is its module above plus one line here; `tests/architecture.rs` pins the macros' list
+/// of names equal to [`NAMES`].
+const REGISTRY: &[(&str, FromEnv)] = &[
+    ("google", || {
+        Box::pin(async { Ok(GoogleAppClient::from_env()?.into()) })
+    }),
+    ("github", || {
+        Box::pin(async { Ok(GitHubAppClient::from_env()?.into()) })
+    }),
+    ("huggingface", || {
+        Box::pin(async { Ok(HuggingFaceClient::from_env()?.into()) })
+    }),
+    ("discord", || {
+        Box::pin(async { Ok(DiscordAppClient::from_env()?.into()) })
+    }),
+    ("gitlab", || {
+        Box::pin(async { Ok(GitLabAppClient::from_env()?.into()) })
+    }),
+    ("auth0", || {
+        Box::pin(async { Ok(Auth0AppClient::from_env().await?.into()) })
+    }),
+    ("entra", || {
+        Box::pin(async { Ok(EntraAppClient::from_env()?.into()) })
+    }),
+    ("apple", || {
+        Box::pin(async { Ok(AppleAppClient::from_env()?.into()) })
+    }),
+    ("oidc", || Box::pin(OidcClient::from_env())),
+];
+
 /// The provider names [`client_from_env`] knows, in the order of its documentation: the names
-/// `#[oauth(provider = "...")]` accepts, with `"dev"` (the development provider, built by
-/// `DevProvider` rather than from the environment). `tests/architecture.rs` pins the macros' list
-/// equal to this one.
+/// `#[oauth(provider = "...")]` accepts, but `"dev"` (the development provider, built by
+/// `DevProvider` rather than from the environment).
 ///
 /// ```
 /// use axum_oauth_login::provider::NAMES;
 /// assert!(NAMES.contains(&"entra"));
 /// ```
-pub const NAMES: &[&str] = &[
-    "google",
-    "github",
-    "huggingface",
-    "discord",
-    "gitlab",
-    "auth0",
-    "entra",
-    "apple",
-    "oidc",
-];
+pub const NAMES: &[&str] = &names::<{ REGISTRY.len() }>();
+
+const fn names<const N: usize>() -> [&'static str; N] {
+    let mut names = [""; N];
+    let mut i = 0;
+    while i < N {
+        names[i] = REGISTRY[i].0;
+        i += 1;
+    }
+    names
+}
 
 /// The client of the provider named `provider` (`"google"`, `"github"`, `"huggingface"`,
 /// `"discord"`, `"gitlab"`, `"auth0"`, `"entra"`, `"apple"`, `"oidc"`), with its credentials from
@@ -370,21 +326,11 @@ pub const NAMES: &[&str] = &[
 /// # });
 /// ```
 pub async fn client_from_env(provider: &str) -> Result<crate::Client, crate::Error> {
-    Ok(match provider {
-        "google" => GoogleAppClient::from_env()?.into(),
-        "github" => GitHubAppClient::from_env()?.into(),
-        "huggingface" => HuggingFaceClient::from_env()?.into(),
-        "discord" => DiscordAppClient::from_env()?.into(),
-        "gitlab" => GitLabAppClient::from_env()?.into(),
-        "auth0" => Auth0AppClient::from_env().await?.into(),
-        "entra" => EntraAppClient::from_env()?.into(),
-        "apple" => AppleAppClient::from_env()?.into(),
-        "oidc" => OidcClient::from_env().await?,
-        other => {
-            return Err(crate::Error::Config(format!(
-                "unknown provider `{other}`; expected one of {}",
-                NAMES.join(", ")
-            )));
-        }
-    })
+    match REGISTRY.iter().find(|(name, _)| *name == provider) {
+        Some((_, from_env)) => from_env().await,
+        None => Err(crate::Error::Config(format!(
+            "unknown provider `{provider}`; expected one of {}",
+            NAMES.join(", ")
+        ))),
+    }
 }

@@ -882,9 +882,10 @@ async fn unknown_kid_refetches_the_keys_once_after_the_cooldown() {
         .await
         .unwrap();
     let client = Client::build(
-        config,
+        config.clone(),
+        std::sync::Arc::new(config),
         ID.into(),
-        Some(crate::client::Secret::Static(SECRET.into())),
+        Some(SECRET.into()),
         HttpClient::shared(),
         crate::jwks::Policy {
             cooldown: Duration::ZERO,
@@ -972,8 +973,9 @@ async fn stale_keys_are_refreshed_in_the_background_and_a_failed_refresh_cools_d
     let build = |cooldown| {
         Client::build(
             config.clone(),
+            std::sync::Arc::new(config.clone()),
             ID.into(),
-            Some(crate::client::Secret::Static(SECRET.into())),
+            Some(SECRET.into()),
             HttpClient::shared(),
             crate::jwks::Policy {
                 cooldown,

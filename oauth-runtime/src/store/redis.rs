@@ -54,7 +54,7 @@ use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-use crate::schema::{RECORD_KEY, STAMP_KEY, unix_now};
+use crate::schema::unix_now;
 
 /// How long a cached session may be served after the last heartbeat that confirmed the cache was
 /// up to date: the longest a change made on another instance (a logout) can go unseen here, and
@@ -117,10 +117,11 @@ impl RedisStore {
         self.cache.is_some()
     }
 
-    /// The store on `pool`; with `tracking` (a RESP3 client of the same server), the cache.
-    pub(super) async fn new(pool: Pool, tracking: Option<Config>) -> Self {
+    /// The store on `pool`; with `tracking` (a RESP3 client of the same server), the cache,
+    /// which keeps the records `cacheable` picks.
+    pub(super) async fn new(pool: Pool, tracking: Option<Config>, cacheable: Cacheable) -> Self {
         let cache = match tracking {
-            Some(config) => start_cache(config).await,
+            Some(config) => start_cache(config, cacheable).await,
             None => None,
         };
         Self {
@@ -219,7 +220,7 @@ impl RedisStore {
 
 /// Connects the tracking client and starts its task; `None` (with a warning) when the server
 /// cannot track (Redis before 6, an ACL without `CLIENT`): sessions are then read from Redis.
-async fn start_cache(mut config: Config) -> Option<Arc<Cache>> {
+async fn start_cache(mut config: Config, cacheable: Cacheable) -> Option<Arc<Cache>> {
     config.version = RespVersion::RESP3;
     let client = super::redis_builder(config)
         .with_performance_config(|p| {
@@ -232,7 +233,7 @@ async fn start_cache(mut config: Config) -> Option<Arc<Cache>> {
         tracing::warn!(%error, "Redis session cache off: no tracking connection");
         return None;
     }
-    let cache = Arc::new(Cache::default());
+    let cache = Arc::new(Cache::new(cacheable));
     let mut tracker = Tracker {
         client,
         cache: Arc::downgrade(&cache),
@@ -492,9 +493,14 @@ fn apply(cache: &Cache, message: Option<Invalidation>) {
     }
 }
 
+/// Which records the cache keeps: the ones read on every request (logged-in sessions). The store
+/// is told by its creator; it knows nothing of what a session holds.
+pub(crate) type Cacheable = fn(&Record) -> bool;
+
 /// The cached sessions and their lease.
 #[derive(Debug)]
 pub(crate) struct Cache {
+    cacheable: Cacheable,
     /// The origin of `fresh_until`.
     origin: Instant,
     /// Nanoseconds after `origin` until which cached records may be served; 0: not now.
@@ -521,17 +527,16 @@ enum Slot {
     },
 }
 
-impl Default for Cache {
-    fn default() -> Self {
+impl Cache {
+    fn new(cacheable: Cacheable) -> Self {
         Self {
+            cacheable,
             origin: Instant::now(),
             fresh_until: AtomicU64::new(0),
             slots: Mutex::default(),
         }
     }
-}
 
-impl Cache {
     fn slots(&self) -> MutexGuard<'_, Slots> {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -632,7 +637,7 @@ impl Ticket<'_> {
         if !matches!(slots.map.get(&self.id), Some(Slot::Loading(n)) if *n == self.number) {
             return;
         }
-        match record.filter(|record| cacheable(record)) {
+        match record.filter(|record| (self.cache.cacheable)(record)) {
             Some(record) => {
                 slots.map.insert(
                     self.id,
@@ -659,14 +664,10 @@ impl Drop for Ticket<'_> {
     }
 }
 
-/// A logged-in session (it has the library's stamp) that is not a token record.
-fn cacheable(record: &Record) -> bool {
-    record.data.contains_key(STAMP_KEY) && !record.data.contains_key(RECORD_KEY)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::{RECORD_KEY, STAMP_KEY};
 
     fn record(keys: &[&str]) -> Record {
         Record {
@@ -680,7 +681,7 @@ mod tests {
     }
 
     fn leased() -> Cache {
-        let cache = Cache::default();
+        let cache = Cache::new(crate::schema::is_logged_in_session);
         cache.renew(Instant::now() + Duration::from_secs(60));
         cache
     }
