@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::response::{Html, Redirect};
+use axum::response::Redirect;
 use axum::routing::get;
 use axum_oauth_login::dev::DevProvider;
 use axum_oauth_login::prelude::*;
-use common::Browser;
+use common::{Browser, login_page};
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 
@@ -24,14 +24,6 @@ struct Auth;
 async fn get_auth(info: &UserInfo, session: &Session) -> Option<Redirect> {
     session.insert("email", info.email.clone()?).await.ok()?;
     Some(Redirect::to("/me"))
-}
-
-async fn login(login: Login) -> Result<Html<String>, Error> {
-    let href = login.link().await?;
-    Ok(Html(format!(
-        r#"<a href="{}">Log in</a>"#,
-        html_escape::encode_double_quoted_attribute(&href)
-    )))
 }
 
 /// `<ident> <email>` of the logged-in user.
@@ -54,7 +46,7 @@ fn routes() -> Router {
     Router::new()
         .route("/me", get(me))
         .route("/token", get(token))
-        .route("/login", get(login))
+        .route("/login", get(login_page))
         .route(
             "/error",
             get(|q: axum::extract::RawQuery| async move {

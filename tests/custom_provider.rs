@@ -171,16 +171,7 @@ async fn get_auth(info: &UserInfo, ident: &str, session: &Session) -> Option<Red
 
 fn routes(forge: Client) -> Router {
     Router::new()
-        .route(
-            "/",
-            get(|session: Session| async move {
-                session
-                    .get::<String>("who")
-                    .await
-                    .unwrap()
-                    .unwrap_or_default()
-            }),
-        )
+        .route("/", get(common::who))
         .route(
             "/login",
             get(|login: Login| async move {

@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::response::{Html, Redirect};
+use axum::response::Redirect;
 use axum::routing::get;
 use axum_oauth_login::dev::{DevProvider, Fault};
 use axum_oauth_login::prelude::*;
-use common::{Browser, Page, Server};
+use common::{Browser, Page, Server, login_page};
 use reqwest::StatusCode;
 
 #[oauth(provider = "dev", skip = ["/public"])]
@@ -30,22 +30,9 @@ fn get_auth(oauth: &Auth, info: &UserInfo) -> Option<Redirect> {
     info.email_verified.then(|| Redirect::to("/"))
 }
 
-async fn login(login: Login) -> Result<Html<String>, Error> {
-    let href = login.link().await?;
-    Ok(Html(format!(
-        r#"<a href="{}">Log in</a>"#,
-        html_escape::encode_double_quoted_attribute(&href)
-    )))
-}
-
 fn routes() -> Router {
-    Router::new()
-        .route(
-            "/",
-            get(|Ident(a): Ident| async move { format!("hello {a}") }),
-        )
-        .route("/public", get(|| async { "public" }))
-        .route("/login", get(login))
+    common::hello_routes()
+        .route("/login", get(login_page))
         .route(
             "/error",
             get(|q: axum::extract::RawQuery| async move {
@@ -192,6 +179,48 @@ async fn wrong_nonce_is_refused() {
 #[tokio::test]
 async fn unknown_kid_is_refused() {
     refused_at_callback(Fault::UnknownKid, "id_token").await;
+}
+
+#[tokio::test]
+async fn missing_sub_is_refused() {
+    refused_at_callback(Fault::MissingSub, "id_token").await;
+}
+
+#[tokio::test]
+async fn missing_iat_is_refused() {
+    refused_at_callback(Fault::MissingIat, "id_token").await;
+}
+
+/// Logs in with `fault` set just before the callback, and asserts the login succeeds.
+async fn accepted_at_callback(app: &App, fault: Fault) {
+    let b = Browser::new();
+    let callback = b.dev_authorize(app.base(), "/login", "ada").await;
+    app.dev.set_fault(Some(fault));
+    let res = get_within(&b, &callback, Duration::from_secs(30)).await;
+    app.dev.set_fault(None);
+    assert_eq!(
+        res.location.as_deref(),
+        Some("/"),
+        "{fault:?}: {}",
+        res.body
+    );
+    app.assert_logged_in(&b).await;
+}
+
+#[tokio::test]
+async fn kid_absent_with_one_published_key_logs_in() {
+    let app = start().await;
+    accepted_at_callback(&app, Fault::KidAbsent).await;
+}
+
+#[tokio::test]
+async fn kid_absent_with_several_published_keys_logs_in() {
+    // After a rotation the JWKS publishes the new key and the previous one; a token without
+    // `kid` is checked against each key of its algorithm (the conformance suite allows a refusal
+    // too; trying the keys is what certified clients do).
+    let app = start().await;
+    app.dev.rotate_key().unwrap();
+    accepted_at_callback(&app, Fault::KidAbsent).await;
 }
 
 #[tokio::test]
@@ -608,6 +637,8 @@ async fn every_fault_cleared_leaves_a_working_app() {
         (Fault::ExpiredIdToken, "id_token"),
         (Fault::WrongNonce, "id_token"),
         (Fault::UnknownKid, "id_token"),
+        (Fault::MissingSub, "id_token"),
+        (Fault::MissingIat, "id_token"),
         (Fault::UserinfoSubMismatch, "user_info"),
         (Fault::TokenEndpoint500, "token_exchange"),
         (Fault::TokenEndpointGarbage, "token_exchange"),

@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::get;
 use axum_oauth_login::dev::DevProvider;
 use axum_oauth_login::prelude::*;
-use common::{Browser, serve};
+use common::{Browser, login_page, serve};
 use reqwest::StatusCode;
 
 #[oauth(provider = "dev", skip = ["/public", r"/assets/.*"], public = ["/login-state"])]
@@ -69,13 +69,6 @@ async fn home(Ident(auth): Ident, session: Session) -> Html<String> {
     ))
 }
 
-async fn login(login: Login) -> Result<Html<String>, Error> {
-    Ok(Html(format!(
-        r#"<a href="{}">Log in</a>"#,
-        html_escape::encode_double_quoted_attribute(&login.link().await?)
-    )))
-}
-
 async fn login_with_state(login: Login) -> Result<Html<String>, Error> {
     let href = login
         .link_with_state("current_prompt: add a unicorn")
@@ -96,7 +89,7 @@ async fn app(base: String, banned: Vec<String>, calls: Arc<AtomicUsize>) -> Guar
         )
         .route("/public", get(|| async { "public" }))
         .route("/assets/app.css", get(|| async { "css" }))
-        .route("/login", get(login))
+        .route("/login", get(login_page))
         .route("/login-state", get(login_with_state))
         .route(
             "/error",
@@ -385,7 +378,7 @@ async fn tokens_refresh_revoke_and_provider_logout() {
         let dev = DevProvider::new(&base).unwrap();
         let calls = Arc::new(AtomicUsize::new(0));
         let router = Router::new()
-            .route("/login", get(login))
+            .route("/login", get(login_page))
             .route(
                 "/refresh",
                 get(|t: UserTokens| async move {
@@ -518,7 +511,7 @@ async fn a_deep_link_comes_back_through_a_custom_login_page() {
                 "/reports/{id}",
                 get(|Ident(a): Ident| async move { format!("report for {a}") }),
             )
-            .route("/signin", get(login));
+            .route("/signin", get(login_page));
         Signin
             .builder(dev.client())
             .public_url(base.parse().unwrap())
@@ -551,11 +544,11 @@ async fn a_cancelled_login_ends_on_the_librarys_error_page_when_the_app_has_none
         let dev = DevProvider::new(&base).unwrap();
         let router = Router::new()
             .route("/", get(home))
-            .route("/login", get(login));
+            .route("/login", get(login_page));
         Signin
             .builder(dev.client())
             .public_url(base.parse().unwrap())
-            .install(router.route("/signin", get(login)))
+            .install(router.route("/signin", get(login_page)))
     })
     .await;
     let base = &server.base;

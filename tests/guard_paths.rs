@@ -13,11 +13,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request};
-use axum::response::{Html, IntoResponse, Redirect};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use axum_oauth_login::dev::DevProvider;
 use axum_oauth_login::prelude::*;
-use common::Browser;
+use common::{Browser, login_page};
 use http::HeaderMap;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tower::ServiceExt as _;
@@ -32,14 +32,6 @@ fn get_auth(info: &UserInfo) -> Option<Redirect> {
 
 /// Every protected handler answers with a body containing this marker.
 const PROTECTED: &str = "PROTECTED";
-
-async fn login(login: Login) -> Result<Html<String>, Error> {
-    let href = login.link().await?;
-    Ok(Html(format!(
-        r#"<a href="{}">Log in</a>"#,
-        html_escape::encode_double_quoted_attribute(&href)
-    )))
-}
 
 /// A nested service that is not an axum router (as `ServeDir` would be): it sees the path with
 /// the prefix stripped, and the identity the guard put into the extensions.
@@ -117,7 +109,7 @@ fn routes() -> Router {
             "/static/{*rest}",
             get(|Path(rest): Path<String>| async move { format!("static {rest}") }),
         )
-        .route("/login", get(login))
+        .route("/login", get(login_page))
         .route("/error", get(|| async { "error page" }))
 }
 

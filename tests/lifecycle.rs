@@ -55,12 +55,7 @@ async fn welcome(ident: Option<Ident>, login: Login) -> Result<String, Error> {
 }
 
 fn routes() -> Router {
-    Router::new()
-        .route(
-            "/",
-            get(|Ident(a): Ident| async move { format!("hello {a}") }),
-        )
-        .route("/public", get(|| async { "public" }))
+    common::hello_routes()
         .route("/welcome", get(welcome))
         .route("/login", get(login))
         .route(

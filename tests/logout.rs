@@ -5,11 +5,11 @@
 mod common;
 
 use axum::Router;
-use axum::response::{Html, Redirect};
+use axum::response::Redirect;
 use axum::routing::get;
 use axum_oauth_login::dev::DevProvider;
 use axum_oauth_login::prelude::*;
-use common::{Browser, serve};
+use common::{Browser, login_page, serve};
 use reqwest::StatusCode;
 
 #[oauth(provider = "dev")]
@@ -20,20 +20,13 @@ fn get_auth(info: &UserInfo) -> Option<Redirect> {
     info.email_verified.then(|| Redirect::to("/"))
 }
 
-async fn login(login: Login) -> Result<Html<String>, Error> {
-    Ok(Html(format!(
-        r#"<a href="{}">Log in</a>"#,
-        html_escape::encode_double_quoted_attribute(&login.link().await?)
-    )))
-}
-
 fn routes() -> Router {
     Router::new()
         .route(
             "/",
             get(|Ident(a): Ident| async move { format!("hello {a}") }),
         )
-        .route("/login", get(login))
+        .route("/login", get(login_page))
 }
 
 /// A served app (public URL = its origin) and a browser logged in to it.

@@ -1187,6 +1187,14 @@ async fn login_and_logout_with_client_secret_basic() {
             "the app never redeemed the code at the provider: {reqs:#?}"
         );
         note_client_auth(&s.provider, before);
+        // oidcc-client-test-client-secret-basic: the secret went in HTTP Basic.
+        let auth = s.provider.token_client_auth_since(before);
+        assert!(!auth.is_empty(), "no token request logged");
+        assert!(
+            auth.iter()
+                .all(|(_, _, used)| used == "client_secret_basic"),
+            "{auth:?}"
+        );
         // Public pages stay reachable while logged in.
         let public = b.get(&s.app.url("/public")).await;
         assert_eq!(

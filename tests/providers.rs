@@ -159,16 +159,7 @@ async fn discord_get_auth(info: &UserInfo, session: &Session) -> Option<Redirect
 
 fn app_routes() -> Router {
     Router::new()
-        .route(
-            "/",
-            get(|session: Session| async move {
-                session
-                    .get::<String>("who")
-                    .await
-                    .unwrap()
-                    .unwrap_or_default()
-            }),
-        )
+        .route("/", get(common::who))
         .route(
             "/login",
             get(|login: Login| async move {

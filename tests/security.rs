@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use axum::Router;
-use axum::response::{Html, Redirect};
+use axum::response::Redirect;
 use axum::routing::get;
 use axum_oauth_login::SameSite;
 use axum_oauth_login::dev::DevProvider;
 use axum_oauth_login::prelude::*;
-use common::{Browser, serve};
+use common::{Browser, login_page, serve};
 use reqwest::StatusCode;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -23,13 +23,6 @@ struct Auth;
 #[get_auth]
 fn get_auth(info: &UserInfo) -> Option<Redirect> {
     info.email_verified.then(|| Redirect::to("/"))
-}
-
-async fn login(login: Login) -> Result<Html<String>, Error> {
-    Ok(Html(format!(
-        r#"<a href="{}">Log in</a>"#,
-        html_escape::encode_double_quoted_attribute(&login.link().await?)
-    )))
 }
 
 async fn show_tokens(tokens: UserTokens) -> String {
@@ -43,13 +36,8 @@ async fn show_tokens(tokens: UserTokens) -> String {
 }
 
 fn routes() -> Router {
-    Router::new()
-        .route(
-            "/",
-            get(|Ident(a): Ident| async move { format!("hello {a}") }),
-        )
-        .route("/public", get(|| async { "public" }))
-        .route("/login", get(login))
+    common::hello_routes()
+        .route("/login", get(login_page))
         .route("/tokens", get(show_tokens))
 }
 

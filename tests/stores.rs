@@ -25,13 +25,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::response::{Html, Redirect};
+use axum::response::Redirect;
 use axum::routing::get;
 use axum_oauth_login::Client;
 use axum_oauth_login::dev::DevProvider;
 use axum_oauth_login::prelude::*;
 use axum_oauth_login::store::{AnyStore, CACHE_LEASE, key_from_hex};
-use common::{Browser, serve};
+use common::{Browser, login_page, serve};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -62,14 +62,6 @@ fn get_auth(info: &UserInfo) -> Option<Redirect> {
     (!info.ident.is_empty()).then(|| Redirect::to("/"))
 }
 
-async fn login(login: Login) -> Result<Html<String>, Error> {
-    let href = login.link().await?;
-    Ok(Html(format!(
-        r#"<a href="{}">Log in</a>"#,
-        html_escape::encode_double_quoted_attribute(&href)
-    )))
-}
-
 fn key() -> Key {
     key_from_hex(SESSION_KEY).expect("a valid key")
 }
@@ -96,7 +88,7 @@ fn routes() -> Router {
             "/private",
             get(|Ident(a): Ident| async move { format!("private for {a}") }),
         )
-        .route("/login", get(login))
+        .route("/login", get(login_page))
         .route(
             "/error",
             get(|q: axum::extract::RawQuery| async move {

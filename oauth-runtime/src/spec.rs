@@ -177,10 +177,7 @@ pub trait Provider: std::fmt::Debug + Send + Sync + 'static {
         configured: &str,
         claims: &Map<String, Value>,
     ) -> Result<(), &'static str> {
-        match claims.get("iss").and_then(Value::as_str) {
-            Some(iss) if iss == configured => Ok(()),
-            _ => Err("wrong issuer"),
-        }
+        exact_issuer(configured, claims)
     }
 
     /// The scopes a token response grants, as listed there (split at spaces). GitHub separates
@@ -274,6 +271,17 @@ pub trait Provider: std::fmt::Debug + Send + Sync + 'static {
     /// ```
     fn routes(&self) -> Option<(&'static str, axum::Router)> {
         None
+    }
+}
+
+/// The standard issuer rule: `iss` is `configured`, exactly.
+pub(crate) fn exact_issuer(
+    configured: &str,
+    claims: &Map<String, Value>,
+) -> Result<(), &'static str> {
+    match claims.get("iss").and_then(Value::as_str) {
+        Some(iss) if iss == configured => Ok(()),
+        _ => Err("wrong issuer"),
     }
 }
 

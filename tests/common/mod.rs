@@ -14,6 +14,38 @@ use reqwest::{StatusCode, header};
 use tokio::net::TcpListener;
 use tower::Service;
 
+/// The tests' login page: one link, to the provider's authorization URL.
+pub async fn login_page(
+    login: axum_oauth_login::Login,
+) -> Result<axum::response::Html<String>, axum_oauth_login::Error> {
+    Ok(axum::response::Html(format!(
+        r#"<a href="{}">Log in</a>"#,
+        html_escape::encode_double_quoted_attribute(&login.link().await?)
+    )))
+}
+
+/// The tests' usual pages: `/` greets the logged-in ident (`hello dev:...`), `/public` is for
+/// `skip` or `public` patterns. Each test adds its own (`/login`, `/error`, ...).
+pub fn hello_routes() -> axum::Router {
+    use axum::routing::get;
+    use axum_oauth_login::Ident;
+    axum::Router::new()
+        .route(
+            "/",
+            get(|Ident(a): Ident| async move { format!("hello {a}") }),
+        )
+        .route("/public", get(|| async { "public" }))
+}
+
+/// What the session holds under `who`: the tests' `get_auth` hooks write the user's details there.
+pub async fn who(session: axum_oauth_login::Session) -> String {
+    session
+        .get::<String>("who")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
 /// A running app: `base` is its origin, e.g. `http://127.0.0.1:41234`.
 pub struct Server {
     pub base: String,

@@ -54,9 +54,10 @@ impl SigningKey {
         })
     }
 
-    fn sign(&self, kid: &str, claims: &Map<String, Value>) -> Option<String> {
+    /// Signs `claims` with a header naming `kid` (none when `None`).
+    fn sign(&self, kid: Option<&str>, claims: &Map<String, Value>) -> Option<String> {
         let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(kid.to_owned());
+        header.kid = kid.map(str::to_owned);
         jsonwebtoken::encode(&header, claims, &self.encoding).ok()
     }
 }
@@ -135,6 +136,8 @@ pub(super) fn sign_id_token(
             "nonce",
             json!(format!("not-your-nonce-{}", super::random_token())),
         ),
+        Some(Fault::MissingSub) => claims.remove("sub"),
+        Some(Fault::MissingIat) => claims.remove("iat"),
         _ => None,
     };
     match fault {
@@ -143,12 +146,13 @@ pub(super) fn sign_id_token(
             let payload = URL_SAFE_NO_PAD.encode(Value::Object(claims).to_string());
             Some(format!("{header}.{payload}."))
         }
-        Some(Fault::BadSignature) => SigningKey::generate().ok()?.sign(&key.kid, &claims),
+        Some(Fault::BadSignature) => SigningKey::generate().ok()?.sign(Some(&key.kid), &claims),
         Some(Fault::UnknownKid) => {
             let rogue = SigningKey::generate().ok()?;
             let kid = format!("unknown-{}", rogue.kid);
-            rogue.sign(&kid, &claims)
+            rogue.sign(Some(&kid), &claims)
         }
-        _ => key.sign(&key.kid, &claims),
+        Some(Fault::KidAbsent) => key.sign(None, &claims),
+        _ => key.sign(Some(&key.kid), &claims),
     }
 }

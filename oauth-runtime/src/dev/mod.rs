@@ -135,6 +135,14 @@ pub enum Fault {
     WrongNonce,
     /// The ID token's `kid` is not in the JWKS (and it is signed by a key not published there).
     UnknownKid,
+    /// The ID token has no `sub` claim.
+    MissingSub,
+    /// The ID token has no `iat` claim.
+    MissingIat,
+    /// The ID token's header has no `kid` (it is signed by the current, published key). A
+    /// correct client tries the published keys of the token's algorithm: with one key, or with
+    /// several after [`DevProvider::rotate_key`], the login succeeds.
+    KidAbsent,
     /// User info answers with another `sub` than the ID token's (OpenID Connect Core §5.3.2).
     UserinfoSubMismatch,
     /// The token endpoint answers `500` with an HTML body; the code is not consumed.

@@ -1392,6 +1392,8 @@ async fn the_crate_client_refuses_every_id_token_and_response_fault() {
         Fault::ExpiredIdToken,
         Fault::WrongNonce,
         Fault::UnknownKid,
+        Fault::MissingSub,
+        Fault::MissingIat,
         Fault::UserinfoSubMismatch,
         Fault::TokenEndpoint500,
         Fault::TokenEndpointGarbage,

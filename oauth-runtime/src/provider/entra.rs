@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use super::{
     AuthMethod, Base, OidcConfig, Provider, ProviderConfig, credentials_from_env, env_var, scopes,
 };
+use crate::spec::exact_issuer;
 use crate::userinfo::is_true;
 use crate::{Client, Error, UserInfo};
 
@@ -88,14 +89,10 @@ impl Provider for Entra {
         configured: &str,
         claims: &Map<String, Value>,
     ) -> Result<(), &'static str> {
-        let iss = claims.get("iss").and_then(Value::as_str);
         if !configured.contains(TENANT_PLACEHOLDER) {
-            return if iss == Some(configured) {
-                Ok(())
-            } else {
-                Err("wrong issuer")
-            };
+            return exact_issuer(configured, claims);
         }
+        let iss = claims.get("iss").and_then(Value::as_str);
         let Some(tid) = claims
             .get("tid")
             .and_then(Value::as_str)

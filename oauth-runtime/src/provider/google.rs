@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::{AuthMethod, Base, OidcConfig, Provider, ProviderConfig, scopes, url};
+use crate::spec::exact_issuer;
 
 const ISSUER: &str = "https://accounts.google.com";
 
@@ -22,10 +23,11 @@ impl Provider for Google {
         configured: &str,
         claims: &Map<String, Value>,
     ) -> Result<(), &'static str> {
-        match claims.get("iss").and_then(Value::as_str) {
-            Some(iss) if iss == configured => Ok(()),
-            Some("accounts.google.com") if configured == ISSUER => Ok(()),
-            _ => Err("wrong issuer"),
+        let bare = claims.get("iss").and_then(Value::as_str) == Some("accounts.google.com");
+        if bare && configured == ISSUER {
+            Ok(())
+        } else {
+            exact_issuer(configured, claims)
         }
     }
 
