@@ -14,6 +14,10 @@ if ! cargo deny --version >/dev/null 2>&1; then
   cargo install --locked cargo-deny
 fi
 
+# cargo-deny reads `cargo metadata` of every target, offline: the sources of every crate in the
+# lock file must be on this machine, also the ones no build here compiles (Android's, Windows').
+cargo fetch --locked
+
 echo "-- bans (offline)"
 cargo deny --offline check bans
 
