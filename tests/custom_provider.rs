@@ -183,10 +183,7 @@ fn routes(forge: Client) -> Router {
                 ))
             }),
         )
-        .route(
-            "/scopes",
-            get(|tokens: UserTokens| async move { tokens.get().await.unwrap().scopes().join(" ") }),
-        )
+        .route("/scopes", get(common::granted_scopes))
         .route(
             "/revoke",
             get(move |tokens: UserTokens| async move {

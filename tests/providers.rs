@@ -299,19 +299,13 @@ async fn a_renamed_github_client_keeps_githubs_quirks() {
         .with_endpoints(&github.base)
         .unwrap()
         .with_provider(|p| p.name = "github-enterprise");
-    let app =
-        serve(|base| async move {
-            RenamedAuth
-                .builder(client)
-                .public_url(base.parse().unwrap())
-                .install(app_routes().route(
-                    "/scopes",
-                    get(|tokens: UserTokens| async move {
-                        tokens.get().await.unwrap().scopes().join(" ")
-                    }),
-                ))
-        })
-        .await;
+    let app = serve(|base| async move {
+        RenamedAuth
+            .builder(client)
+            .public_url(base.parse().unwrap())
+            .install(app_routes().route("/scopes", get(common::granted_scopes)))
+    })
+    .await;
     let b = Browser::new();
     let done = login_via_fake(&b, &app.base, &seen, "good-code").await;
     assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);

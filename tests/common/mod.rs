@@ -46,6 +46,11 @@ pub async fn who(session: axum_oauth_login::Session) -> String {
         .unwrap_or_default()
 }
 
+/// The scopes the provider granted to the logged-in user, space-separated.
+pub async fn granted_scopes(tokens: axum_oauth_login::UserTokens) -> String {
+    tokens.get().await.unwrap().scopes().join(" ")
+}
+
 /// A running app: `base` is its origin, e.g. `http://127.0.0.1:41234`.
 pub struct Server {
     pub base: String,
