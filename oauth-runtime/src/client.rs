@@ -261,13 +261,25 @@ impl Client {
         let inner = &self.inner;
         let mut config = inner.config.clone();
         edit(&mut config);
+        self.rebuild(config, inner.provider.clone(), inner.jwks_policy)
+    }
+
+    /// The same credentials and HTTP client with this description, behaviour and key policy
+    /// (the signing keys are fetched anew).
+    fn rebuild(
+        &self,
+        config: ProviderConfig,
+        provider: Arc<dyn Provider>,
+        jwks_policy: jwks::Policy,
+    ) -> Self {
+        let inner = &self.inner;
         Self::build(
             config,
-            inner.provider.clone(),
+            provider,
             inner.client_id.clone(),
             inner.client_secret.clone(),
             inner.http.clone(),
-            inner.jwks_policy,
+            jwks_policy,
         )
     }
 
@@ -275,14 +287,7 @@ impl Client {
     /// tenant list is changed.
     pub(crate) fn replace_provider(self, provider: impl Provider) -> Self {
         let inner = &self.inner;
-        Self::build(
-            inner.config.clone(),
-            Arc::new(provider),
-            inner.client_id.clone(),
-            inner.client_secret.clone(),
-            inner.http.clone(),
-            inner.jwks_policy,
-        )
+        self.rebuild(inner.config.clone(), Arc::new(provider), inner.jwks_policy)
     }
 
     /// The routes the provider serves inside the app (the development provider's).
@@ -308,16 +313,12 @@ impl Client {
     #[doc(hidden)]
     #[must_use]
     pub fn __with_jwks_max_age(self, max_age: Duration) -> Self {
-        let mut client = self.with_provider(|_| {});
-        if let Some(fresh) = Arc::get_mut(&mut client.inner) {
-            fresh.jwks_policy.max_age = max_age;
-            fresh.jwks = fresh
-                .config
-                .oidc
-                .as_ref()
-                .map(|oidc| Jwks::new(oidc.jwks_url.clone(), fresh.jwks_policy));
-        }
-        client
+        let inner = &self.inner;
+        let policy = jwks::Policy {
+            max_age,
+            ..inner.jwks_policy
+        };
+        self.rebuild(inner.config.clone(), inner.provider.clone(), policy)
     }
 
     /// The same client asking for `scopes` instead of the provider's defaults.
