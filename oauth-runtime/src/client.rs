@@ -582,6 +582,36 @@ impl Client {
         jwks.verify(&inner.http, token, &expected).await
     }
 
+    /// Whether `claims` (read unverified from a logout token) say this provider issued it, so
+    /// that only that provider's keys are fetched to verify it.
+    pub(crate) fn may_have_issued(&self, claims: &Map<String, Value>) -> bool {
+        let inner = &self.inner;
+        inner.jwks.is_some()
+            && inner
+                .config
+                .oidc
+                .as_ref()
+                .is_some_and(|oidc| inner.provider.check_issuer(&oidc.issuer, claims).is_ok())
+    }
+
+    /// Verifies a back-channel logout token for this client (see `jwks::Jwks::verify_logout_token`)
+    /// and returns its claims.
+    pub(crate) async fn verify_logout_token(
+        &self,
+        token: &str,
+    ) -> Result<Map<String, Value>, Error> {
+        let inner = &self.inner;
+        let (Some(jwks), Some(oidc)) = (&inner.jwks, &inner.config.oidc) else {
+            return Err(Error::Config(
+                "logout tokens are verified for OpenID Connect providers only".into(),
+            ));
+        };
+        let provider = &inner.provider;
+        let issuer = |claims: &Map<String, Value>| provider.check_issuer(&oidc.issuer, claims);
+        jwks.verify_logout_token(&inner.http, token, &issuer, &inner.client_id)
+            .await
+    }
+
     fn tokens_from(&self, response: &TokenResponse, old: Option<&Tokens>) -> Tokens {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -494,21 +494,23 @@ async fn log_in(
     // Whoever was logged in on this session before leaves no tokens behind.
     crate::vault::delete(core, session).await?;
     session.insert(AUTH_KEY, ident).await?;
-    let tokens = if core.keep_tokens {
+    let handle = if core.keep_tokens {
         Some(crate::vault::put(core, provider, &tokens).await?)
     } else {
         None
     };
     let stamp = Stamp {
         seen: now(),
-        tokens,
+        tokens: handle,
     };
-    crate::vault::set_stamp(session, &stamp).await
+    crate::vault::set_stamp(session, &stamp).await?;
+    crate::backchannel::index_login(core, session, &tokens).await
 }
 
 /// Ends the session: the token record, then the session record (so that a copied cookie stops
 /// working too).
 pub(crate) async fn end_session(core: &Core, session: &Session) -> Result<(), Error> {
+    crate::backchannel::forget(core, session).await;
     crate::vault::delete(core, session).await?;
     session.flush().await?;
     Ok(())

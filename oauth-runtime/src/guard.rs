@@ -349,7 +349,7 @@ async fn slide_expiry(core: &Core, session: &Session, stamp: Option<&str>) -> Re
     if let Some(handle) = &stamp.tokens {
         crate::vault::touch(core, handle).await?;
     }
-    Ok(())
+    crate::backchannel::touch(core, session).await
 }
 
 /// The answer to an anonymous request for a guarded page. A page navigation gets FastHTML's 303

@@ -16,7 +16,7 @@ use crate::paths::PathPatterns;
 use crate::routes;
 use crate::session::{SessionCookie, Sessions};
 use crate::state::{Core, Flights, Installed, Shared};
-use crate::store::MemoryStore;
+use crate::store::{LogoutIndex, MemoryStore};
 use crate::{Client, Error, GuardedApp};
 
 /// Configures how an auth struct is installed: session store, public URL, cookie settings.
@@ -57,6 +57,7 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
     keep_tokens: bool,
     revoke_on_logout: bool,
     provider_logout: bool,
+    backchannel_logout: Option<&'static str>,
 }
 
 impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
@@ -86,6 +87,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
             keep_tokens: true,
             revoke_on_logout: false,
             provider_logout: false,
+            backchannel_logout: Some(crate::backchannel::DEFAULT_PATH),
         }
     }
 }
@@ -169,6 +171,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             keep_tokens: self.keep_tokens,
             revoke_on_logout: self.revoke_on_logout,
             provider_logout: self.provider_logout,
+            backchannel_logout: self.backchannel_logout,
         }
     }
 
@@ -365,6 +368,47 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         self
     }
 
+    /// Where the provider posts its logout tokens (OpenID Connect Back-Channel Logout 1.0), or
+    /// `None` to turn back-channel logout off. Default `/backchannel-logout`, on whenever one of
+    /// the app's providers is an OpenID Connect provider and the store is one of the library's
+    /// ([`store::MemoryStore`](crate::store::MemoryStore), [`store::AnyStore`](crate::store::AnyStore)).
+    ///
+    /// Register `{public URL}{path}` as the client's `backchannel_logout_uri` with providers that
+    /// support it (Keycloak, Auth0, Okta, `oidc-provider`, ...; the discovery document says
+    /// `backchannel_logout_supported`), and ask for `backchannel_logout_session_required` when
+    /// the provider offers it, so that a logout ends only the sessions of that provider session.
+    /// Google, GitHub, Discord, Hugging Face, Apple and GitLab send no logout tokens.
+    ///
+    /// When the user logs out at the provider (or an administrator ends their session there), the
+    /// provider posts a signed logout token here. Once verified (signature with the provider's
+    /// keys, `iss`, `aud`, `iat` within 10 minutes, the logout event, `sid` or `sub`, no
+    /// `nonce`, a `jti` not seen before by any instance), every session logged in with that
+    /// provider session (`sid`), or every session of that user (`sub`) when the token names no
+    /// session, ends, on every instance that shares the store. Answers: `200` when done, `400`
+    /// with `{"error":"invalid_request",...}` for a token that is not valid, `503` when the store
+    /// or the provider's keys cannot be reached (providers retry).
+    ///
+    /// # Panics
+    /// At start-up, when `path` does not start with `/`.
+    ///
+    /// ```
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
+    /// let app = Auth.builder(client).backchannel_logout(Some("/oidc/logout")).install(axum::Router::new());
+    /// ```
+    pub fn backchannel_logout(mut self, path: Option<&'static str>) -> Self {
+        if let Some(path) = path {
+            assert!(
+                path.starts_with('/'),
+                "the back-channel logout path `{path}` must start with `/`"
+            );
+        }
+        self.backchannel_logout = path;
+        self
+    }
+
     /// Adds the callback and logout routes to `router`, wraps every route in the guard and the
     /// session layer, and returns the result: a [`GuardedApp`], served like a `Router` but closed
     /// to new routes (one added later would not be guarded), so call it on the finished router.
@@ -456,6 +500,19 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
                 "the session cookie is Secure without an https public URL: browsers keep it on localhost only"
             );
         }
+        let backchannel = self.backchannel_logout.and_then(|path| {
+            if !providers.iter().any(|p| p.client.provider().oidc.is_some()) {
+                return None;
+            }
+            let Some(index) = logout_index(&self.store) else {
+                tracing::warn!(
+                    "back-channel logout needs one of the library's session stores (store::MemoryStore, store::AnyStore); it is off"
+                );
+                return None;
+            };
+            own.insert_exact(path);
+            Some(crate::backchannel::Backchannel { path, index })
+        });
         let store = Arc::new(self.store);
         let core = Arc::new(Core {
             providers,
@@ -477,6 +534,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             keep_tokens: self.keep_tokens,
             revoke_on_logout: self.revoke_on_logout,
             provider_logout: self.provider_logout,
+            backchannel,
         });
         let shared = Arc::new(Shared {
             auth: self.auth,
@@ -497,4 +555,15 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
                 }),
         )
     }
+}
+
+/// The store's logout index, when it is one of the library's stores.
+fn logout_index<S: SessionStore + Clone>(store: &S) -> Option<Arc<dyn LogoutIndex>> {
+    let store: &dyn std::any::Any = store;
+    if let Some(store) = store.downcast_ref::<crate::store::AnyStore>() {
+        return Some(Arc::new(store.clone()));
+    }
+    store
+        .downcast_ref::<MemoryStore>()
+        .map(|store| Arc::new(store.clone()) as Arc<dyn LogoutIndex>)
 }

@@ -172,6 +172,45 @@ impl Jwks {
         token: &str,
         expected: &Expected<'_>,
     ) -> Result<Map<String, Value>, Error> {
+        let claims = self
+            .verify_signed(
+                http,
+                token,
+                expected.client_id,
+                &["exp", "iss", "aud", "sub"],
+            )
+            .await?;
+        check_claims(&claims, expected)?;
+        Ok(claims)
+    }
+
+    /// Verifies a back-channel logout token (OpenID Connect Back-Channel Logout 1.0 §2.6): the
+    /// signature as for an ID token, `iss`, `aud`, `iat` (at most [`LOGOUT_TOKEN_MAX_AGE`] old),
+    /// `exp` when present, the `events` member, `sid` or `sub`, a `jti`, and no `nonce` (so that
+    /// an ID token is never taken for a logout token). The error is a fixed sentence.
+    pub(crate) async fn verify_logout_token(
+        &self,
+        http: &HttpClient,
+        token: &str,
+        issuer: &IssuerRule<'_>,
+        client_id: &str,
+    ) -> Result<Map<String, Value>, Error> {
+        let claims = self
+            .verify_signed(http, token, client_id, &["iss", "aud", "iat"])
+            .await?;
+        check_logout_claims(&claims, issuer)?;
+        Ok(claims)
+    }
+
+    /// Checks the signature with the provider's keys (an allowed asymmetric algorithm only),
+    /// `aud`, `exp` when present, and that the `required` claims are there.
+    async fn verify_signed(
+        &self,
+        http: &HttpClient,
+        token: &str,
+        audience: &str,
+        required: &[&str],
+    ) -> Result<Map<String, Value>, Error> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| Error::IdToken("malformed token or unsupported algorithm".into()))?;
         if !ALLOWED.contains(&header.alg) {
@@ -186,25 +225,19 @@ impl Jwks {
 
         let mut validation = Validation::new(header.alg);
         validation.leeway = LEEWAY;
-        // `iss` is required here and checked in `check_claims`, by the provider's rule.
-        validation.set_audience(&[expected.client_id]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // `iss` is required here and checked afterwards, by the provider's rule.
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(required);
 
-        let mut claims = None;
         for key in &keys {
             match jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation) {
-                Ok(data) => {
-                    claims = Some(data.claims);
-                    break;
-                }
+                Ok(data) => return Ok(data.claims),
                 // Without a `kid` several keys may fit: try the next one.
                 Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => {}
                 Err(e) => return Err(Error::IdToken(describe(e.kind()))),
             }
         }
-        let claims = claims.ok_or_else(|| Error::IdToken("bad signature".into()))?;
-        check_claims(&claims, expected)?;
-        Ok(claims)
+        Err(Error::IdToken("bad signature".into()))
     }
 
     /// The keys that may have signed a token with this `kid` and `alg`. Cached keys that fit are
@@ -481,18 +514,76 @@ fn check_claims(claims: &Map<String, Value>, expected: &Expected<'_>) -> Result<
     Ok(())
 }
 
+/// How old a logout token may be (its `iat`): a provider delivers it at once, and retries for
+/// minutes at most; an older one is refused, and its `jti` need not be remembered longer.
+pub(crate) const LOGOUT_TOKEN_MAX_AGE: u64 = 600;
+
+/// The `events` member that makes a token a back-channel logout token.
+const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+/// The checks of Back-Channel Logout 1.0 §2.6 that jsonwebtoken does not make.
+fn check_logout_claims(claims: &Map<String, Value>, issuer: &IssuerRule<'_>) -> Result<(), Error> {
+    let fail = |why: &str| Err(Error::IdToken(why.to_owned()));
+    issuer(claims).map_err(|why| Error::IdToken(why.to_owned()))?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    match claims.get("iat").and_then(Value::as_f64) {
+        #[allow(clippy::cast_precision_loss)] // Unix seconds are far below 2^52.
+        Some(iat) if iat > (now + LEEWAY) as f64 => return fail("issued in the future"),
+        #[allow(clippy::cast_precision_loss)]
+        Some(iat) if iat < now.saturating_sub(LOGOUT_TOKEN_MAX_AGE + LEEWAY) as f64 => {
+            return fail("issued too long ago");
+        }
+        Some(_) => {}
+        None => return fail("missing claim `iat`"),
+    }
+    match claims.get("events").and_then(Value::as_object) {
+        Some(events)
+            if events
+                .get(BACKCHANNEL_LOGOUT_EVENT)
+                .is_some_and(Value::is_object) => {}
+        Some(_) => return fail("the `events` claim has no back-channel logout event"),
+        None => return fail("missing claim `events`"),
+    }
+    let named = |claim: &str| {
+        claims
+            .get(claim)
+            .and_then(Value::as_str)
+            .is_some_and(|v| !v.is_empty())
+    };
+    if !named("sid") && !named("sub") {
+        return fail("neither `sid` nor `sub`");
+    }
+    if !named("jti") {
+        return fail("missing claim `jti`");
+    }
+    if claims.contains_key("nonce") {
+        return fail("a logout token has no `nonce`");
+    }
+    Ok(())
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The claims of a token without any verification: only for comparing the `sub` of an ID token
-/// this client verified earlier with the one of a refresh response.
-pub(crate) fn unverified_sub(token: &str) -> Option<String> {
+/// The claims of a token without any verification: only for reading again an ID token this
+/// client verified earlier (its `sub` against a refresh response's, its `iss`, `sub` and `sid` for
+/// the logout index), or for picking which provider verifies a logout token.
+pub(crate) fn unverified_claims(token: &str) -> Option<Map<String, Value>> {
     use base64::Engine as _;
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("sub")?.as_str().map(str::to_owned)
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The `sub` of a token, unverified (see [`unverified_claims`]).
+pub(crate) fn unverified_sub(token: &str) -> Option<String> {
+    unverified_claims(token)?
+        .get("sub")?
+        .as_str()
+        .map(str::to_owned)
 }

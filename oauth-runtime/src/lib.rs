@@ -9,6 +9,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod app;
+mod backchannel;
 pub mod client;
 #[cfg(feature = "dev-provider")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]

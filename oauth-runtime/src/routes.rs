@@ -7,7 +7,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_sessions::Session;
 use url::Url;
 
@@ -31,6 +31,13 @@ pub(crate) fn library<A: GetAuth>(shared: Arc<Shared<A>>) -> Router {
                 },
             )
             .post(move |body: Bytes| form_post(path, body)),
+        );
+    }
+    if let Some(backchannel) = &shared.core.backchannel {
+        let core = shared.core.clone();
+        routes = routes.route(
+            backchannel.path,
+            post(move |body: Bytes| crate::backchannel::endpoint(core, body)),
         );
     }
     let logout_path = shared.core.config.logout;

@@ -26,6 +26,8 @@ pub const AUTH_KEY: &str = "auth";
 
 /// The session key of the library's [`Stamp`].
 pub(crate) const STAMP_KEY: &str = "oauth";
+/// The session key of the session's back-channel logout index keys (space-separated).
+pub(crate) const LOGOUT_KEYS_KEY: &str = "oauth_logout";
 /// The key of the tokens inside their record.
 pub(crate) const RECORD_KEY: &str = "tokens";
 

@@ -51,6 +51,8 @@ pub(crate) struct Core {
     pub(crate) keep_tokens: bool,
     pub(crate) revoke_on_logout: bool,
     pub(crate) provider_logout: bool,
+    /// Back-channel logout's path and index, when it is on.
+    pub(crate) backchannel: Option<crate::backchannel::Backchannel>,
 }
 
 impl Core {

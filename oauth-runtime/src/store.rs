@@ -4,9 +4,11 @@ use tower_sessions::cookie::Key;
 
 use crate::Error;
 
+mod index;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+pub(crate) use index::LogoutIndex;
 pub use memory::{MEMORY_CAPACITY, MemoryStore};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
@@ -147,6 +149,24 @@ fn purge_expired<S: tower_sessions::ExpiredDeletion + Clone>(store: &S) {
     });
 }
 
+/// Purges back-channel logout's ended index entries and markers every minute, in the background.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn purge_index<F, Fut>(purge: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), sqlx::Error>> + Send,
+{
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(error) = purge().await {
+                tracing::warn!(%error, "purging the logout index failed; trying again in a minute");
+            }
+        }
+    });
+}
+
 #[cfg(feature = "sqlite")]
 async fn sqlite(url: &str) -> Result<AnyStore, Error> {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -171,7 +191,15 @@ async fn sqlite(url: &str) -> Result<AnyStore, Error> {
         .map_err(|_| Error::SessionStore)?;
     let store = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
     store.migrate().await.map_err(|_| Error::SessionStore)?;
+    index::sql::sqlite_migrate(&pool)
+        .await
+        .map_err(|_| Error::SessionStore)?;
     purge_expired(&store);
+    let purged = pool.clone();
+    purge_index(move || {
+        let pool = purged.clone();
+        async move { index::sql::sqlite_purge(&pool).await }
+    });
     Ok(AnyStore::Sqlite(store, pool))
 }
 
@@ -193,7 +221,15 @@ async fn postgres(url: &str) -> Result<AnyStore, Error> {
         .map_err(|_| Error::SessionStore)?;
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
     store.migrate().await.map_err(|_| Error::SessionStore)?;
+    index::sql::postgres_migrate(&pool)
+        .await
+        .map_err(|_| Error::SessionStore)?;
     purge_expired(&store);
+    let purged = pool.clone();
+    purge_index(move || {
+        let pool = purged.clone();
+        async move { index::sql::postgres_purge(&pool).await }
+    });
     Ok(AnyStore::Postgres(store, pool))
 }
 

@@ -319,7 +319,9 @@ pub(super) async fn submit(State(dev): State<Arc<Inner>>, body: Bytes) -> Respon
         user,
         scope: request.scope.clone(),
         auth_time: unix_now(),
+        sid: random_token(),
     });
+    lock(&dev.store).record_login(&grant.user.sub, &grant.sid);
     let code = random_token();
     let pending = PendingCode::new(
         grant,

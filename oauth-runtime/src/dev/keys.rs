@@ -156,3 +156,62 @@ pub(super) fn sign_id_token(
         _ => key.sign(Some(&key.kid), &claims),
     }
 }
+
+/// A back-channel logout token (Back-Channel Logout 1.0 §2.4) for the login `sid` of `sub`,
+/// signed with `key`, bent as `fault` says. `None` only if signing fails.
+pub(super) fn sign_logout_token(
+    key: &SigningKey,
+    issuer: &str,
+    sub: &str,
+    sid: &str,
+    fault: Option<Fault>,
+) -> Option<String> {
+    let now = super::unix_now();
+    let mut claims = Map::new();
+    let mut set = |name: &str, value: Value| claims.insert(name.to_owned(), value);
+    set("iss", json!(issuer));
+    set("sub", json!(sub));
+    set("aud", json!(super::CLIENT_ID));
+    set("iat", json!(now));
+    set("exp", json!(now + 120));
+    set("jti", json!(super::random_token()));
+    set("sid", json!(sid));
+    set(
+        "events",
+        json!({ "http://schemas.openid.net/event/backchannel-logout": {} }),
+    );
+    match fault {
+        Some(Fault::LogoutTokenWrongAudience) => set("aud", json!("someone-elses-client")),
+        Some(Fault::LogoutTokenWrongIssuer) => {
+            set("iss", json!("https://attacker.example/_dev/oauth"))
+        }
+        Some(Fault::LogoutTokenNoEvents) => claims.remove("events"),
+        Some(Fault::LogoutTokenWrongEvents) => set(
+            "events",
+            json!({ "http://schemas.openid.net/event/not-a-logout": {} }),
+        ),
+        Some(Fault::LogoutTokenNonce) => set("nonce", json!(super::random_token())),
+        Some(Fault::LogoutTokenWithoutSid) => claims.remove("sid"),
+        _ => None,
+    };
+    match fault {
+        Some(Fault::LogoutTokenAlgNone) => {
+            let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"logout+jwt"}"#);
+            let payload = URL_SAFE_NO_PAD.encode(Value::Object(claims).to_string());
+            Some(format!("{header}.{payload}."))
+        }
+        Some(Fault::LogoutTokenWrongAlg) => {
+            // HS256 with the client secret as key: a token anyone who knows the secret can make.
+            let mut header = Header::new(Algorithm::HS256);
+            header.typ = Some("logout+jwt".into());
+            let secret = EncodingKey::from_secret(super::CLIENT_SECRET.as_bytes());
+            jsonwebtoken::encode(&header, &claims, &secret).ok()
+        }
+        _ => {
+            let mut header = Header::new(Algorithm::ES256);
+            header.kid = Some(key.kid.clone());
+            header.typ = Some("logout+jwt".into());
+            jsonwebtoken::encode(&header, &claims, &key.encoding).ok()
+        }
+    }
+}

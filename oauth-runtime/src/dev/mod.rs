@@ -161,6 +161,23 @@ pub enum Fault {
     /// The authorization endpoint refuses every login: it redirects at once with
     /// `error=access_denied` (as if the user pressed "Cancel").
     AccessDenied,
+    /// Back-channel logout tokens are unsigned: header `{"alg":"none"}`, an empty signature.
+    LogoutTokenAlgNone,
+    /// Back-channel logout tokens are signed with HS256, the client secret as key.
+    LogoutTokenWrongAlg,
+    /// Back-channel logout tokens have no `events` claim.
+    LogoutTokenNoEvents,
+    /// Back-channel logout tokens carry another event than the logout one.
+    LogoutTokenWrongEvents,
+    /// Back-channel logout tokens carry a `nonce` (which only ID tokens have).
+    LogoutTokenNonce,
+    /// Back-channel logout tokens are for another client (`aud`).
+    LogoutTokenWrongAudience,
+    /// Back-channel logout tokens name another issuer.
+    LogoutTokenWrongIssuer,
+    /// Back-channel logout tokens name the user (`sub`) but no provider session (`sid`): a
+    /// valid token that ends every session of the user.
+    LogoutTokenWithoutSid,
 }
 
 /// The size [`Fault::TokenEndpointHuge`] pads the token response beyond.
@@ -191,6 +208,8 @@ pub struct DevProvider {
 /// What the handlers share.
 struct Inner {
     issuer: String,
+    /// Where back-channel logout tokens are posted.
+    backchannel_logout_uri: Url,
     endpoints: Endpoints,
     keys: Mutex<keys::KeyRing>,
     store: Mutex<store::Store>,
@@ -243,6 +262,7 @@ impl DevProvider {
         DevProviderBuilder {
             base_url: base_url.to_owned(),
             allow_non_loopback: false,
+            backchannel_logout_path: crate::backchannel::DEFAULT_PATH.to_owned(),
         }
     }
 
@@ -414,6 +434,78 @@ impl DevProvider {
         lock(&self.inner.keys).rotate(fresh);
         Ok(())
     }
+
+    /// The back-channel logout token (Back-Channel Logout 1.0) the provider would post for the
+    /// latest login of the user who typed `login` on the login page, bent by the current
+    /// [`Fault`]; `None` when that user has not logged in. For tests that post it themselves
+    /// (twice, to check that a replay is refused).
+    ///
+    /// ```
+    /// use axum_oauth_login::dev::DevProvider;
+    /// let dev = DevProvider::new("http://127.0.0.1:8000")?;
+    /// assert!(dev.logout_token("ada").is_none(), "ada never logged in");
+    /// # Ok::<(), axum_oauth_login::Error>(())
+    /// ```
+    #[must_use]
+    pub fn logout_token(&self, login: &str) -> Option<String> {
+        let sub = store::User::from_login(login)?.sub;
+        let sid = lock(&self.inner.store).sids_of(&sub).pop()?;
+        self.sign_logout_token(&sub, &sid)
+    }
+
+    fn sign_logout_token(&self, sub: &str, sid: &str) -> Option<String> {
+        let key = lock(&self.inner.keys).current();
+        keys::sign_logout_token(&key, &self.inner.issuer, sub, sid, self.fault())
+    }
+
+    /// Logs the user who typed `login` out at the provider, as an administrator would: posts a
+    /// logout token for each of their logins to the app's back-channel logout URI
+    /// (`{base_url}/backchannel-logout`, see
+    /// [`DevProviderBuilder::backchannel_logout_path`]), and returns the app's answers' statuses.
+    /// The tokens are bent by the current [`Fault`].
+    ///
+    /// # Errors
+    /// [`Error::Network`] when the app cannot be reached.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use axum_oauth_login::dev::DevProvider;
+    /// let dev = DevProvider::new("http://127.0.0.1:8000")?;
+    /// assert!(dev.backchannel_logout("ada").await?.is_empty(), "no login, nothing to post");
+    /// # Ok::<(), axum_oauth_login::Error>(()) }).unwrap();
+    /// ```
+    pub async fn backchannel_logout(&self, login: &str) -> Result<Vec<u16>, Error> {
+        let Some(user) = store::User::from_login(login) else {
+            return Ok(Vec::new());
+        };
+        let sids = lock(&self.inner.store).sids_of(&user.sub);
+        let http = crate::http::HttpClient::shared();
+        let mut statuses = Vec::new();
+        for sid in sids {
+            let token = self
+                .sign_logout_token(&user.sub, &sid)
+                .ok_or_else(|| Error::Config("the logout token could not be signed".into()))?;
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("logout_token", &token)
+                .finish();
+            let request = http
+                .request(
+                    http::Method::POST,
+                    self.inner.backchannel_logout_uri.clone(),
+                )
+                .header(
+                    http::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body);
+            let response = http.send(request).await?;
+            statuses.push(response.status.as_u16());
+        }
+        if self.fault().is_none() {
+            lock(&self.inner.store).forget_logins(&user.sub);
+        }
+        Ok(statuses)
+    }
 }
 
 /// The development provider is a provider like the others, with routes of its own that the
@@ -457,6 +549,7 @@ impl Provider for DevProvider {
 pub struct DevProviderBuilder {
     base_url: String,
     allow_non_loopback: bool,
+    backchannel_logout_path: String,
 }
 
 impl DevProviderBuilder {
@@ -474,6 +567,20 @@ impl DevProviderBuilder {
     /// ```
     pub fn allow_non_loopback(mut self) -> Self {
         self.allow_non_loopback = true;
+        self
+    }
+
+    /// The app's back-channel logout path, where [`DevProvider::backchannel_logout`] posts
+    /// (default `/backchannel-logout`, the library's default: see
+    /// [`OAuthBuilder::backchannel_logout`](crate::OAuthBuilder::backchannel_logout)).
+    ///
+    /// ```
+    /// use axum_oauth_login::dev::DevProvider;
+    /// let dev = DevProvider::builder("http://localhost:8000").backchannel_logout_path("/oidc/logout").build()?;
+    /// # Ok::<(), axum_oauth_login::Error>(())
+    /// ```
+    pub fn backchannel_logout_path(mut self, path: impl Into<String>) -> Self {
+        self.backchannel_logout_path = path.into();
         self
     }
 
@@ -521,6 +628,9 @@ impl DevProviderBuilder {
             logout: endpoint("/logout")?,
             jwks: endpoint("/jwks")?,
         };
+        let backchannel_logout_uri = base
+            .join(&self.backchannel_logout_path)
+            .map_err(|_| invalid("gives no valid back-channel logout URL"))?;
         let keys = keys::KeyRing::generate()?;
         // Also on stderr: a tracing filter (or no subscriber at all) must not hide it.
         eprintln!(
@@ -533,6 +643,7 @@ impl DevProviderBuilder {
         Ok(DevProvider {
             inner: Arc::new(Inner {
                 issuer,
+                backchannel_logout_uri,
                 endpoints,
                 keys: Mutex::new(keys),
                 store: Mutex::new(store::Store::default()),

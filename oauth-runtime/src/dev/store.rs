@@ -94,6 +94,8 @@ pub(super) struct Grant {
     pub(super) scope: Vec<&'static str>,
     /// When the user logged in (Unix seconds), the ID token's `auth_time`.
     pub(super) auth_time: u64,
+    /// The provider session of the login, the ID token's and the logout token's `sid`.
+    pub(super) sid: String,
 }
 
 /// An authorization code waiting for its token request.
@@ -195,9 +197,38 @@ pub(super) struct Store {
     refresh: HashMap<String, Issued>,
     /// Redeemed codes and refresh tokens, to detect their replay.
     spent: HashMap<String, Spent>,
+    /// The latest logins, `(sub, sid)`, oldest first: whom back-channel logout can log out.
+    logins: std::collections::VecDeque<(String, String)>,
 }
 
+/// How many logins back-channel logout remembers.
+const MAX_LOGINS: usize = 1_000;
+
 impl Store {
+    /// Remembers a login for back-channel logout.
+    pub(super) fn record_login(&mut self, sub: &str, sid: &str) {
+        if self.logins.len() >= MAX_LOGINS {
+            self.logins.pop_front();
+        }
+        self.logins.push_back((sub.to_owned(), sid.to_owned()));
+    }
+
+    /// The provider sessions of `sub`, oldest first, each once.
+    pub(super) fn sids_of(&self, sub: &str) -> Vec<String> {
+        let mut sids: Vec<String> = Vec::new();
+        for (who, sid) in &self.logins {
+            if who == sub && !sids.contains(sid) {
+                sids.push(sid.clone());
+            }
+        }
+        sids
+    }
+
+    /// Forgets the logins of `sub` (they were logged out).
+    pub(super) fn forget_logins(&mut self, sub: &str) {
+        self.logins.retain(|(who, _)| who != sub);
+    }
+
     pub(super) fn insert_code(&mut self, code: String, pending: PendingCode) {
         insert_bounded(&mut self.codes, code, pending, MAX_CODES);
     }
@@ -322,6 +353,7 @@ mod tests {
             user: User::from_login("ada").unwrap(),
             scope: vec!["openid"],
             auth_time: 0,
+            sid: "s".into(),
         })
     }
 

@@ -71,6 +71,12 @@ struct Sessions {
     records: HashMap<Id, Record>,
     /// Every record's `(expiry, id)`, nearest expiry first.
     by_expiry: BTreeSet<(OffsetDateTime, i128)>,
+    /// Back-channel logout's index: key -> session -> end (Unix seconds).
+    index: HashMap<String, HashMap<Id, i64>>,
+    /// Back-channel logout's used logout tokens: key -> end.
+    used: HashMap<String, i64>,
+    /// How many index keys and markers make the next write sweep them.
+    sweep_index_at: usize,
 }
 
 impl Default for MemoryStore {
@@ -94,6 +100,9 @@ impl MemoryStore {
             capacity: capacity.max(1),
             records: HashMap::new(),
             by_expiry: BTreeSet::new(),
+            index: HashMap::new(),
+            used: HashMap::new(),
+            sweep_index_at: capacity.max(1),
         })))
     }
 
@@ -205,6 +214,80 @@ impl SessionStore for MemoryStore {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.sessions().remove(id);
         Ok(())
+    }
+}
+
+/// Entries end by time. A write sweeps the ended ones when the keys and markers reach the
+/// capacity, or twice what the last sweep left (so sweeps stay rare however many are live).
+#[async_trait]
+impl super::index::LogoutIndex for MemoryStore {
+    async fn index(&self, keys: &[String], session: Id, until: i64) -> session_store::Result<()> {
+        let mut sessions = self.sessions();
+        sessions.sweep_index(crate::schema::unix_now());
+        for key in keys {
+            sessions
+                .index
+                .entry(key.clone())
+                .or_default()
+                .insert(session, until);
+        }
+        Ok(())
+    }
+
+    async fn unindex(&self, keys: &[String], session: Id) -> session_store::Result<()> {
+        let mut sessions = self.sessions();
+        for key in keys {
+            if let Some(entries) = sessions.index.get_mut(key) {
+                entries.remove(&session);
+                if entries.is_empty() {
+                    sessions.index.remove(key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn indexed(&self, key: &str) -> session_store::Result<Vec<Id>> {
+        let now = crate::schema::unix_now();
+        Ok(self
+            .sessions()
+            .index
+            .get(key)
+            .map_or_else(Vec::new, |entries| {
+                entries
+                    .iter()
+                    .filter(|(_, until)| **until > now)
+                    .map(|(id, _)| *id)
+                    .collect()
+            }))
+    }
+
+    async fn first_use(&self, key: &str, until: i64) -> session_store::Result<bool> {
+        let now = crate::schema::unix_now();
+        let mut sessions = self.sessions();
+        sessions.sweep_index(now);
+        match sessions.used.get(key) {
+            Some(end) if *end > now => Ok(false),
+            _ => {
+                sessions.used.insert(key.to_owned(), until);
+                Ok(true)
+            }
+        }
+    }
+}
+
+impl Sessions {
+    /// Removes ended index entries and markers (see the `LogoutIndex` impl).
+    fn sweep_index(&mut self, now: i64) {
+        if self.index.len() + self.used.len() < self.sweep_index_at {
+            return;
+        }
+        self.index.retain(|_, entries| {
+            entries.retain(|_, until| *until > now);
+            !entries.is_empty()
+        });
+        self.used.retain(|_, until| *until > now);
+        self.sweep_index_at = self.capacity.max(2 * (self.index.len() + self.used.len()));
     }
 }
 
@@ -320,6 +403,40 @@ mod tests {
         store.create(&mut record(10)).await.unwrap();
         let printed = format!("{store:?}");
         assert_eq!(printed, "MemoryStore { len: 1, capacity: 7, .. }");
+    }
+
+    #[tokio::test]
+    async fn the_logout_index_files_sessions_until_their_end_and_marks_once() {
+        use crate::store::LogoutIndex as _;
+        let store = MemoryStore::with_capacity(2);
+        let now = crate::schema::unix_now();
+        let (a, b) = (Id::default(), Id::default());
+        let keys = ["sid".to_owned(), "sub".to_owned()];
+        store.index(&keys, a, now + 60).await.unwrap();
+        store.index(&keys[1..], b, now + 60).await.unwrap();
+        assert_eq!(store.indexed("sid").await.unwrap(), [a]);
+        let mut both = store.indexed("sub").await.unwrap();
+        both.sort_by_key(|id| id.0);
+        let mut expected = vec![a, b];
+        expected.sort_by_key(|id| id.0);
+        assert_eq!(both, expected);
+        store.unindex(&keys, a).await.unwrap();
+        assert!(store.indexed("sid").await.unwrap().is_empty());
+        assert_eq!(store.indexed("sub").await.unwrap(), [b]);
+        // An entry past its end is not listed, and a sweep removes it.
+        store.index(&keys[..1], b, now - 1).await.unwrap();
+        assert!(store.indexed("sid").await.unwrap().is_empty());
+        store.sessions().sweep_index(now);
+        assert!(!store.sessions().index.contains_key("sid"));
+
+        assert!(store.first_use("jti", now + 60).await.unwrap());
+        assert!(!store.first_use("jti", now + 60).await.unwrap(), "a replay");
+        assert!(store.first_use("other", now + 60).await.unwrap());
+        store.sessions().used.insert("old".into(), now - 1);
+        assert!(
+            store.first_use("old", now + 60).await.unwrap(),
+            "an ended mark is reused"
+        );
     }
 
     #[tokio::test]

@@ -43,13 +43,14 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use fred::interfaces::{
-    ClientLike as _, EventInterface as _, KeysInterface as _, TransactionInterface as _,
+    ClientLike as _, EventInterface as _, KeysInterface as _, SetsInterface as _,
+    TransactionInterface as _,
 };
 use fred::prelude::{
     Client, ClientInterface as _, Config, Expiration, Pool, TrackingInterface as _, Value,
 };
 use fred::types::client::Invalidation;
-use fred::types::{InfoKind, RespVersion, SetOptions};
+use fred::types::{ExpireOptions, InfoKind, RespVersion, SetOptions};
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -216,6 +217,73 @@ impl RedisStore {
             cache.forget(id);
         }
     }
+}
+
+/// Back-channel logout's index as Redis sets (`oauth-logout:<key>`, the session ids), each living
+/// as long as its longest entry, and markers as keys set with `NX` (`oauth-used:<key>`). Times to
+/// live are relative, measured on this instance's clock (see [`RedisStore::set`]).
+#[async_trait]
+impl super::index::LogoutIndex for RedisStore {
+    async fn index(&self, keys: &[String], session: Id, until: i64) -> session_store::Result<()> {
+        let ttl = (until - unix_now()).max(1);
+        for key in keys {
+            let key = format!("oauth-logout:{key}");
+            let _: Value = self
+                .pool
+                .sadd(key.as_str(), session.to_string())
+                .await
+                .map_err(backend)?;
+            // A new set has no time to live, which `GT` counts as infinite: `NX` sets it, `GT`
+            // extends it.
+            for option in [ExpireOptions::NX, ExpireOptions::GT] {
+                let _: Value = self
+                    .pool
+                    .expire(key.as_str(), ttl, Some(option))
+                    .await
+                    .map_err(backend)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn unindex(&self, keys: &[String], session: Id) -> session_store::Result<()> {
+        for key in keys {
+            let _: Value = self
+                .pool
+                .srem(format!("oauth-logout:{key}"), session.to_string())
+                .await
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    async fn indexed(&self, key: &str) -> session_store::Result<Vec<Id>> {
+        let members: Vec<String> = self
+            .pool
+            .smembers(format!("oauth-logout:{key}"))
+            .await
+            .map_err(backend)?;
+        Ok(members.iter().filter_map(|id| id.parse().ok()).collect())
+    }
+
+    async fn first_use(&self, key: &str, until: i64) -> session_store::Result<bool> {
+        let set: Value = self
+            .pool
+            .set(
+                format!("oauth-used:{key}"),
+                1,
+                Some(Expiration::EX((until - unix_now()).max(1))),
+                Some(SetOptions::NX),
+                false,
+            )
+            .await
+            .map_err(backend)?;
+        Ok(!set.is_null())
+    }
+}
+
+fn backend(error: fred::error::Error) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
 }
 
 /// Connects the tracking client and starts its task; `None` (with a warning) when the server
