@@ -1934,3 +1934,87 @@ async fn provider_fixture_serves_both_client_auth_methods() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Back-channel logout with two instances on one store
+// ---------------------------------------------------------------------------------------------
+
+/// `oidcc-client-test-backchannel-logout` against oidc-provider, with two instances of the
+/// example on one shared store (the browser's cookie is for 127.0.0.1, so it reaches both, as
+/// behind a load balancer): the user logs out at the provider (its own end-session page, not the
+/// app's `/logout`); the provider posts the logout token to instance A, and the session ends on
+/// both, B within the Redis cache's lease.
+async fn backchannel_logout_on_two_instances(store: &str) {
+    example_binary();
+    let (port_a, port_b) = (free_port(), free_port());
+    let base_a = Url::parse(&format!("http://127.0.0.1:{port_a}/")).unwrap();
+    let base_b = Url::parse(&format!("http://127.0.0.1:{port_b}/")).unwrap();
+    let mut client = client_json(&base_a, BASIC_CLIENT, "client_secret_basic");
+    let b_client = client_json(&base_b, BASIC_CLIENT, "client_secret_basic");
+    for list in ["redirect_uris", "post_logout_redirect_uris"] {
+        let more = b_client[list].as_array().unwrap().clone();
+        client[list].as_array_mut().unwrap().extend(more);
+    }
+    client["backchannel_logout_uri"] = json!(format!("{base_a}backchannel-logout"));
+    client["backchannel_logout_session_required"] = json!(true);
+    let provider = Provider::start(json!([client]), &[]);
+    let env = [("SESSION_STORE", store)];
+    let a = App::start(&provider, port_a, BASIC_CLIENT, &env);
+    let b_app = App::start(&provider, port_b, BASIC_CLIENT, &env);
+    bounded(async {
+        let browser = Browser::new();
+        login(&browser, &a, &provider, BASIC_CLIENT.0, "ivy").await;
+        expect_logged_in(&browser, &b_app, "ivy").await;
+        let other = Browser::new();
+        login(&other, &b_app, &provider, BASIC_CLIENT.0, "zoe").await;
+
+        let before = provider.proc.log_len();
+        let mut page = browser.get(&provider.url("/session/end")).await;
+        assert!(
+            page.status == StatusCode::OK && page.body.contains("op.logoutForm"),
+            "the provider's logout page: {}",
+            page.describe()
+        );
+        let (action, mut fields) = parse_form(&page.body, &page.url, Some("op.logoutForm"));
+        fields.push(("logout".into(), "yes".into()));
+        page = browser.post_form(&action, &fields).await;
+        assert!(!page.status.is_server_error(), "{}", page.describe());
+        let delivered = provider
+            .requests_since(before)
+            .into_iter()
+            .any(|l| l == format!("event backchannel.success: {}", BASIC_CLIENT.0));
+        assert!(
+            delivered,
+            "the provider did not deliver the logout token: {:#?}",
+            provider.requests_since(before)
+        );
+        expect_anonymous(&browser, &a).await;
+        // B's cache (Redis) hears of the deletion within its lease.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let page = browser.get(&b_app.url("/")).await;
+            if page.status == StatusCode::SEE_OTHER {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "instance B still serves the session: {}",
+                page.describe()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        expect_logged_in(&other, &b_app, "zoe").await;
+        expect_logged_in(&other, &a, "zoe").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn backchannel_logout_ends_the_session_on_two_instances_on_redis() {
+    backchannel_logout_on_two_instances("redis://127.0.0.1:6379").await;
+}
+
+#[tokio::test]
+async fn backchannel_logout_ends_the_session_on_two_instances_on_postgres() {
+    backchannel_logout_on_two_instances("postgres://postgres@127.0.0.1:5432/test").await;
+}

@@ -29,6 +29,11 @@
 //   clients' tokens and tokens past 70% of their lifetime). Presenting a consumed refresh token
 //   again is refused with invalid_grant and revokes the whole grant (reuse detection).
 //
+// Back-channel logout: on for clients registered with `backchannel_logout_uri` (and
+// `backchannel_logout_session_required` for a `sid` in ID and logout tokens). When the user's
+// session at the provider ends, the logout token is posted there; the outcome is logged as
+// `event backchannel.success: CLIENT_ID` or `event backchannel.error: CLIENT_ID MESSAGE`.
+//
 // Refresh tokens: oidc-provider 9 issues one (issueRefreshToken's default) when the client's
 // grant_types include refresh_token and the authorization granted the offline_access scope,
 // which it only does when the authorization request has prompt=consent (OpenID Connect Core
@@ -161,9 +166,19 @@ const configuration = {
     devInteractions: { enabled: true },
     revocation: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    // Back-Channel Logout 1.0: a client registered with backchannel_logout_uri gets a logout
+    // token posted there when the user's provider session ends.
+    backchannelLogout: { enabled: true },
   },
   // PKCE on every authorization request; node-oidc-provider 9 only knows S256.
   pkce: { required: () => true },
+  // oidc-provider refuses outgoing requests (the back-channel logout post) to special-use
+  // addresses, loopback included, through its own dispatcher; the apps under test are on
+  // 127.0.0.1, and nothing else is reachable from these tests.
+  fetch: (url, options) => {
+    const { dispatcher, ...rest } = options;
+    return globalThis.fetch(url, rest);
+  },
   // Development-only keys for the signed cookies.
   cookies: { keys: ['oauth-workspace-test-cookie-key-not-secret'] },
   // Only ever reached on loopback by tests: let it be chatty about errors.
@@ -253,6 +268,10 @@ server.listen(port, HOST, () => {
     provider.on(event, (token) => console.log(`event ${event}: ${fingerprint(token.jti)}`));
   }
   provider.on('grant.revoked', (_ctx, grantId) => console.log(`event grant.revoked: ${grantId}`));
+  provider.on('backchannel.success', (_ctx, client) => console.log(`event backchannel.success: ${client?.clientId}`));
+  provider.on('backchannel.error', (_ctx, err, client) => {
+    console.log(`event backchannel.error: ${client?.clientId ?? ''} ${err?.message ?? err} ${err?.cause?.message ?? ''}`);
+  });
 
   server.on('request', provider.callback());
   console.log(`oidc-provider listening on ${issuer}`);
