@@ -34,7 +34,14 @@ const MODULES: &[&str] = &[
     "oidcc-client-test-rp-init-logout",
     "oidcc-client-test-rp-init-logout-no-state",
     "oidcc-client-test-rp-init-logout-invalid-state",
-    "oidcc-client-test-backchannel-logout",
+    "oidcc-client-test-rp-backchannel-rpinitlogout",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-alg-none",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-no-event",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-with-nonce",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-alg",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-aud",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-event",
+    "oidcc-client-test-rp-backchannel-rpinitlogout-wrong-iss",
 ];
 
 struct Page {

@@ -370,6 +370,55 @@ async fn sqlite_sessions_survive_a_restart() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Back-channel logout in every store: the provider's logout token ends the session (the index
+/// was filed at login, in the store), and the same token again is refused (its `jti` is marked
+/// in the store).
+#[tokio::test]
+async fn every_store_ends_sessions_on_back_channel_logout() {
+    let dir = std::env::temp_dir().join(format!(
+        "oauth-stores-bcl-{}-{}",
+        std::process::id(),
+        common::free_port()
+    ));
+    let sqlite = format!("sqlite://{}", dir.join("sessions.db").display());
+    for (url, what) in [
+        ("memory", "memory"),
+        (sqlite.as_str(), "SQLite"),
+        (POSTGRES_URL, "PostgreSQL"),
+        ("redis://127.0.0.1:6379", "Redis"),
+        ("redis://127.0.0.1:6379?cache=off", "Redis without cache"),
+    ] {
+        let store = open(url, what).await;
+        let (server, dev) =
+            common::serve_dev(|dev, base| app(dev.client(), store.clone(), base, key())).await;
+        let browser = Browser::new();
+        let done = browser.dev_login(&server.base, "ada").await;
+        assert_eq!(done.location.as_deref(), Some("/"), "{what}: {}", done.body);
+        let private = format!("{}/private", server.base);
+        assert_eq!(browser.get(&private).await.status, StatusCode::OK, "{what}");
+
+        let token = dev.logout_token("ada").expect("ada logged in");
+        let post = || async {
+            bare_client()
+                .post(format!("{}/backchannel-logout", server.base))
+                .form(&[("logout_token", token.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        };
+        assert_eq!(post().await, StatusCode::OK, "{what}");
+        let after = browser.get(&private).await;
+        assert_eq!(
+            after.status,
+            StatusCode::SEE_OTHER,
+            "{what}: still logged in"
+        );
+        assert_eq!(post().await, StatusCode::BAD_REQUEST, "{what}: a replay");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// "14 days of inactivity" (the builder's default): a user who keeps using the site stays logged
 /// in past the window, in the store (Redis's own TTL) and in the browser (the cookie's Max-Age);
 /// a user who stops is logged out one window later. Here with a 4-second window.

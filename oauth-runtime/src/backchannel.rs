@@ -19,19 +19,11 @@ use tower_sessions::Session;
 use tower_sessions::session::Id;
 
 use crate::schema::{LOGOUT_KEYS_KEY, STAMP_KEY, Stamp, unix_now};
-use crate::state::Core;
-use crate::store::LogoutIndex;
+use crate::state::{Backchannel, Core};
 use crate::{Error, Tokens};
 
 /// The default path of the back-channel logout endpoint.
 pub(crate) const DEFAULT_PATH: &str = "/backchannel-logout";
-
-/// The endpoint's path and the index it files sessions in.
-#[derive(Debug)]
-pub(crate) struct Backchannel {
-    pub(crate) path: &'static str,
-    pub(crate) index: Arc<dyn LogoutIndex>,
-}
 
 /// An index key: what it indexes by, at which issuer, hashed.
 fn key(kind: &str, issuer: &str, value: &str) -> String {

@@ -511,7 +511,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
                 return None;
             };
             own.insert_exact(path);
-            Some(crate::backchannel::Backchannel { path, index })
+            Some(crate::state::Backchannel { path, index })
         });
         let store = Arc::new(self.store);
         let core = Arc::new(Core {

@@ -52,7 +52,14 @@ pub(crate) struct Core {
     pub(crate) revoke_on_logout: bool,
     pub(crate) provider_logout: bool,
     /// Back-channel logout's path and index, when it is on.
-    pub(crate) backchannel: Option<crate::backchannel::Backchannel>,
+    pub(crate) backchannel: Option<Backchannel>,
+}
+
+/// Back-channel logout's endpoint path and the index it files sessions in (see `backchannel`).
+#[derive(Debug)]
+pub(crate) struct Backchannel {
+    pub(crate) path: &'static str,
+    pub(crate) index: Arc<dyn crate::store::LogoutIndex>,
 }
 
 impl Core {
