@@ -583,6 +583,7 @@ impl Page {
 }
 
 /// A cookie-keeping client that follows no redirect by itself and uses no proxy.
+#[derive(Clone)]
 struct Browser {
     http: reqwest::Client,
 }
@@ -2017,4 +2018,93 @@ async fn backchannel_logout_ends_the_session_on_two_instances_on_redis() {
 #[tokio::test]
 async fn backchannel_logout_ends_the_session_on_two_instances_on_postgres() {
     backchannel_logout_on_two_instances("postgres://postgres@127.0.0.1:5432/test").await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One refresh per session across instances
+// ---------------------------------------------------------------------------------------------
+
+/// Two instances of the example on one shared store, against oidc-provider rotating refresh
+/// tokens with reuse detection (a refresh token presented twice revokes the whole grant): eight
+/// concurrent `POST /refresh` of one session, half on each instance, all succeed, no refresh
+/// token is presented twice and no grant is revoked; a later refresh still works. (`invalid_grant`
+/// ending the session on every instance is played against the development provider, in
+/// `tests/stores.rs`.)
+async fn cluster_refresh_on_two_instances(store: &str) {
+    example_binary();
+    let (port_a, port_b) = (free_port(), free_port());
+    let base_a = Url::parse(&format!("http://127.0.0.1:{port_a}/")).unwrap();
+    let base_b = Url::parse(&format!("http://127.0.0.1:{port_b}/")).unwrap();
+    let mut client = client_json(&base_a, BASIC_CLIENT, "client_secret_basic");
+    let b_client = client_json(&base_b, BASIC_CLIENT, "client_secret_basic");
+    for list in ["redirect_uris", "post_logout_redirect_uris"] {
+        let more = b_client[list].as_array().unwrap().clone();
+        client[list].as_array_mut().unwrap().extend(more);
+    }
+    let provider = Provider::start(json!([client]), &["--rotate-refresh-tokens"]);
+    let env = [("SESSION_STORE", store), ("OIDC_SCOPES", OFFLINE_SCOPES)];
+    let a = App::start(&provider, port_a, BASIC_CLIENT, &env);
+    let b_app = App::start(&provider, port_b, BASIC_CLIENT, &env);
+    bounded(async {
+        let browser = Browser::new();
+        let before = provider.proc.log_len();
+        login(&browser, &a, &provider, BASIC_CLIENT.0, "max").await;
+        let issued = provider.events_since(before, "refresh_token.saved", 1);
+        assert_eq!(issued.len(), 1, "one refresh token at login: {issued:#?}");
+
+        let before = provider.proc.log_len();
+        let calls: Vec<_> = (0..8)
+            .map(|i| {
+                let url = if i % 2 == 0 {
+                    a.url("/refresh")
+                } else {
+                    b_app.url("/refresh")
+                };
+                let browser = browser.clone();
+                tokio::spawn(async move { browser.post_form(&url, &[]).await })
+            })
+            .collect();
+        for call in calls {
+            let page = call.await.unwrap();
+            expect_ok_page(&page, "Tokens refreshed", "concurrent POST /refresh", &[]);
+        }
+        let seen = provider.requests_since(before);
+        let grants = provider.posts_since(before, "/token", 1);
+        let presented: Vec<&str> = grants
+            .iter()
+            .filter(|r| r.param("grant_type") == Some("refresh_token"))
+            .filter_map(|r| r.param("refresh_token"))
+            .collect();
+        let distinct: std::collections::HashSet<&&str> = presented.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            presented.len(),
+            "a refresh token was presented twice: {seen:#?}"
+        );
+        assert!(
+            grants.iter().all(|r| r.status == 200),
+            "a refresh was refused: {seen:#?}"
+        );
+        assert!(
+            !seen.iter().any(|l| l.starts_with("event grant.revoked")),
+            "the provider revoked the grant (reuse detected): {seen:#?}"
+        );
+        eprintln!(
+            "8 concurrent POST /refresh on two instances ({store}): {} refresh grants",
+            presented.len()
+        );
+        let page = post_app(&browser, &b_app, "/refresh").await;
+        expect_ok_page(&page, "Tokens refreshed", "POST /refresh after", &seen);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_spend_each_refresh_token_once_on_two_instances_on_redis() {
+    cluster_refresh_on_two_instances("redis://127.0.0.1:6379").await;
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_spend_each_refresh_token_once_on_two_instances_on_postgres() {
+    cluster_refresh_on_two_instances("postgres://postgres@127.0.0.1:5432/test").await;
 }

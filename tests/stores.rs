@@ -88,6 +88,7 @@ fn routes() -> Router {
             "/private",
             get(|Ident(a): Ident| async move { format!("private for {a}") }),
         )
+        .route("/refresh", get(refresh))
         .route("/login", get(login_page))
         .route(
             "/error",
@@ -95,6 +96,23 @@ fn routes() -> Router {
                 format!("error {}", q.0.unwrap_or_default())
             }),
         )
+}
+
+/// `GET /refresh`: refreshes the tokens; answers a fingerprint of the new access token (so that a
+/// test can count the refreshes), or the error's code with its status.
+async fn refresh(tokens: UserTokens) -> (StatusCode, String) {
+    use std::hash::{Hash as _, Hasher as _};
+    match tokens.refresh().await {
+        Ok(fresh) => {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            fresh.access_token().hash(&mut hasher);
+            (StatusCode::OK, format!("{:x}", hasher.finish()))
+        }
+        Err(error) => (
+            StatusCode::from_u16(error.status().as_u16()).unwrap(),
+            error.code().to_owned(),
+        ),
+    }
 }
 
 /// An instance with a development provider of its own.
@@ -415,6 +433,98 @@ async fn every_store_ends_sessions_on_back_channel_logout() {
             "{what}: still logged in"
         );
         assert_eq!(post().await, StatusCode::BAD_REQUEST, "{what}: a replay");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// One refresh per session across instances (issue: cluster refresh): two instances share a
+/// store and a development provider, which treats a refresh token presented twice as stolen and
+/// revokes the whole grant. Concurrent refreshes of one session on both instances all succeed,
+/// and the grant survives them (a double spend would fail the next refresh). A provider error
+/// keeps the tokens for a later try; `invalid_grant` ends the session on both instances.
+#[tokio::test]
+async fn every_store_refreshes_once_across_instances() {
+    let dir = std::env::temp_dir().join(format!(
+        "oauth-stores-refresh-{}-{}",
+        std::process::id(),
+        common::free_port()
+    ));
+    let sqlite = format!("sqlite://{}", dir.join("sessions.db").display());
+    for (url, what, lease) in [
+        ("memory", "memory", Duration::ZERO),
+        (sqlite.as_str(), "SQLite", Duration::ZERO),
+        (POSTGRES_URL, "PostgreSQL", Duration::ZERO),
+        (REDIS_URL, "Redis", CACHE_LEASE),
+        (
+            "redis://127.0.0.1:6379?cache=off",
+            "Redis without cache",
+            Duration::ZERO,
+        ),
+    ] {
+        let store = open(url, what).await;
+        let mut provider = None;
+        let a = serve(|base| {
+            let dev = DevProvider::new(&base).expect("a dev provider");
+            provider = Some(dev.clone());
+            ready(app(dev.client(), store.clone(), &base, key()))
+        })
+        .await;
+        let dev = provider.expect("instance A made the provider");
+        let b = serve(|base| ready(app(dev.client(), store.clone(), &base, key()))).await;
+        let browser = Browser::new();
+        let done = browser.dev_login(&a.base, "ada").await;
+        assert_eq!(done.location.as_deref(), Some("/"), "{what}: {}", done.body);
+
+        let mut calls = Vec::new();
+        for i in 0..12 {
+            let base = if i % 2 == 0 { &a.base } else { &b.base };
+            let (browser, url) = (browser.clone(), format!("{base}/refresh"));
+            calls.push(tokio::spawn(async move { browser.get(&url).await }));
+        }
+        let mut tokens = std::collections::HashSet::new();
+        for call in calls {
+            let page = call.await.unwrap();
+            assert_eq!(page.status, StatusCode::OK, "{what}: {}", page.body);
+            tokens.insert(page.body);
+        }
+        let after = browser.get(&format!("{}/refresh", b.base)).await;
+        assert_eq!(
+            after.status,
+            StatusCode::OK,
+            "{what}: the grant did not survive the concurrent refreshes: {}",
+            after.body
+        );
+        assert!(!tokens.contains(&after.body), "{what}: a new access token");
+        println!(
+            "{what}: 12 concurrent refresh requests on two instances made {} refreshes",
+            tokens.len()
+        );
+
+        // A provider failure keeps the tokens, and the next try spends the same refresh token.
+        dev.set_fault(Some(axum_oauth_login::dev::Fault::TokenEndpoint500));
+        let failed = browser.get(&format!("{}/refresh", a.base)).await;
+        assert_eq!(failed.body, "token_exchange", "{what}");
+        dev.set_fault(None);
+        for base in [&a.base, &b.base] {
+            let page = browser.get(&format!("{base}/private")).await;
+            assert_eq!(page.status, StatusCode::OK, "{what}: still logged in");
+        }
+        let retried = browser.get(&format!("{}/refresh", b.base)).await;
+        assert_eq!(retried.status, StatusCode::OK, "{what}: {}", retried.body);
+
+        // The user takes the app's access away at the provider: the session ends everywhere.
+        dev.revoke_user("ada");
+        let refused = browser.get(&format!("{}/refresh", a.base)).await;
+        assert_eq!(refused.body, "invalid_grant", "{what}");
+        tokio::time::sleep(lease).await;
+        for base in [&a.base, &b.base] {
+            let page = browser.get(&format!("{base}/private")).await;
+            assert_eq!(
+                page.status,
+                StatusCode::SEE_OTHER,
+                "{what}: logged out on {base}"
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(dir);
 }

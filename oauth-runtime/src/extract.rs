@@ -324,19 +324,21 @@ impl UserTokens {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         match tokens.expires_at() {
             Some(at) if at - now < 60 && tokens.refresh_token().is_some() => {
-                vault::refresh(&self.core, &handle, &tokens).await
+                self.refreshed(&handle, &tokens).await
             }
             _ => Ok(tokens),
         }
     }
 
     /// Refreshes the tokens at the provider now and keeps the new ones (a rotated refresh token
-    /// included). One refresh at a time per session: concurrent callers wait for it and get its
-    /// result instead of spending the refresh token twice.
+    /// included). One refresh at a time per session, across every instance that shares one of the
+    /// library's stores: concurrent callers wait for it and get its result instead of spending the
+    /// refresh token twice.
     ///
     /// # Errors
-    /// [`Error::InvalidGrant`] when the provider refuses the refresh token: the user must log in
-    /// again; [`Error::NoTokens`]; network and provider errors.
+    /// [`Error::InvalidGrant`] when the provider refuses the refresh token: the session ends (on
+    /// every instance) and the user logs in again at the next request; [`Error::NoTokens`];
+    /// network and provider errors, which keep the tokens (a later call tries again).
     ///
     /// ```
     /// use axum_oauth_login::{Error, UserTokens};
@@ -350,7 +352,21 @@ impl UserTokens {
     /// ```
     pub async fn refresh(&self) -> Result<crate::Tokens, Error> {
         let (handle, tokens) = vault::get(&self.core, &self.session).await?;
-        vault::refresh(&self.core, &handle, &tokens).await
+        self.refreshed(&handle, &tokens).await
+    }
+
+    /// [`vault::refresh`], and the end of the session when the provider refused the grant.
+    async fn refreshed(
+        &self,
+        handle: &crate::schema::Handle,
+        tokens: &crate::Tokens,
+    ) -> Result<crate::Tokens, Error> {
+        let result = vault::refresh(&self.core, handle, tokens).await;
+        if matches!(result, Err(Error::InvalidGrant)) {
+            tracing::info!("the provider refused the refresh token; the session ends");
+            crate::flow::end_session(&self.core, &self.session).await?;
+        }
+        result
     }
 
     /// Revokes the tokens at the provider and forgets them (the user stays logged in here).

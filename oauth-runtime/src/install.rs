@@ -16,7 +16,7 @@ use crate::paths::PathPatterns;
 use crate::routes;
 use crate::session::{SessionCookie, Sessions};
 use crate::state::{Core, Flights, Installed, Shared};
-use crate::store::{LogoutIndex, MemoryStore};
+use crate::store::{Coordination, MemoryStore};
 use crate::{Client, Error, GuardedApp};
 
 /// Configures how an auth struct is installed: session store, public URL, cookie settings.
@@ -500,11 +500,12 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
                 "the session cookie is Secure without an https public URL: browsers keep it on localhost only"
             );
         }
+        let coordination = coordination(&self.store);
         let backchannel = self.backchannel_logout.and_then(|path| {
             if !providers.iter().any(|p| p.client.provider().oidc.is_some()) {
                 return None;
             }
-            let Some(index) = logout_index(&self.store) else {
+            let Some(index) = coordination.clone() else {
                 tracing::warn!(
                     "back-channel logout needs one of the library's session stores (store::MemoryStore, store::AnyStore); it is off"
                 );
@@ -528,6 +529,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             ),
             store,
             flights: Flights::default(),
+            coordination,
             expiry: self.expiry,
             public_url: self.public_url,
             trusted_proxies: self.trusted_proxies,
@@ -557,13 +559,14 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     }
 }
 
-/// The store's logout index, when it is one of the library's stores.
-fn logout_index<S: SessionStore + Clone>(store: &S) -> Option<Arc<dyn LogoutIndex>> {
+/// What the store offers beside sessions (see `store::Coordination`), when it is one of the
+/// library's stores.
+fn coordination<S: SessionStore + Clone>(store: &S) -> Option<Arc<dyn Coordination>> {
     let store: &dyn std::any::Any = store;
     if let Some(store) = store.downcast_ref::<crate::store::AnyStore>() {
         return Some(Arc::new(store.clone()));
     }
     store
         .downcast_ref::<MemoryStore>()
-        .map(|store| Arc::new(store.clone()) as Arc<dyn LogoutIndex>)
+        .map(|store| Arc::new(store.clone()) as Arc<dyn Coordination>)
 }

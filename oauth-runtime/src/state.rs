@@ -43,7 +43,11 @@ pub(crate) struct Core {
     pub(crate) login_required: Bytes,
     /// The session store, for the token records (see `vault`).
     pub(crate) store: Arc<dyn SessionStore>,
+    /// One refresh at a time per session on this instance.
     pub(crate) flights: Flights,
+    /// The store's markers and index (library stores only): leases for one refresh per session
+    /// across instances, and back-channel logout's index.
+    pub(crate) coordination: Option<Arc<dyn crate::store::Coordination>>,
     /// When sessions expire; the guard slides `OnInactivity`, and token records follow it.
     pub(crate) expiry: Expiry,
     pub(crate) public_url: Option<Url>,
@@ -59,7 +63,7 @@ pub(crate) struct Core {
 #[derive(Debug)]
 pub(crate) struct Backchannel {
     pub(crate) path: &'static str,
-    pub(crate) index: Arc<dyn crate::store::LogoutIndex>,
+    pub(crate) index: Arc<dyn crate::store::Coordination>,
 }
 
 impl Core {

@@ -4,11 +4,11 @@ use tower_sessions::cookie::Key;
 
 use crate::Error;
 
-mod index;
+mod coordination;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
-pub(crate) use index::LogoutIndex;
+pub(crate) use coordination::Coordination;
 pub use memory::{MEMORY_CAPACITY, MemoryStore};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
@@ -191,14 +191,14 @@ async fn sqlite(url: &str) -> Result<AnyStore, Error> {
         .map_err(|_| Error::SessionStore)?;
     let store = tower_sessions_sqlx_store::SqliteStore::new(pool.clone());
     store.migrate().await.map_err(|_| Error::SessionStore)?;
-    index::sql::sqlite_migrate(&pool)
+    coordination::sql::sqlite_migrate(&pool)
         .await
         .map_err(|_| Error::SessionStore)?;
     purge_expired(&store);
     let purged = pool.clone();
     purge_index(move || {
         let pool = purged.clone();
-        async move { index::sql::sqlite_purge(&pool).await }
+        async move { coordination::sql::sqlite_purge(&pool).await }
     });
     Ok(AnyStore::Sqlite(store, pool))
 }
@@ -221,14 +221,14 @@ async fn postgres(url: &str) -> Result<AnyStore, Error> {
         .map_err(|_| Error::SessionStore)?;
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
     store.migrate().await.map_err(|_| Error::SessionStore)?;
-    index::sql::postgres_migrate(&pool)
+    coordination::sql::postgres_migrate(&pool)
         .await
         .map_err(|_| Error::SessionStore)?;
     purge_expired(&store);
     let purged = pool.clone();
     purge_index(move || {
         let pool = purged.clone();
-        async move { index::sql::postgres_purge(&pool).await }
+        async move { coordination::sql::postgres_purge(&pool).await }
     });
     Ok(AnyStore::Postgres(store, pool))
 }

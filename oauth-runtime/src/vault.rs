@@ -11,11 +11,12 @@
 //!   run one at a time per session ([`refresh`]).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use tower_sessions::Session;
 use tower_sessions::session::{Id, Record};
 
-use crate::schema::{Handle, RECORD_KEY, STAMP_KEY, Stamp};
+use crate::schema::{Handle, RECORD_KEY, STAMP_KEY, Stamp, unix_now};
 use crate::state::Core;
 use crate::{Client, Error, Tokens};
 
@@ -90,12 +91,27 @@ pub(crate) fn client<'a>(core: &'a Core, handle: &Handle) -> Result<&'a Client, 
         .ok_or(Error::NoTokens)
 }
 
-/// Refreshes the tokens `seen` at the provider, once at a time per session: a caller that waited
-/// for another caller's refresh gets its result instead of refreshing again. Rotated refresh
-/// tokens are kept.
+/// How long a refresh may hold the session's lease in the shared store: past it, the lease is
+/// free again (its holder is taken for dead). The provider calls of a refresh end well before
+/// ([`SPEND_LIMIT`]), so a live holder never loses its lease.
+const LEASE_SECS: i64 = 30;
+
+/// The longest a refresh spends at the provider (the token request, and the keys for a new ID
+/// token, each bounded by the HTTP client's timeout as well).
+const SPEND_LIMIT: Duration = Duration::from_secs(25);
+
+/// How often a refresh waiting for another instance's looks at the token record again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Refreshes the tokens `seen` at the provider, once per session across every instance that
+/// shares the store: a caller that waited for another caller's refresh gets its result instead of
+/// refreshing again, so a rotated refresh token is never presented twice (a provider with reuse
+/// detection would revoke the whole grant).
 ///
-/// Across instances, a refresh that loses the race gets `invalid_grant` from a provider that
-/// rotates refresh tokens; the record is then read again, and the winner's tokens returned.
+/// On one instance callers queue on a lock; across instances, on a lease in the store (the
+/// library's stores; with a custom store only the lock, and a refresh that loses the race to
+/// another instance gets `invalid_grant`, after which the record is read again and the winner's
+/// tokens returned). A failed refresh keeps the tokens, so a later call tries again.
 pub(crate) async fn refresh(core: &Core, handle: &Handle, seen: &Tokens) -> Result<Tokens, Error> {
     let lock = core.flights.lock_for(&handle.id);
     let _flight = lock.lock().await;
@@ -103,7 +119,45 @@ pub(crate) async fn refresh(core: &Core, handle: &Handle, seen: &Tokens) -> Resu
     if current != *seen {
         return Ok(current);
     }
-    match client(core, handle)?.refresh(&current).await {
+    let Some(shared) = &core.coordination else {
+        return spend(core, handle, current).await;
+    };
+    let lease = format!("refresh:{}", handle.id);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(LEASE_SECS as u64 + 5);
+    loop {
+        if shared.first_use(&lease, unix_now() + LEASE_SECS).await? {
+            // The record may have changed between the read above and the lease.
+            let result = match load(core, handle).await? {
+                Some(tokens) if tokens == current => spend(core, handle, current).await,
+                Some(newer) => Ok(newer),
+                None => Err(Error::NoTokens),
+            };
+            if shared.release(&lease).await.is_err() {
+                tracing::warn!("a refresh lease could not be given back; it ends by itself");
+            }
+            return result;
+        }
+        // Another instance refreshes: its tokens appear in the record.
+        tokio::time::sleep(POLL).await;
+        match load(core, handle).await? {
+            Some(tokens) if tokens == current => {}
+            Some(newer) => return Ok(newer),
+            None => return Err(Error::NoTokens),
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::Network(
+                "another instance's refresh of these tokens did not finish".into(),
+            ));
+        }
+    }
+}
+
+/// Presents `current`'s refresh token at the provider and stores what comes back.
+async fn spend(core: &Core, handle: &Handle, current: Tokens) -> Result<Tokens, Error> {
+    let answer = tokio::time::timeout(SPEND_LIMIT, client(core, handle)?.refresh(&current))
+        .await
+        .unwrap_or_else(|_| Err(Error::Network("the refresh timed out".into())));
+    match answer {
         Ok(fresh) => {
             core.store
                 .save(&record(core, handle.record_id()?, &fresh)?)

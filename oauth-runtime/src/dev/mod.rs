@@ -440,6 +440,22 @@ impl DevProvider {
         Ok(())
     }
 
+    /// Revokes every access and refresh token issued for the user who typed `login`, as a user
+    /// who takes the app's access away on the provider's account page: the app's next refresh of
+    /// their tokens gets `invalid_grant`.
+    ///
+    /// ```
+    /// use axum_oauth_login::dev::DevProvider;
+    /// let dev = DevProvider::new("http://127.0.0.1:8000")?;
+    /// dev.revoke_user("ada"); // nothing issued yet: nothing to revoke
+    /// # Ok::<(), axum_oauth_login::Error>(())
+    /// ```
+    pub fn revoke_user(&self, login: &str) {
+        if let Some(user) = store::User::from_login(login) {
+            lock(&self.inner.store).revoke_user(&user.sub);
+        }
+    }
+
     /// The back-channel logout token (Back-Channel Logout 1.0) the provider would post for the
     /// latest login of the user who typed `login` on the login page, bent by the current
     /// [`Fault`]; `None` when that user has not logged in. For tests that post it themselves

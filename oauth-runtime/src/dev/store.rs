@@ -336,6 +336,12 @@ impl Store {
         }
     }
 
+    /// Revokes every token of `sub`'s grants.
+    pub(super) fn revoke_user(&mut self, sub: &str) {
+        self.access.retain(|_, t| t.grant.user.sub != sub);
+        self.refresh.retain(|_, t| t.grant.user.sub != sub);
+    }
+
     fn revoke_grant(&mut self, grant_id: &str) {
         self.access.retain(|_, t| t.grant.id != grant_id);
         self.refresh.retain(|_, t| t.grant.id != grant_id);

@@ -220,7 +220,7 @@ impl SessionStore for MemoryStore {
 /// Entries end by time. A write sweeps the ended ones when the keys and markers reach the
 /// capacity, or twice what the last sweep left (so sweeps stay rare however many are live).
 #[async_trait]
-impl super::index::LogoutIndex for MemoryStore {
+impl super::coordination::Coordination for MemoryStore {
     async fn index(&self, keys: &[String], session: Id, until: i64) -> session_store::Result<()> {
         let mut sessions = self.sessions();
         sessions.sweep_index(crate::schema::unix_now());
@@ -274,10 +274,15 @@ impl super::index::LogoutIndex for MemoryStore {
             }
         }
     }
+
+    async fn release(&self, key: &str) -> session_store::Result<()> {
+        self.sessions().used.remove(key);
+        Ok(())
+    }
 }
 
 impl Sessions {
-    /// Removes ended index entries and markers (see the `LogoutIndex` impl).
+    /// Removes ended index entries and markers (see the `Coordination` impl).
     fn sweep_index(&mut self, now: i64) {
         if self.index.len() + self.used.len() < self.sweep_index_at {
             return;
@@ -407,7 +412,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_logout_index_files_sessions_until_their_end_and_marks_once() {
-        use crate::store::LogoutIndex as _;
+        use crate::store::Coordination as _;
         let store = MemoryStore::with_capacity(2);
         let now = crate::schema::unix_now();
         let (a, b) = (Id::default(), Id::default());
@@ -436,6 +441,11 @@ mod tests {
 
         assert!(store.first_use("jti", now + 60).await.unwrap());
         assert!(!store.first_use("jti", now + 60).await.unwrap(), "a replay");
+        store.release("jti").await.unwrap();
+        assert!(
+            store.first_use("jti", now + 60).await.unwrap(),
+            "a released mark (a lease given back) is free"
+        );
         assert!(store.first_use("other", now + 60).await.unwrap());
         store.sessions().used.insert("old".into(), now - 1);
         assert!(

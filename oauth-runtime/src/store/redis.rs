@@ -223,7 +223,7 @@ impl RedisStore {
 /// as long as its longest entry, and markers as keys set with `NX` (`oauth-used:<key>`). Times to
 /// live are relative, measured on this instance's clock (see [`RedisStore::set`]).
 #[async_trait]
-impl super::index::LogoutIndex for RedisStore {
+impl super::coordination::Coordination for RedisStore {
     async fn index(&self, keys: &[String], session: Id, until: i64) -> session_store::Result<()> {
         let ttl = (until - unix_now()).max(1);
         for key in keys {
@@ -279,6 +279,15 @@ impl super::index::LogoutIndex for RedisStore {
             .await
             .map_err(backend)?;
         Ok(!set.is_null())
+    }
+
+    async fn release(&self, key: &str) -> session_store::Result<()> {
+        let _: Value = self
+            .pool
+            .del(format!("oauth-used:{key}"))
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 }
 

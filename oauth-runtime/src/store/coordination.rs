@@ -1,17 +1,21 @@
-//! What back-channel logout needs of a store beside the sessions: an index from a provider's
-//! session (`sid`) or user (`sub`) to the sessions logged in with it, and a record of the logout
-//! tokens already used (`jti`), both shared by every instance that shares the store.
+//! What the library needs of a store beside the sessions, shared by every instance that shares
+//! the store:
 //!
-//! Index keys are opaque strings made by `backchannel` (a hash of the issuer and the value);
+//! - back-channel logout's index from a provider's session (`sid`) or user (`sub`) to the
+//!   sessions logged in with it, and its record of the logout tokens already used (`jti`);
+//! - markers with an end, used once (a `jti`) or as a lease given back when done (one refresh
+//!   per session across instances, see `vault::refresh`).
+//!
+//! Keys are opaque strings made by the callers (index keys: a hash of the issuer and the value);
 //! times are Unix seconds on this instance's clock.
 
 use async_trait::async_trait;
 use tower_sessions::session::Id;
 use tower_sessions::session_store;
 
-/// An index from keys to session ids, and single-use markers.
+/// An index from keys to session ids, and markers (single use, or leases).
 #[async_trait]
-pub(crate) trait LogoutIndex: Send + Sync + std::fmt::Debug {
+pub(crate) trait Coordination: Send + Sync + std::fmt::Debug {
     /// Files `session` under each of `keys` until `until` (or moves its entries' end there).
     async fn index(&self, keys: &[String], session: Id, until: i64) -> session_store::Result<()>;
     /// Takes `session` out of `keys`.
@@ -20,10 +24,12 @@ pub(crate) trait LogoutIndex: Send + Sync + std::fmt::Debug {
     async fn indexed(&self, key: &str) -> session_store::Result<Vec<Id>>;
     /// Marks `key` used until `until`: `true` the first time, `false` while it is marked.
     async fn first_use(&self, key: &str, until: i64) -> session_store::Result<bool>;
+    /// Takes the marker of `key` off before its end (a lease given back).
+    async fn release(&self, key: &str) -> session_store::Result<()>;
 }
 
 #[async_trait]
-impl LogoutIndex for super::AnyStore {
+impl Coordination for super::AnyStore {
     async fn index(&self, keys: &[String], session: Id, until: i64) -> session_store::Result<()> {
         match self {
             Self::Memory(s) => s.index(keys, session, until).await,
@@ -77,6 +83,18 @@ impl LogoutIndex for super::AnyStore {
             }
             #[cfg(feature = "redis")]
             Self::Redis(s) => s.first_use(key, until).await,
+        }
+    }
+
+    async fn release(&self, key: &str) -> session_store::Result<()> {
+        match self {
+            Self::Memory(s) => s.release(key).await,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_, pool) => super::bounded(sql::sqlite_release(pool, key)).await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_, pool) => super::bounded(sql::postgres_release(pool, key)).await,
+            #[cfg(feature = "redis")]
+            Self::Redis(s) => s.release(key).await,
         }
     }
 }
@@ -199,6 +217,19 @@ pub(super) mod sql {
         Ok(done.rows_affected() == 1)
     }
 
+    #[cfg(feature = "postgres")]
+    pub(crate) async fn postgres_release(
+        pool: &sqlx::PgPool,
+        key: &str,
+    ) -> session_store::Result<()> {
+        sqlx::query(r#"delete from "tower_sessions"."oauth_used_once" where key = $1"#)
+            .bind(key)
+            .execute(pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     /// Creates the SQLite tables.
     #[cfg(feature = "sqlite")]
     pub(crate) async fn sqlite_migrate(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
@@ -302,6 +333,19 @@ pub(super) mod sql {
         .await
         .map_err(backend)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    #[cfg(feature = "sqlite")]
+    pub(crate) async fn sqlite_release(
+        pool: &sqlx::SqlitePool,
+        key: &str,
+    ) -> session_store::Result<()> {
+        sqlx::query("delete from oauth_used_once where key = ?")
+            .bind(key)
+            .execute(pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     fn ids(rows: Vec<(String,)>) -> Vec<Id> {
