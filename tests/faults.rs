@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::response::Redirect;
 use axum::routing::get;
-use axum_oauth_login::dev::{DevProvider, Fault};
+use axum_oauth_login::dev::{DevProvider, Fault, SigningAlg};
 use axum_oauth_login::prelude::*;
 use common::{Browser, Page, Server, login_page};
 use reqwest::StatusCode;
@@ -73,15 +73,29 @@ impl App {
 }
 
 async fn start() -> App {
+    start_signing(SigningAlg::ES256).await
+}
+
+/// An app whose development provider signs with `alg`.
+async fn start_signing(alg: SigningAlg) -> App {
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
-    let (server, dev) = common::serve_dev(|dev, base| {
-        Auth { calls: c }
-            .builder(dev.client())
-            .public_url(base.parse().unwrap())
-            .install(routes())
+    let mut made = None;
+    let server = common::serve(|base| {
+        let dev = DevProvider::builder(&base)
+            .signing_alg(alg)
+            .build()
+            .unwrap();
+        made = Some(dev.clone());
+        std::future::ready(
+            Auth { calls: c }
+                .builder(dev.client())
+                .public_url(base.parse().unwrap())
+                .install(routes()),
+        )
     })
     .await;
+    let dev = made.expect("the provider");
     App { server, dev, calls }
 }
 
@@ -96,7 +110,11 @@ async fn get_within(b: &Browser, url: &str, limit: Duration) -> Page {
 /// follows the callback, and asserts the refusal: a 303 to `/error?code=<code>`, `get_auth`
 /// not asked, the browser not logged in, and the app still working for the next login.
 async fn refused_at_callback(fault: Fault, code: &str) {
-    let app = start().await;
+    refused_by(start().await, fault, code).await;
+}
+
+/// [`refused_at_callback`] on `app`.
+async fn refused_by(app: App, fault: Fault, code: &str) {
     let b = Browser::new();
     let callback = b.dev_authorize(app.base(), "/login", "ada").await;
     app.dev.set_fault(Some(fault));
@@ -149,6 +167,53 @@ async fn refused_at_callback(fault: Fault, code: &str) {
 #[tokio::test]
 async fn bad_signature_is_refused() {
     refused_at_callback(Fault::BadSignature, "id_token").await;
+}
+
+/// `oidcc-client-test-invalid-sig-rs256`.
+#[tokio::test]
+async fn bad_rs256_signature_is_refused() {
+    refused_by(
+        start_signing(SigningAlg::RS256).await,
+        Fault::BadSignature,
+        "id_token",
+    )
+    .await;
+}
+
+/// `oidcc-client-test-idtoken-sig-rs256`: a provider that signs RS256 (the published key is an RSA
+/// JWK, discovery says RS256).
+#[tokio::test]
+async fn rs256_id_tokens_log_in() {
+    let app = start_signing(SigningAlg::RS256).await;
+    let discovery: serde_json::Value = common::get(format!(
+        "{}/.well-known/openid-configuration",
+        app.dev.issuer()
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
+    let keys: serde_json::Value = common::get(discovery["jwks_uri"].as_str().unwrap())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys["keys"][0]["kty"], "RSA", "{keys}");
+    let b = Browser::new();
+    let done = b.dev_login(app.base(), "ada").await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+    app.assert_logged_in(&b).await;
+    // A rotated key is RSA too (its new `kid` makes the client fetch the keys again).
+    app.dev.rotate_key().unwrap();
+    let b = Browser::new();
+    let done = b.dev_login(app.base(), "bob").await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! The ES256 signing keys and the ID tokens they sign.
+//! The signing keys (ES256, or RS256 when asked) and the ID tokens they sign.
 
 use std::sync::Arc;
 
@@ -9,22 +9,80 @@ use p256::elliptic_curve::sec1::ToEncodedPoint as _;
 use p256::pkcs8::EncodePrivateKey as _;
 use serde_json::{Map, Value, json};
 
-use super::Fault;
+use super::{Fault, SigningAlg};
 use crate::Error;
 
-/// One P-256 key: the private half for signing, the public half as a JWK.
+/// One key: the private half for signing, the public half as a JWK.
 pub(super) struct SigningKey {
     pub(super) kid: String,
+    pub(super) alg: SigningAlg,
     encoding: EncodingKey,
     decoding: DecodingKey,
     pub(super) jwk: Value,
 }
 
+fn failed() -> Error {
+    Error::Config("the development provider could not generate a signing key".into())
+}
+
+impl SigningAlg {
+    fn jwt(self) -> Algorithm {
+        match self {
+            Self::ES256 => Algorithm::ES256,
+            Self::RS256 => Algorithm::RS256,
+        }
+    }
+
+    /// The name in JOSE headers and discovery (`"ES256"`).
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::ES256 => "ES256",
+            Self::RS256 => "RS256",
+        }
+    }
+}
+
 impl SigningKey {
-    /// A fresh key with a random `kid`.
-    pub(super) fn generate() -> Result<Self, Error> {
-        let failed =
-            || Error::Config("the development provider could not generate a signing key".into());
+    /// A fresh key of `alg` with a random `kid`.
+    pub(super) fn generate(alg: SigningAlg) -> Result<Self, Error> {
+        match alg {
+            SigningAlg::ES256 => Self::generate_es256(),
+            SigningAlg::RS256 => Self::generate_rs256(),
+        }
+    }
+
+    /// A 2048-bit RSA key (aws-lc-rs generates it; jsonwebtoken signs with its PKCS #1 form).
+    fn generate_rs256() -> Result<Self, Error> {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+            .map_err(|_| failed())?;
+        let pkcs8 = pair.as_der().map_err(|_| failed())?;
+        let info = p256::pkcs8::PrivateKeyInfo::try_from(pkcs8.as_ref()).map_err(|_| failed())?;
+        let public = aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+        let (n, e) = (
+            URL_SAFE_NO_PAD.encode(&public.n),
+            URL_SAFE_NO_PAD.encode(&public.e),
+        );
+        let kid = super::random_token()[..16].to_owned();
+        let jwk = json!({
+            "kty": "RSA",
+            "n": n,
+            "e": e,
+            "kid": kid,
+            "alg": "RS256",
+            "use": "sig",
+        });
+        Ok(Self {
+            decoding: DecodingKey::from_rsa_components(&n, &e).map_err(|_| failed())?,
+            encoding: EncodingKey::from_rsa_der(info.private_key),
+            kid,
+            alg: SigningAlg::RS256,
+            jwk,
+        })
+    }
+
+    fn generate_es256() -> Result<Self, Error> {
         // Random bytes are a valid scalar unless zero or above the group order (odds ~2^-32).
         let secret = (0..8)
             .find_map(|_| p256::SecretKey::from_slice(&rand::random::<[u8; 32]>()).ok())
@@ -48,6 +106,7 @@ impl SigningKey {
         });
         Ok(Self {
             kid,
+            alg: SigningAlg::ES256,
             encoding: EncodingKey::from_ec_der(der.as_bytes()),
             decoding,
             jwk,
@@ -56,7 +115,7 @@ impl SigningKey {
 
     /// Signs `claims` with a header naming `kid` (none when `None`).
     fn sign(&self, kid: Option<&str>, claims: &Map<String, Value>) -> Option<String> {
-        let mut header = Header::new(Algorithm::ES256);
+        let mut header = Header::new(self.alg.jwt());
         header.kid = kid.map(str::to_owned);
         jsonwebtoken::encode(&header, claims, &self.encoding).ok()
     }
@@ -69,11 +128,16 @@ pub(super) struct KeyRing {
 }
 
 impl KeyRing {
-    pub(super) fn generate() -> Result<Self, Error> {
+    pub(super) fn generate(alg: SigningAlg) -> Result<Self, Error> {
         Ok(Self {
-            current: Arc::new(SigningKey::generate()?),
+            current: Arc::new(SigningKey::generate(alg)?),
             previous: None,
         })
+    }
+
+    /// The algorithm of the signing keys.
+    pub(super) fn alg(&self) -> SigningAlg {
+        self.current.alg
     }
 
     pub(super) fn rotate(&mut self, fresh: SigningKey) {
@@ -104,7 +168,7 @@ impl KeyRing {
         else {
             return false;
         };
-        let mut validation = Validation::new(Algorithm::ES256);
+        let mut validation = Validation::new(key.alg.jwt());
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         validation.validate_exp = false;
@@ -146,9 +210,11 @@ pub(super) fn sign_id_token(
             let payload = URL_SAFE_NO_PAD.encode(Value::Object(claims).to_string());
             Some(format!("{header}.{payload}."))
         }
-        Some(Fault::BadSignature) => SigningKey::generate().ok()?.sign(Some(&key.kid), &claims),
+        Some(Fault::BadSignature) => SigningKey::generate(key.alg)
+            .ok()?
+            .sign(Some(&key.kid), &claims),
         Some(Fault::UnknownKid) => {
-            let rogue = SigningKey::generate().ok()?;
+            let rogue = SigningKey::generate(key.alg).ok()?;
             let kid = format!("unknown-{}", rogue.kid);
             rogue.sign(Some(&kid), &claims)
         }
@@ -208,7 +274,7 @@ pub(super) fn sign_logout_token(
             jsonwebtoken::encode(&header, &claims, &secret).ok()
         }
         _ => {
-            let mut header = Header::new(Algorithm::ES256);
+            let mut header = Header::new(key.alg.jwt());
             header.kid = Some(key.kid.clone());
             header.typ = Some("logout+jwt".into());
             jsonwebtoken::encode(&header, &claims, &key.encoding).ok()

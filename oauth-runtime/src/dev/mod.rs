@@ -2,8 +2,8 @@
 //!
 //! A small but real authorization server that mounts itself inside your own app under
 //! `/_dev/oauth`, so that the examples run with no account anywhere, and the client code runs the
-//! real protocol (authorization code + PKCE S256, `state`, `nonce`, `iss`, ES256-signed ID tokens,
-//! user info, rotating refresh tokens, revocation, RP-initiated logout) against it.
+//! real protocol (authorization code + PKCE S256, `state`, `nonce`, `iss`, ES256-signed ID tokens
+//! (RS256 with [`DevProviderBuilder::signing_alg`]), user info, rotating refresh tokens, revocation, RP-initiated logout) against it.
 //!
 //! Its login page accepts any name or email address, without a password: whoever can reach the
 //! app can log in as anyone.
@@ -268,6 +268,7 @@ impl DevProvider {
             base_url: base_url.to_owned(),
             allow_non_loopback: false,
             backchannel_logout_path: crate::backchannel::DEFAULT_PATH.to_owned(),
+            signing_alg: SigningAlg::default(),
         }
     }
 
@@ -435,7 +436,8 @@ impl DevProvider {
     /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
     pub fn rotate_key(&self) -> Result<(), Error> {
-        let fresh = keys::SigningKey::generate()?;
+        let alg = lock(&self.inner.keys).alg();
+        let fresh = keys::SigningKey::generate(alg)?;
         lock(&self.inner.keys).rotate(fresh);
         Ok(())
     }
@@ -571,6 +573,26 @@ pub struct DevProviderBuilder {
     base_url: String,
     allow_non_loopback: bool,
     backchannel_logout_path: String,
+    signing_alg: SigningAlg,
+}
+
+/// The algorithm the development provider signs ID tokens and logout tokens with:
+/// [`DevProviderBuilder::signing_alg`].
+///
+/// ```
+/// use axum_oauth_login::dev::{DevProvider, SigningAlg};
+/// let dev = DevProvider::builder("http://localhost:8000").signing_alg(SigningAlg::RS256).build()?;
+/// # Ok::<(), axum_oauth_login::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SigningAlg {
+    /// ECDSA on P-256 with SHA-256 (the default: small keys, fast to generate).
+    #[default]
+    ES256,
+    /// RSA PKCS #1 v1.5 with SHA-256, 2048-bit keys: the algorithm every OpenID provider must
+    /// support, and most use.
+    RS256,
 }
 
 impl DevProviderBuilder {
@@ -602,6 +624,19 @@ impl DevProviderBuilder {
     /// ```
     pub fn backchannel_logout_path(mut self, path: impl Into<String>) -> Self {
         self.backchannel_logout_path = path.into();
+        self
+    }
+
+    /// The algorithm of the signing keys (default [`SigningAlg::ES256`]); every rotated key has
+    /// it too, and discovery advertises it.
+    ///
+    /// ```
+    /// use axum_oauth_login::dev::{DevProvider, SigningAlg};
+    /// let dev = DevProvider::builder("http://localhost:8000").signing_alg(SigningAlg::RS256).build()?;
+    /// # Ok::<(), axum_oauth_login::Error>(())
+    /// ```
+    pub fn signing_alg(mut self, alg: SigningAlg) -> Self {
+        self.signing_alg = alg;
         self
     }
 
@@ -652,7 +687,7 @@ impl DevProviderBuilder {
         let backchannel_logout_uri = base
             .join(&self.backchannel_logout_path)
             .map_err(|_| invalid("gives no valid back-channel logout URL"))?;
-        let keys = keys::KeyRing::generate()?;
+        let keys = keys::KeyRing::generate(self.signing_alg)?;
         // Also on stderr: a tracing filter (or no subscriber at all) must not hide it.
         eprintln!(
             "WARNING: development OAuth provider enabled at {issuer}: for development only, anyone can log in as anyone; never use it in production"
