@@ -8,7 +8,8 @@
 //!
 //! Environment: `OIDC_ISSUER` (unset: the development provider), `OIDC_CLIENT_ID`,
 //! `OIDC_CLIENT_SECRET`, `BIND` (default `127.0.0.1:8000`), `PUBLIC_URL` (default `http://<BIND>`;
-//! register `PUBLIC_URL/redirect` as the callback), `SESSION_STORE` (`memory`, `sqlite:///abs.db`,
+//! register `PUBLIC_URL/redirect` as the callback and `PUBLIC_URL/logout` as the post-logout
+//! redirect URI), `SESSION_STORE` (`memory`, `sqlite:///abs.db`,
 //! `redis://host:port`, `postgres://...`), `SESSION_KEY` (128 hex characters), `ALLOWED_DOMAIN`,
 //! `OIDC_SCOPES` (default `openid email profile`; with `offline_access` the login asks for consent
 //! so that the provider issues a refresh token). Only verified emails get in, and only of

@@ -33,7 +33,7 @@ const MODULES: &[&str] = &[
     "oidcc-client-formpost-test",
     "oidcc-client-test-rp-init-logout",
     "oidcc-client-test-rp-init-logout-no-state",
-    "oidcc-client-test-rp-init-logout-invalid-state",
+    "oidcc-client-test-rp-init-logout-other-state",
     "oidcc-client-test-rp-backchannel-rpinitlogout",
     "oidcc-client-test-rp-backchannel-rpinitlogout-alg-none",
     "oidcc-client-test-rp-backchannel-rpinitlogout-no-event",

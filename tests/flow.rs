@@ -430,13 +430,15 @@ async fn tokens_refresh_revoke_and_provider_logout() {
     );
     let q = common::query(&end_session);
     assert!(q.contains_key("id_token_hint"));
-    assert_eq!(q["post_logout_redirect_uri"], format!("{base}/login"));
+    assert_eq!(q["post_logout_redirect_uri"], format!("{base}/logout"));
     assert_eq!(
         b.get(&format!("{base}/private")).await.status,
         StatusCode::SEE_OTHER
     );
-    let back = b.get(&end_session).await;
-    assert_eq!(back.location, Some(format!("{base}/login")));
+    // Back at the logout path with the state (tests/rp_logout.rs checks it), then the login page.
+    let back = b.get(&end_session).await.location.expect("back to the app");
+    assert!(back.starts_with(&format!("{base}/logout?state=")), "{back}");
+    assert_eq!(b.get(&back).await.location.as_deref(), Some("/login"));
 }
 
 // ---------------------------------------------------------------------------------------------

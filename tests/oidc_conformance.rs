@@ -393,7 +393,7 @@ fn client_json(app: &Url, (id, secret): (&str, &str), method: &str) -> Value {
         "client_secret": secret,
         "token_endpoint_auth_method": method,
         "redirect_uris": [format!("{base}/redirect")],
-        "post_logout_redirect_uris": [format!("{base}/"), format!("{base}/login"), format!("{base}/public")],
+        "post_logout_redirect_uris": [format!("{base}/logout"), format!("{base}/"), format!("{base}/public")],
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
     })
@@ -1008,6 +1008,18 @@ async fn logout(b: &Browser, app: &App, provider: &Provider, post: bool) -> bool
             let next = page.location().clone();
             hops.push(format!("{} {}", page.status, short(&next)));
             at_provider |= same_origin(&next, &provider.issuer);
+            // RP-initiated logout's return carries the state the app sent, which it accepts.
+            if at_provider && same_origin(&next, &app.base) && next.path() == "/logout" {
+                assert!(
+                    query(&next).contains_key("state"),
+                    "the provider came back without the app's state: {hops:?}"
+                );
+            }
+            assert_ne!(
+                next.path(),
+                "/error",
+                "the logout ended on the error page: {hops:?}"
+            );
             assert!(
                 same_origin(&next, &app.base) || same_origin(&next, &provider.issuer),
                 "logout redirects off loopback peers: {}",
@@ -1980,14 +1992,13 @@ async fn backchannel_logout_on_two_instances(store: &str) {
         fields.push(("logout".into(), "yes".into()));
         page = browser.post_form(&action, &fields).await;
         assert!(!page.status.is_server_error(), "{}", page.describe());
-        let delivered = provider
-            .requests_since(before)
-            .into_iter()
-            .any(|l| l == format!("event backchannel.success: {}", BASIC_CLIENT.0));
+        // The provider logs the delivery when the app has answered it, which may be just after
+        // its own answer to the browser.
+        let event = format!("event backchannel.success: {}", BASIC_CLIENT.0);
+        let seen = provider.requests_when(before, |lines| lines.contains(&event));
         assert!(
-            delivered,
-            "the provider did not deliver the logout token: {:#?}",
-            provider.requests_since(before)
+            seen.contains(&event),
+            "the provider did not deliver the logout token: {seen:#?}"
         );
         expect_anonymous(&browser, &a).await;
         // B's cache (Redis) hears of the deletion within its lease.

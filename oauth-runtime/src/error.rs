@@ -21,6 +21,11 @@ pub enum Error {
     /// The callback's `state` is unknown, used or expired (login CSRF or a stale tab).
     #[error("the login could not be matched to one started here (state mismatch)")]
     StateMismatch,
+    /// The provider sent the browser back from its logout page (RP-initiated logout) without the
+    /// `state` of a logout started here, or with another one. The user is logged out here
+    /// anyway; only the return is refused.
+    #[error("the return from the provider's logout could not be matched to a logout started here")]
+    LogoutStateMismatch,
     /// The callback came without `code`.
     #[error("the provider's answer has no authorization code")]
     MissingCode,
@@ -71,6 +76,7 @@ impl Error {
         match self {
             Self::Provider(code) => code.as_str(),
             Self::StateMismatch => "state_mismatch",
+            Self::LogoutStateMismatch => "logout_state_mismatch",
             Self::MissingCode => "missing_code",
             Self::IssuerMismatch => "issuer_mismatch",
             Self::TokenExchange(_) => "token_exchange",

@@ -507,6 +507,62 @@ async fn log_in(
     crate::backchannel::index_login(core, session, &tokens).await
 }
 
+/// The session key of a logout at the provider under way (RP-initiated logout): its `state`
+/// and who logged out.
+const LOGOUT_PENDING_KEY: &str = "oauth.logout";
+
+/// A logout at the provider under way, kept in the (new, anonymous) session until the provider
+/// sends the browser back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PendingLogout {
+    state: String,
+    /// The ident of the user who logged out, for the `#[logout]` hook.
+    pub(crate) auth: Option<String>,
+    made: i64,
+}
+
+/// Records a logout at the provider in `session` (already ended: this starts an anonymous one
+/// with the pending logins' lifetime) and returns the `state` to send to the provider.
+pub(crate) async fn start_provider_logout(
+    session: &Session,
+    auth: Option<String>,
+) -> Result<String, Error> {
+    let state = random_token();
+    let pending = PendingLogout {
+        state: state.clone(),
+        auth,
+        made: now(),
+    };
+    pending_expiry(session).await?;
+    session.insert(LOGOUT_PENDING_KEY, pending).await?;
+    Ok(state)
+}
+
+/// The return from the provider's logout: takes the pending logout out of `session`. `None`
+/// when there is none; `Err(LogoutStateMismatch)` when `state` is missing, another one, or the
+/// logout is older than a pending login may be.
+pub(crate) async fn finish_provider_logout(
+    session: &Session,
+    state: Option<&str>,
+) -> Result<Option<PendingLogout>, Error> {
+    let Some(pending) = session
+        .remove::<PendingLogout>(LOGOUT_PENDING_KEY)
+        .await
+        .unwrap_or(None)
+    else {
+        return Ok(None);
+    };
+    let matches = state.is_some_and(|state| {
+        use subtle::ConstantTimeEq as _;
+        bool::from(state.as_bytes().ct_eq(pending.state.as_bytes()))
+    });
+    if matches && pending_fresh(pending.made, now()) {
+        Ok(Some(pending))
+    } else {
+        Err(Error::LogoutStateMismatch)
+    }
+}
+
 /// Ends the session: the token record, then the session record (so that a copied cookie stops
 /// working too).
 pub(crate) async fn end_session(core: &Core, session: &Session) -> Result<(), Error> {

@@ -352,9 +352,12 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
 
     /// Logs the user out at the provider too (OpenID Connect RP-initiated logout): after the
     /// local logout, the browser is sent to the provider's `end_session_endpoint` with the ID
-    /// token as hint and the login page as `post_logout_redirect_uri` (register that URL with the
-    /// provider). Providers without the endpoint, or sessions without an ID token, get the usual
-    /// local logout. Default `false`.
+    /// token as hint, a fresh `state`, and the logout path as `post_logout_redirect_uri`
+    /// (register `{public URL}/logout` with the provider). When the provider sends the browser
+    /// back, the `state` is checked and the `#[logout]` hook answers (or the login page); a
+    /// return without that `state` lands on the error page with `logout_state_mismatch` (the
+    /// user is logged out either way). Providers without the endpoint, or sessions without an
+    /// ID token, get the usual local logout. Default `false`.
     ///
     /// ```
     /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};

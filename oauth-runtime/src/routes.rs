@@ -108,6 +108,24 @@ async fn logout<A: OAuth>(
     parts: http::request::Parts,
 ) -> Response {
     let core = &shared.core;
+    // The provider's logout page sends the browser back here (RP-initiated logout's
+    // `post_logout_redirect_uri`) with the `state` it was given.
+    if parts.method == http::Method::GET {
+        let state = query_state(&parts);
+        match flow::finish_provider_logout(&session, state.as_deref()).await {
+            Ok(Some(pending)) => return logged_out(&shared, session, pending.auth).await,
+            Ok(None) if state.is_none() => {}
+            Ok(None) | Err(Error::LogoutStateMismatch) => {
+                tracing::warn!(
+                    code = "logout_state_mismatch",
+                    "the return from the provider's logout does not match a logout started here"
+                );
+                let code = Error::LogoutStateMismatch.code();
+                return Redirect::to(&format!("{}?code={code}", core.config.error)).into_response();
+            }
+            Err(_) => return Error::SessionStore.into_response(),
+        }
+    }
     let sure = match from_this_site(core, &parts) {
         Some(same) => same,
         // No browser says nothing about where a request comes from: a POST without any of these
@@ -143,14 +161,36 @@ async fn logout<A: OAuth>(
     }
     if core.provider_logout
         && let Some((handle, tokens)) = &tokens
-        && let Some(url) = provider_logout_url(core, &parts, handle, tokens)
+        && let Some(mut url) = provider_logout_url(core, &parts, handle, tokens)
     {
+        // The `#[logout]` hook runs when the provider sends the browser back.
+        let Ok(state) = flow::start_provider_logout(&session, auth).await else {
+            return Error::SessionStore.into_response();
+        };
+        url.query_pairs_mut().append_pair("state", &state);
         return Redirect::to(url.as_str()).into_response();
     }
+    logged_out(&shared, session, auth).await
+}
+
+/// The answer once the user is logged out (here, and at the provider when it was asked): the
+/// `#[logout]` hook's, or the login page.
+async fn logged_out<A: OAuth>(
+    shared: &Shared<A>,
+    session: Session,
+    auth: Option<String>,
+) -> Response {
     match shared.hooks.logout {
         Some(hook) => hook(&shared.auth, &LogoutContext { session, auth }).await,
-        None => Redirect::to(core.config.login).into_response(),
+        None => Redirect::to(shared.core.config.login).into_response(),
     }
+}
+
+/// The `state` query parameter, if there is one.
+fn query_state(parts: &http::request::Parts) -> Option<String> {
+    url::form_urlencoded::parse(parts.uri.query()?.as_bytes())
+        .find(|(name, _)| name == "state")
+        .map(|(_, value)| value.into_owned())
 }
 
 /// Whether a request comes from a page of this site: `Sec-Fetch-Site` when the browser sends it
@@ -207,7 +247,8 @@ fn confirm_logout(core: &Core, method: &http::Method) -> Response {
         .into_response()
 }
 
-/// The provider's end-session URL for this logout, if it has one and the session had an ID token.
+/// The provider's end-session URL for this logout, if it has one and the session had an ID token;
+/// the browser comes back to the logout path (with the `state` the caller adds).
 fn provider_logout_url(
     core: &Core,
     parts: &http::request::Parts,
@@ -223,7 +264,7 @@ fn provider_logout_url(
         .append_pair("client_id", client.client_id())
         .append_pair(
             "post_logout_redirect_uri",
-            &format!("{origin}{}", core.config.login),
+            &format!("{origin}{}", core.config.logout),
         );
     Some(url)
 }

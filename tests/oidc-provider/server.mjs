@@ -11,7 +11,7 @@
 // --clients / OIDC_CLIENTS: a JSON array of client metadata objects, e.g.
 //   [{"client_id":"basic","client_secret":"s1","token_endpoint_auth_method":"client_secret_basic",
 //     "redirect_uris":["http://127.0.0.1:3000/redirect"],
-//     "post_logout_redirect_uris":["http://127.0.0.1:3000/"]}]
+//     "post_logout_redirect_uris":["http://127.0.0.1:3000/logout"]}]
 //   Missing grant_types / response_types default to authorization_code + refresh_token / code.
 //   Without it, two clients for an app on http://127.0.0.1:3000 are registered
 //   (see defaultClients below).
@@ -88,14 +88,14 @@ function defaultClients() {
       client_secret: 'app-basic-secret',
       token_endpoint_auth_method: 'client_secret_basic',
       redirect_uris: [`${app}/redirect`],
-      post_logout_redirect_uris: [`${app}/`, `${app}/login`],
+      post_logout_redirect_uris: [`${app}/logout`, `${app}/`],
     },
     {
       client_id: 'app-post',
       client_secret: 'app-post-secret',
       token_endpoint_auth_method: 'client_secret_post',
       redirect_uris: [`${app}/redirect`],
-      post_logout_redirect_uris: [`${app}/`, `${app}/login`],
+      post_logout_redirect_uris: [`${app}/logout`, `${app}/`],
     },
   ];
 }

@@ -134,8 +134,15 @@ fn end_session(dev: &Inner, params: Result<Params, &'static str>) -> Response {
     if !hinted && to.origin() != dev.endpoints.token.origin() {
         return page::logged_out(Some(to.as_str()));
     }
-    if let Some(state) = params.get("state") {
-        to.query_pairs_mut().append_pair("state", state);
+    match (params.get("state"), dev.fault()) {
+        (_, Some(Fault::EndSessionWithoutState)) | (None, _) => {}
+        (Some(_), Some(Fault::EndSessionOtherState)) => {
+            to.query_pairs_mut()
+                .append_pair("state", &super::random_token());
+        }
+        (Some(state), _) => {
+            to.query_pairs_mut().append_pair("state", state);
+        }
     }
     match HeaderValue::try_from(to.as_str()) {
         Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),

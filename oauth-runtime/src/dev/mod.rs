@@ -166,6 +166,11 @@ pub enum Fault {
     /// The authorization endpoint refuses every login: it redirects at once with
     /// `error=access_denied` (as if the user pressed "Cancel").
     AccessDenied,
+    /// The end-session endpoint (RP-initiated logout) sends the browser back without the `state`
+    /// the app gave it.
+    EndSessionWithoutState,
+    /// The end-session endpoint sends the browser back with another `state` than the app's.
+    EndSessionOtherState,
     /// Back-channel logout tokens are unsigned: header `{"alg":"none"}`, an empty signature.
     LogoutTokenAlgNone,
     /// Back-channel logout tokens are signed with HS256, the client secret as key.
