@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::response::Redirect;
 use axum::routing::get;
+use axum_oauth_login::Client;
 use axum_oauth_login::dev::{DevProvider, Fault, SigningAlg};
 use axum_oauth_login::prelude::*;
 use common::{Browser, Page, Server, login_page};
@@ -78,6 +79,11 @@ async fn start() -> App {
 
 /// An app whose development provider signs with `alg`.
 async fn start_signing(alg: SigningAlg) -> App {
+    start_custom(alg, |client| client).await
+}
+
+/// An app whose development provider signs with `alg`, with its client changed by `edit`.
+async fn start_custom(alg: SigningAlg, edit: fn(Client) -> Client) -> App {
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
     let mut made = None;
@@ -89,7 +95,7 @@ async fn start_signing(alg: SigningAlg) -> App {
         made = Some(dev.clone());
         std::future::ready(
             Auth { calls: c }
-                .builder(dev.client())
+                .builder(edit(dev.client()))
                 .public_url(base.parse().unwrap())
                 .install(routes()),
         )
@@ -219,6 +225,17 @@ async fn rs256_id_tokens_log_in() {
 #[tokio::test]
 async fn alg_none_is_refused() {
     refused_at_callback(Fault::AlgNone, "id_token").await;
+}
+
+/// `oidcc-client-test-idtoken-sig-none` for a client registered with
+/// `id_token_signed_response_alg=none`: accepted only with the explicit opt-in, and the opt-in
+/// does not weaken the other checks.
+#[tokio::test]
+async fn alg_none_is_accepted_by_a_client_registered_for_it() {
+    let app = start_custom(SigningAlg::ES256, Client::allow_unsigned_id_tokens).await;
+    accepted_at_callback(&app, Fault::AlgNone).await;
+    let app = start_custom(SigningAlg::ES256, Client::allow_unsigned_id_tokens).await;
+    refused_by(app, Fault::BadSignature, "id_token").await;
 }
 
 #[tokio::test]

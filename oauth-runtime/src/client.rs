@@ -321,6 +321,34 @@ impl Client {
         self.rebuild(inner.config.clone(), inner.provider.clone(), policy)
     }
 
+    /// The same client accepting unsigned ID tokens (`"alg": "none"`) from the token endpoint,
+    /// as OpenID Connect Core §3.1.3.7 allows for a client registered with
+    /// `id_token_signed_response_alg=none`: the ID token then comes only over the TLS connection
+    /// to the token endpoint, which stands for the signature. Every other check stays (`iss`,
+    /// `aud`, `azp`, `exp`, `iat`, `nonce`, `sub`), a signed ID token is verified as always, and a
+    /// back-channel logout token must be signed whatever this says.
+    ///
+    /// # Warning
+    /// Off by default, and to be left off unless the provider registered the client that way:
+    /// with it, whoever can answer for the token endpoint (a proxy that terminates TLS, a token
+    /// endpoint on plain HTTP) can log in as anyone.
+    ///
+    /// ```
+    /// use axum_oauth_login::Client;
+    /// let client = Client::from(axum_oauth_login::GoogleAppClient::new("id", "secret"));
+    /// let client = client.allow_unsigned_id_tokens();
+    /// assert_eq!(client.client_id(), "id");
+    /// ```
+    #[must_use]
+    pub fn allow_unsigned_id_tokens(self) -> Self {
+        let inner = &self.inner;
+        let policy = jwks::Policy {
+            unsigned_id_tokens: true,
+            ..inner.jwks_policy
+        };
+        self.rebuild(inner.config.clone(), inner.provider.clone(), policy)
+    }
+
     /// The same client asking for `scopes` instead of the provider's defaults.
     ///
     /// ```

@@ -24,8 +24,9 @@ use url::Url;
 use crate::Error;
 use crate::http::HttpClient;
 
-/// The signature algorithms accepted in ID tokens. Never `none` (jsonwebtoken cannot even parse
-/// it), never HS* (the "key" would be the client secret, or worse, a public key).
+/// The signature algorithms accepted in signed tokens. Never HS* (the "key" would be the client
+/// secret, or worse, a public key); `none` only for an ID token, and only when the client opted in
+/// ([`Policy::unsigned_id_tokens`]).
 const ALLOWED: &[Algorithm] = &[
     Algorithm::RS256,
     Algorithm::RS384,
@@ -55,6 +56,9 @@ pub(crate) struct Policy {
     pub(crate) cooldown: Duration,
     /// See [`MAX_AGE`].
     pub(crate) max_age: Duration,
+    /// Whether unsigned ID tokens (`alg: none`) are accepted: only for a client registered with
+    /// `id_token_signed_response_alg=none` (`Client::allow_unsigned_id_tokens`).
+    pub(crate) unsigned_id_tokens: bool,
 }
 
 impl Default for Policy {
@@ -62,6 +66,7 @@ impl Default for Policy {
         Self {
             cooldown: DEFAULT_COOLDOWN,
             max_age: MAX_AGE,
+            unsigned_id_tokens: false,
         }
     }
 }
@@ -172,14 +177,22 @@ impl Jwks {
         token: &str,
         expected: &Expected<'_>,
     ) -> Result<Map<String, Value>, Error> {
-        let claims = self
-            .verify_signed(
-                http,
-                token,
-                expected.client_id,
-                &["exp", "iss", "aud", "sub"],
-            )
-            .await?;
+        let claims = match unsigned_claims(token) {
+            Some(claims) if self.policy.unsigned_id_tokens => {
+                check_unsigned(&claims, expected.client_id)?;
+                claims
+            }
+            Some(_) => return Err(Error::IdToken("algorithm none is not allowed".into())),
+            None => {
+                self.verify_signed(
+                    http,
+                    token,
+                    expected.client_id,
+                    &["exp", "iss", "aud", "sub"],
+                )
+                .await?
+            }
+        };
         check_claims(&claims, expected)?;
         Ok(claims)
     }
@@ -568,6 +581,53 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The claims of an unsigned token (`{"alg":"none"}`, an empty signature); `None` for any other.
+fn unsigned_claims(token: &str) -> Option<Map<String, Value>> {
+    use base64::Engine as _;
+    let mut parts = token.split('.');
+    let (header, _, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !signature.is_empty() {
+        return None;
+    }
+    let header: Map<String, Value> = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .ok()?,
+    )
+    .ok()?;
+    if header.get("alg").and_then(Value::as_str) != Some("none") {
+        return None;
+    }
+    unverified_claims(token)
+}
+
+/// What jsonwebtoken checks of a signed ID token, for an unsigned one: `aud` names this client,
+/// `exp` is there and not past, `iss` is there (the rest is [`check_claims`]).
+fn check_unsigned(claims: &Map<String, Value>, client_id: &str) -> Result<(), Error> {
+    let fail = |why: &str| Err(Error::IdToken(why.to_owned()));
+    let ours = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == client_id,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(client_id)),
+        _ => return fail("missing claim `aud`"),
+    };
+    if !ours {
+        return fail("wrong audience");
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    match claims.get("exp").and_then(Value::as_f64) {
+        #[allow(clippy::cast_precision_loss)] // Unix seconds are far below 2^52.
+        Some(exp) if exp + LEEWAY as f64 > now as f64 => {}
+        Some(_) => return fail("expired"),
+        None => return fail("missing claim `exp`"),
+    }
+    if !claims.contains_key("iss") {
+        return fail("missing claim `iss`");
+    }
+    Ok(())
+}
+
 /// The claims of a token without any verification: only for reading again an ID token this
 /// client verified earlier (its `sub` against a refresh response's, its `iss`, `sub` and `sid` for
 /// the logout index), or for picking which provider verifies a logout token.
@@ -586,4 +646,52 @@ pub(crate) fn unverified_sub(token: &str) -> Option<String> {
         .get("sub")?
         .as_str()
         .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde_json::json;
+
+    use super::*;
+
+    fn unsigned(header: &Value, claims: &Value, signature: &str) -> String {
+        let part = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        format!("{}.{}.{signature}", part(header), part(claims))
+    }
+
+    fn now() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    #[test]
+    fn only_alg_none_with_an_empty_signature_is_an_unsigned_token() {
+        let claims = json!({ "iss": "https://op", "aud": "app", "exp": now() + 60, "sub": "1" });
+        let none = json!({ "alg": "none" });
+        assert!(unsigned_claims(&unsigned(&none, &claims, "")).is_some());
+        assert!(unsigned_claims(&unsigned(&none, &claims, "c2ln")).is_none());
+        assert!(unsigned_claims(&unsigned(&json!({ "alg": "ES256" }), &claims, "")).is_none());
+        assert!(unsigned_claims(&format!("{}.", unsigned(&none, &claims, ""))).is_none());
+        assert!(unsigned_claims("not a token").is_none());
+    }
+
+    #[test]
+    fn unsigned_id_tokens_are_checked_like_signed_ones() {
+        let good = json!({ "iss": "https://op", "aud": ["app", "other"], "exp": now() + 60 });
+        let map = |v: Value| v.as_object().unwrap().clone();
+        assert!(check_unsigned(&map(good), "app").is_ok());
+        for bad in [
+            json!({ "iss": "https://op", "aud": "other", "exp": now() + 60 }),
+            json!({ "iss": "https://op", "exp": now() + 60 }),
+            json!({ "iss": "https://op", "aud": "app", "exp": now() - LEEWAY - 5 }),
+            json!({ "iss": "https://op", "aud": "app" }),
+            json!({ "aud": "app", "exp": now() + 60 }),
+        ] {
+            assert!(check_unsigned(&map(bad.clone()), "app").is_err(), "{bad}");
+        }
+    }
 }

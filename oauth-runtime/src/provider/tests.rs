@@ -821,9 +821,9 @@ async fn oidc_bad_id_tokens_fail_with_id_token_errors() {
             key.sign(&with("azp", json!("another-client"))),
         ),
         ("bad signature", other.sign(&good)),
-        // jsonwebtoken cannot even parse `none`.
+        // Unsigned: refused unless the client opted in (`allow_unsigned_id_tokens`).
         (
-            "unsupported algorithm",
+            "algorithm none is not allowed",
             format!(
                 "{}.{}.",
                 b64(&json!({ "alg": "none", "typ": "JWT" })),
@@ -980,6 +980,7 @@ async fn stale_keys_are_refreshed_in_the_background_and_a_failed_refresh_cools_d
             crate::jwks::Policy {
                 cooldown,
                 max_age: Duration::ZERO,
+                ..crate::jwks::Policy::default()
             },
         )
     };
