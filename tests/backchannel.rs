@@ -254,3 +254,38 @@ async fn a_token_for_an_ended_session_leaves_the_next_login_alone() {
         "the new login was ended by the old token"
     );
 }
+
+/// The endpoint is on by default only when the provider announces back-channel logout
+/// (`backchannel_logout_supported`, read into `OidcConfig::backchannel_logout`); an explicit path
+/// turns it on for a provider that does not say so.
+#[tokio::test]
+async fn the_endpoint_follows_the_providers_announcement() {
+    for (explicit, on) in [(false, false), (true, true)] {
+        let (server, dev) = common::serve_dev(|dev, base| {
+            let client = dev.client().with_provider(|p| {
+                p.oidc.as_mut().unwrap().backchannel_logout = false;
+            });
+            let builder = Auth.builder(client).public_url(base.parse().unwrap());
+            let builder = if explicit {
+                builder.backchannel_logout(Some("/backchannel-logout"))
+            } else {
+                builder
+            };
+            builder.install(common::hello_routes().route("/login", get(login_page)))
+        })
+        .await;
+        let app = App { server, dev };
+        let b = app.logged_in("ada").await;
+        let token = app.dev.logout_token("ada").unwrap();
+        let (status, body) = app.post_logout_token(&token).await;
+        if on {
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert!(!app.is_logged_in(&b).await);
+        } else {
+            // No such route: the guard answers the anonymous POST, and nothing ends.
+            assert_ne!(status, StatusCode::OK, "{body}");
+            assert_ne!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert!(app.is_logged_in(&b).await);
+        }
+    }
+}

@@ -57,7 +57,8 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
     keep_tokens: bool,
     revoke_on_logout: bool,
     provider_logout: bool,
-    backchannel_logout: Option<&'static str>,
+    /// `None`: the default (on when a provider announces back-channel logout); `Some(None)`: off.
+    backchannel_logout: Option<Option<&'static str>>,
 }
 
 impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
@@ -87,7 +88,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
             keep_tokens: true,
             revoke_on_logout: false,
             provider_logout: false,
-            backchannel_logout: Some(crate::backchannel::DEFAULT_PATH),
+            backchannel_logout: None,
         }
     }
 }
@@ -372,15 +373,18 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     }
 
     /// Where the provider posts its logout tokens (OpenID Connect Back-Channel Logout 1.0), or
-    /// `None` to turn back-channel logout off. Default `/backchannel-logout`, on whenever one of
-    /// the app's providers is an OpenID Connect provider and the store is one of the library's
-    /// ([`store::MemoryStore`](crate::store::MemoryStore), [`store::AnyStore`](crate::store::AnyStore)).
+    /// `None` to turn back-channel logout off. By default it is on at `/backchannel-logout`
+    /// when one of the app's providers announces it (its discovery document says
+    /// `backchannel_logout_supported`, see [`OidcConfig`](crate::provider::OidcConfig)); `Some`
+    /// turns it on for any OpenID Connect provider. Either way it needs one of the library's
+    /// stores ([`store::MemoryStore`](crate::store::MemoryStore),
+    /// [`store::AnyStore`](crate::store::AnyStore)).
     ///
     /// Register `{public URL}{path}` as the client's `backchannel_logout_uri` with providers that
-    /// support it (Keycloak, Auth0, Okta, `oidc-provider`, ...; the discovery document says
-    /// `backchannel_logout_supported`), and ask for `backchannel_logout_session_required` when
-    /// the provider offers it, so that a logout ends only the sessions of that provider session.
-    /// Google, GitHub, Discord, Hugging Face, Apple and GitLab send no logout tokens.
+    /// support it (Keycloak, Auth0, Okta, `oidc-provider`, ...: docs/providers.md says where), and
+    /// ask for `backchannel_logout_session_required` when the provider offers it, so that a logout
+    /// ends only the sessions of that provider session. Google, GitHub, Discord, Hugging Face,
+    /// Apple, GitLab and Entra ID send no logout tokens.
     ///
     /// When the user logs out at the provider (or an administrator ends their session there), the
     /// provider posts a signed logout token here. Once verified (signature with the provider's
@@ -408,7 +412,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
                 "the back-channel logout path `{path}` must start with `/`"
             );
         }
-        self.backchannel_logout = path;
+        self.backchannel_logout = Some(path);
         self
     }
 
@@ -504,7 +508,18 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             );
         }
         let coordination = coordination(&self.store);
-        let backchannel = self.backchannel_logout.and_then(|path| {
+        // The default: on when a provider sends logout tokens (its discovery document says so).
+        let announced = providers.iter().any(|p| {
+            p.client
+                .provider()
+                .oidc
+                .as_ref()
+                .is_some_and(|oidc| oidc.backchannel_logout)
+        });
+        let path = self
+            .backchannel_logout
+            .unwrap_or_else(|| announced.then_some(crate::backchannel::DEFAULT_PATH));
+        let backchannel = path.and_then(|path| {
             if !providers.iter().any(|p| p.client.provider().oidc.is_some()) {
                 return None;
             }

@@ -44,6 +44,10 @@ pub struct OidcConfig {
     pub issuer: String,
     /// Where the provider publishes its signing keys.
     pub jwks_url: Url,
+    /// Whether the provider sends back-channel logout tokens (OpenID Connect Back-Channel Logout
+    /// 1.0; discovery's `backchannel_logout_supported`): the app's endpoint for them is on by
+    /// default only then (see [`OAuthBuilder::backchannel_logout`](crate::OAuthBuilder::backchannel_logout)).
+    pub backchannel_logout: bool,
 }
 
 /// How a provider is reached and what it answers.

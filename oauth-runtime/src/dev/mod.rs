@@ -551,6 +551,7 @@ impl Provider for DevProvider {
             oidc: Some(OidcConfig {
                 issuer: self.inner.issuer.clone(),
                 jwks_url: ep.jwks.clone(),
+                backchannel_logout: true,
             }),
             scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
             id_key: "sub".to_owned(),

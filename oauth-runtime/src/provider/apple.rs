@@ -32,6 +32,7 @@ fn config() -> ProviderConfig {
         oidc: Some(OidcConfig {
             issuer: ISSUER.to_owned(),
             jwks_url: url("https://appleid.apple.com/auth/keys"),
+            backchannel_logout: false,
         }),
         scopes: scopes(&["name", "email"]),
         id_key: "sub".to_owned(),
@@ -99,6 +100,7 @@ fn config_at(base: &Base) -> ProviderConfig {
         oidc: Some(OidcConfig {
             issuer: base.as_str().to_owned(),
             jwks_url: base.join("/auth/keys"),
+            backchannel_logout: false,
         }),
         ..config()
     }

@@ -100,6 +100,7 @@ impl Auth0AppClient {
             oidc: Some(OidcConfig {
                 issuer: issuer.as_str().to_owned(),
                 jwks_url: at(".well-known/jwks.json")?,
+                backchannel_logout: true,
             }),
             scopes: scopes(&["openid", "profile", "email"]),
             id_key: "sub".to_owned(),

@@ -179,6 +179,7 @@ fn config_for(base: &Base, tenant: &str) -> ProviderConfig {
         oidc: Some(OidcConfig {
             issuer: format!("{}/{issuer_tenant}/v2.0", base.as_str()),
             jwks_url: base.join(&format!("/{tenant}/discovery/v2.0/keys")),
+            backchannel_logout: false,
         }),
         scopes: scopes(&["openid", "profile", "email"]),
         id_key: "sub".to_owned(),

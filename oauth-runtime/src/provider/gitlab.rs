@@ -20,6 +20,7 @@ fn config_at(base: &Base) -> ProviderConfig {
         oidc: Some(OidcConfig {
             issuer: base.as_str().to_owned(),
             jwks_url: base.join("/oauth/discovery/keys"),
+            backchannel_logout: false,
         }),
         scopes: scopes(&["openid", "profile", "email"]),
         id_key: "sub".to_owned(),

@@ -51,6 +51,7 @@ fn config() -> ProviderConfig {
         oidc: Some(OidcConfig {
             issuer: ISSUER.to_owned(),
             jwks_url: url("https://www.googleapis.com/oauth2/v3/certs"),
+            backchannel_logout: false,
         }),
         scopes: scopes(&["openid", "email", "profile"]),
         id_key: "sub".to_owned(),
@@ -69,6 +70,7 @@ fn config_at(base: &Base) -> ProviderConfig {
         oidc: Some(OidcConfig {
             issuer: base.as_str().to_owned(),
             jwks_url: base.join("/oauth2/v3/certs"),
+            backchannel_logout: false,
         }),
         ..config()
     }

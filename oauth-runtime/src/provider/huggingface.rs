@@ -17,6 +17,7 @@ fn config_at(base: &Base) -> ProviderConfig {
         oidc: Some(OidcConfig {
             issuer: base.as_str().to_owned(),
             jwks_url: base.join("/oauth/jwks"),
+            backchannel_logout: false,
         }),
         scopes: scopes(&["openid", "profile"]),
         id_key: "sub".to_owned(),

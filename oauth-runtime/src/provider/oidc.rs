@@ -45,6 +45,8 @@ struct Metadata {
     token_endpoint_auth_methods_supported: Option<Vec<String>>,
     #[serde(default)]
     authorization_response_iss_parameter_supported: bool,
+    #[serde(default)]
+    backchannel_logout_supported: bool,
 }
 
 impl OidcClient {
@@ -173,6 +175,7 @@ pub(crate) async fn discover_config(
         oidc: Some(OidcConfig {
             issuer: metadata.issuer,
             jwks_url: metadata.jwks_uri,
+            backchannel_logout: metadata.backchannel_logout_supported,
         }),
         scopes: scopes(&["openid", "email", "profile"]),
         id_key: "sub".to_owned(),

@@ -700,10 +700,12 @@ async fn discovery_reads_the_endpoints_and_options() {
     let (base, _) = oidc(json!({
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
         "authorization_response_iss_parameter_supported": true,
+        "backchannel_logout_supported": true,
     }))
     .await;
     let client = OidcClient::discover(&base, ID, SECRET).await.unwrap();
     let config = client.provider();
+    assert!(config.oidc.as_ref().unwrap().backchannel_logout);
     assert_eq!(config.name, "oidc");
     assert_eq!(config.token_url.as_str(), format!("{base}/token"));
     assert_eq!(
@@ -725,6 +727,7 @@ async fn discovery_reads_the_endpoints_and_options() {
     let client = OidcClient::discover(&base, ID, SECRET).await.unwrap();
     assert_eq!(client.provider().auth_method, AuthMethod::Basic);
     assert!(!client.provider().iss_parameter);
+    assert!(!client.provider().oidc.as_ref().unwrap().backchannel_logout);
 }
 
 #[tokio::test]
