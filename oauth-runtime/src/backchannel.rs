@@ -241,6 +241,14 @@ async fn end(core: &Core, backchannel: &Backchannel, id: Id) -> Result<bool, Err
     if !keys.is_empty() {
         backchannel.index.unindex(&keys, id).await?;
     }
+    core.audit.record(crate::audit::AuditEvent::Logout {
+        kind: crate::audit::LogoutKind::BackChannel,
+        ident: record
+            .data
+            .get(crate::schema::AUTH_KEY)
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    });
     Ok(true)
 }
 

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use tower_sessions::Session;
 
+use crate::audit::{AuditEvent, RefreshOutcome};
 use crate::state::{Core, Installed};
 use crate::{Error, flow, url, vault};
 
@@ -237,6 +238,9 @@ impl Login {
         )
         .await?;
         flow::pending_expiry(&self.session).await?;
+        self.core.audit.record(AuditEvent::LoginStarted {
+            provider: self.current().client.provider().name.to_owned(),
+        });
         Ok(link)
     }
 }
@@ -362,8 +366,17 @@ impl UserTokens {
         tokens: &crate::Tokens,
     ) -> Result<crate::Tokens, Error> {
         let result = vault::refresh(&self.core, handle, tokens).await;
-        if matches!(result, Err(Error::InvalidGrant)) {
-            tracing::info!("the provider refused the refresh token; the session ends");
+        let outcome = match &result {
+            Ok(_) => RefreshOutcome::Refreshed,
+            Err(Error::InvalidGrant) => RefreshOutcome::InvalidGrant,
+            Err(Error::NoTokens) => return result,
+            Err(_) => RefreshOutcome::Transient,
+        };
+        self.core.audit.record(AuditEvent::Refresh {
+            provider: handle.provider.clone(),
+            outcome,
+        });
+        if outcome == RefreshOutcome::InvalidGrant {
             crate::flow::end_session(&self.core, &self.session).await?;
         }
         result
@@ -384,6 +397,9 @@ impl UserTokens {
     pub async fn revoke(&self) -> Result<(), Error> {
         let (handle, tokens) = vault::get(&self.core, &self.session).await?;
         vault::client(&self.core, &handle)?.revoke(&tokens).await?;
+        self.core.audit.record(AuditEvent::Revoked {
+            provider: handle.provider.clone(),
+        });
         vault::delete(&self.core, &self.session).await
     }
 

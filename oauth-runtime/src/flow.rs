@@ -14,6 +14,7 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use crate::audit::AuditEvent;
 use crate::hooks::{AuthContext, Decision, GetAuth};
 use crate::schema::{AUTH_KEY, Stamp, qualified_ident};
 use crate::state::{Core, Shared};
@@ -269,7 +270,10 @@ pub(crate) async fn callback<A: GetAuth>(
         Ok(Some(response)) => response,
         Ok(None) => Redirect::to(core.config.login).into_response(),
         Err(error) => {
-            tracing::warn!(code = error.code(), "login failed");
+            core.audit.record(AuditEvent::LoginFailed {
+                provider: client.provider().name.to_owned(),
+                code: error.code(),
+            });
             if matches!(error, Error::SessionStore) {
                 return error.into_response();
             }
@@ -300,18 +304,25 @@ async fn finish_login<A: GetAuth>(
         session: session.clone(),
         state,
     };
+    let provider = client.provider().name.to_owned();
     let Decision::Allow(mut response) = shared.auth.get_auth(&cx).await else {
-        tracing::info!("get_auth denied the login");
+        core.audit.record(AuditEvent::LoginDenied {
+            provider,
+            ident: cx.ident,
+        });
         return Ok(None);
     };
-    log_in(core, session, client.provider().name, &cx.ident, tokens).await?;
+    log_in(core, session, &provider, &cx.ident, tokens).await?;
     if let Some(next) = next.take()
         && response.status().is_redirection()
         && let Ok(value) = http::HeaderValue::from_str(&next)
     {
         response.headers_mut().insert(http::header::LOCATION, value);
     }
-    tracing::info!("login succeeded");
+    core.audit.record(AuditEvent::LoginSucceeded {
+        provider,
+        ident: cx.ident,
+    });
     Ok(Some(response))
 }
 

@@ -322,6 +322,10 @@ async fn check_invalid<A: OAuth>(
             if crate::flow::end_session(core, session).await.is_err() {
                 return Checked::Answer(Error::SessionStore.into_response());
             }
+            core.audit
+                .record(crate::audit::AuditEvent::SessionInvalidated {
+                    ident: ident.to_owned(),
+                });
             if core.public.matches(req.uri().path()) {
                 return Checked::Anonymous;
             }

@@ -59,6 +59,7 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
     provider_logout: bool,
     /// `None`: the default (on when a provider announces back-channel logout); `Some(None)`: off.
     backchannel_logout: Option<Option<&'static str>>,
+    audit: Option<crate::audit::Hook>,
 }
 
 impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
@@ -89,6 +90,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
             revoke_on_logout: false,
             provider_logout: false,
             backchannel_logout: None,
+            audit: None,
         }
     }
 }
@@ -173,6 +175,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             revoke_on_logout: self.revoke_on_logout,
             provider_logout: self.provider_logout,
             backchannel_logout: self.backchannel_logout,
+            audit: self.audit,
         }
     }
 
@@ -416,6 +419,55 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         self
     }
 
+    /// Calls `hook` with every [`AuditEvent`](crate::audit::AuditEvent): logins started,
+    /// succeeded, denied by `get_auth` or failed (with the error code), logouts (local, at the
+    /// provider, back-channel), refreshes, revocations and sessions ended by `check_invalid`. The
+    /// hook runs on the request's task: keep it quick (or use
+    /// [`on_audit_async`](Self::on_audit_async)). Every event is also a `tracing` event with the
+    /// target `axum_oauth_login::audit`, hook or not. No event carries a token, a code, a secret
+    /// or a session id.
+    ///
+    /// ```
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
+    /// use axum_oauth_login::audit::AuditEvent;
+    /// let app = Auth.builder(client)
+    ///     .on_audit(|event: &AuditEvent| println!("audit: {event:?}"))
+    ///     .install(axum::Router::new());
+    /// ```
+    pub fn on_audit(
+        mut self,
+        hook: impl Fn(&crate::audit::AuditEvent) + Send + Sync + 'static,
+    ) -> Self {
+        self.audit = Some(std::sync::Arc::new(hook));
+        self
+    }
+
+    /// [`on_audit`](Self::on_audit) with an async hook: each event is handed to it on a task of
+    /// its own (`tokio::spawn`), so that a slow audit store never slows a login down.
+    ///
+    /// ```
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
+    /// use axum_oauth_login::audit::AuditEvent;
+    /// let app = Auth.builder(client)
+    ///     .on_audit_async(|event: AuditEvent| async move { println!("stored {}", event.name()) })
+    ///     .install(axum::Router::new());
+    /// ```
+    pub fn on_audit_async<F, Fut>(self, hook: F) -> Self
+    where
+        F: Fn(crate::audit::AuditEvent) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.on_audit(move |event| {
+            tokio::spawn(hook(event.clone()));
+        })
+    }
+
     /// Adds the callback and logout routes to `router`, wraps every route in the guard and the
     /// session layer, and returns the result: a [`GuardedApp`], served like a `Router` but closed
     /// to new routes (one added later would not be guarded), so call it on the finished router.
@@ -555,6 +607,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             revoke_on_logout: self.revoke_on_logout,
             provider_logout: self.provider_logout,
             backchannel,
+            audit: crate::audit::Audit::new(self.audit),
         });
         let shared = Arc::new(Shared {
             auth: self.auth,

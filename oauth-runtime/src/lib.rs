@@ -9,6 +9,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod app;
+pub mod audit;
 mod backchannel;
 pub mod client;
 #[cfg(feature = "conformance")]

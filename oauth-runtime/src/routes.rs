@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use tower_sessions::Session;
 use url::Url;
 
+use crate::audit::{AuditEvent, LogoutKind};
 use crate::flow::{self, CallbackParams};
 use crate::hooks::{GetAuth, LogoutContext};
 use crate::schema::{AUTH_KEY, Handle};
@@ -148,21 +149,42 @@ async fn logout<A: OAuth>(
     };
     if core.revoke_on_logout
         && let Some((handle, tokens)) = &tokens
-        && let Err(error) = match vault::client(core, handle) {
+    {
+        match vault::client(core, handle) {
             Ok(client) => client.revoke(tokens).await,
             Err(error) => Err(error),
         }
-    {
-        tracing::warn!(code = error.code(), "token revocation at logout failed");
+        .map_or_else(
+            |error| tracing::warn!(code = error.code(), "token revocation at logout failed"),
+            |()| {
+                core.audit.record(AuditEvent::Revoked {
+                    provider: handle.provider.clone(),
+                });
+            },
+        );
     }
     // Deleting the record server-side means a copied cookie stops working too.
     if flow::end_session(core, &session).await.is_err() {
         return Error::SessionStore.into_response();
     }
-    if core.provider_logout
+    let to_provider = if core.provider_logout
         && let Some((handle, tokens)) = &tokens
-        && let Some(mut url) = provider_logout_url(core, &parts, handle, tokens)
     {
+        provider_logout_url(core, &parts, handle, tokens)
+    } else {
+        None
+    };
+    if auth.is_some() {
+        core.audit.record(AuditEvent::Logout {
+            kind: if to_provider.is_some() {
+                LogoutKind::Provider
+            } else {
+                LogoutKind::Local
+            },
+            ident: auth.clone(),
+        });
+    }
+    if let Some(mut url) = to_provider {
         // The `#[logout]` hook runs when the provider sends the browser back.
         let Ok(state) = flow::start_provider_logout(&session, auth).await else {
             return Error::SessionStore.into_response();

@@ -57,6 +57,8 @@ pub(crate) struct Core {
     pub(crate) provider_logout: bool,
     /// Back-channel logout's path and index, when it is on.
     pub(crate) backchannel: Option<Backchannel>,
+    /// Where audit events go (`tracing`, and the app's hook).
+    pub(crate) audit: crate::audit::Audit,
 }
 
 /// Back-channel logout's endpoint path and the index it files sessions in (see `backchannel`).
