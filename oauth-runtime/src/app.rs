@@ -67,6 +67,10 @@ use tower::{BoxError, Layer, Service};
 #[must_use]
 pub struct GuardedApp {
     router: Router,
+    /// The peer of the connection this copy serves (`axum::serve(listener, app)` on a TCP
+    /// listener), given to requests that carry no `ConnectInfo` of their own: the rate limit
+    /// counts per address.
+    peer: Option<std::net::SocketAddr>,
 }
 
 impl GuardedApp {
@@ -75,6 +79,7 @@ impl GuardedApp {
         // As `axum::serve` does per connection for a `Router`: the routes become `Route`s once.
         Self {
             router: router.with_state(()),
+            peer: None,
         }
     }
 
@@ -101,6 +106,7 @@ impl GuardedApp {
     {
         Self {
             router: self.router.layer(layer),
+            peer: self.peer,
         }
     }
 
@@ -285,13 +291,27 @@ where
     }
 
     #[inline]
-    fn call(&mut self, req: Request<B>) -> Self::Future {
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        if let Some(peer) = self.peer
+            && req
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .is_none()
+        {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
         Service::<Request<B>>::call(&mut self.router, req)
     }
 }
 
-/// `axum::serve(listener, app)`: each connection gets a clone of the app.
-impl<L: axum::serve::Listener> Service<axum::serve::IncomingStream<'_, L>> for GuardedApp {
+/// `axum::serve(listener, app)`: each connection gets a clone of the app, which knows the peer's
+/// address when the listener's addresses are `SocketAddr`s (TCP): the rate limit needs it.
+impl<L> Service<axum::serve::IncomingStream<'_, L>> for GuardedApp
+where
+    L: axum::serve::Listener,
+    L::Addr: 'static,
+{
     type Response = Self;
     type Error = Infallible;
     type Future = std::future::Ready<Result<Self, Infallible>>;
@@ -300,7 +320,10 @@ impl<L: axum::serve::Listener> Service<axum::serve::IncomingStream<'_, L>> for G
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, _: axum::serve::IncomingStream<'_, L>) -> Self::Future {
-        std::future::ready(Ok(self.clone()))
+    fn call(&mut self, stream: axum::serve::IncomingStream<'_, L>) -> Self::Future {
+        let address: &dyn std::any::Any = stream.remote_addr();
+        let mut app = self.clone();
+        app.peer = address.downcast_ref::<std::net::SocketAddr>().copied();
+        std::future::ready(Ok(app))
     }
 }

@@ -253,7 +253,9 @@ async fn decide<A: OAuth>(
     // Lets the `Login` and `UserTokens` extractors find the installation.
     req.extensions_mut().insert(core.clone());
     if own {
-        return None;
+        let wait = over_limit(core, req)?;
+        // Boxed: only a request over the limit pays for this future.
+        return Box::pin(refuse_unless_logged_in(session, req.uri().path(), wait)).await;
     }
     let ident = match session.get::<String>(AUTH_KEY).await {
         Ok(Some(ident)) => ident,
@@ -285,6 +287,36 @@ async fn decide<A: OAuth>(
     }
     req.extensions_mut().insert(Ident(ident));
     None
+}
+
+/// How long a login start or callback over the rate limit must wait; `None` for every other
+/// request.
+fn over_limit(core: &Core, req: &Request) -> Option<std::time::Duration> {
+    let limiter = core.limiter.as_ref()?;
+    let path = req.uri().path();
+    if path != core.config.login && core.providers.iter().all(|p| p.callback != path) {
+        return None;
+    }
+    limiter
+        .check(req.extensions(), req.headers(), &core.trusted_proxies)
+        .err()
+}
+
+/// The `429` of a request over the rate limit, unless its session is logged in (the session is
+/// loaded only for a request over the limit).
+async fn refuse_unless_logged_in(
+    session: &Session,
+    path: &str,
+    wait: std::time::Duration,
+) -> Option<Response> {
+    match session.get_value(AUTH_KEY).await {
+        Ok(Some(_)) => None,
+        Ok(None) => {
+            tracing::warn!(path, "rate limit: a login start or callback refused");
+            Some(crate::ratelimit::too_many(wait))
+        }
+        Err(_) => Some(Error::SessionStore.into_response()),
+    }
 }
 
 /// What `check_invalid` made of a request.

@@ -60,6 +60,7 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
     /// `None`: the default (on when a provider announces back-channel logout); `Some(None)`: off.
     backchannel_logout: Option<Option<&'static str>>,
     audit: Option<crate::audit::Hook>,
+    rate_limit: Option<crate::RateLimit>,
 }
 
 impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
@@ -91,6 +92,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
             provider_logout: false,
             backchannel_logout: None,
             audit: None,
+            rate_limit: Some(crate::RateLimit::default()),
         }
     }
 }
@@ -176,6 +178,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             provider_logout: self.provider_logout,
             backchannel_logout: self.backchannel_logout,
             audit: self.audit,
+            rate_limit: self.rate_limit,
         }
     }
 
@@ -419,6 +422,31 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         self
     }
 
+    /// The limit on login starts (requests to the login page) and callbacks per client address,
+    /// or `None` for none: over it, `429 Too Many Requests` with `Retry-After`. Default
+    /// [`RateLimit::default`](crate::RateLimit::default) (60 a minute, bursts of 30). Logged-in
+    /// requests and every other path are never limited by it.
+    ///
+    /// The address is the connection's peer: serve the app with
+    /// [`GuardedApp::into_make_service_with_connect_info`](crate::GuardedApp::into_make_service_with_connect_info)
+    /// (without it, addresses are unknown and nothing is limited). Behind a proxy listed in
+    /// [`trusted_proxies`](Self::trusted_proxies), the address is the last `X-Forwarded-For` hop.
+    ///
+    /// ```
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
+    /// use axum_oauth_login::RateLimit;
+    /// let app = Auth.builder(client)
+    ///     .rate_limit(Some(RateLimit::per_minute(20).burst(10)))
+    ///     .install(axum::Router::new());
+    /// ```
+    pub fn rate_limit(mut self, limit: Option<crate::RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
     /// Calls `hook` with every [`AuditEvent`](crate::audit::AuditEvent): logins started,
     /// succeeded, denied by `get_auth` or failed (with the error code), logouts (local, at the
     /// provider, back-channel), refreshes, revocations and sessions ended by `check_invalid`. The
@@ -608,6 +636,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             provider_logout: self.provider_logout,
             backchannel,
             audit: crate::audit::Audit::new(self.audit),
+            limiter: self.rate_limit.map(crate::ratelimit::Limiter::new),
         });
         let shared = Arc::new(Shared {
             auth: self.auth,

@@ -31,6 +31,7 @@ pub mod paths;
 mod plumbing;
 pub mod profile;
 pub mod provider;
+mod ratelimit;
 mod routes;
 mod schema;
 mod session;
@@ -52,6 +53,7 @@ pub use provider::{
     AppleAppClient, Auth0AppClient, DiscordAppClient, EntraAppClient, GitHubAppClient,
     GitLabAppClient, GoogleAppClient, HuggingFaceClient, OidcClient,
 };
+pub use ratelimit::RateLimit;
 pub use session::SessionCookie;
 pub use tower_sessions::Session;
 /// The session cookie's `SameSite` attribute, for [`SessionCookie::same_site`].

@@ -59,6 +59,8 @@ pub(crate) struct Core {
     pub(crate) backchannel: Option<Backchannel>,
     /// Where audit events go (`tracing`, and the app's hook).
     pub(crate) audit: crate::audit::Audit,
+    /// The rate limit on login starts and callbacks, unless it is off.
+    pub(crate) limiter: Option<crate::ratelimit::Limiter>,
 }
 
 /// Back-channel logout's endpoint path and the index it files sessions in (see `backchannel`).
