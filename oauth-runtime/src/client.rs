@@ -622,6 +622,14 @@ impl Client {
                 .is_some_and(|oidc| inner.provider.check_issuer(&oidc.issuer, claims).is_ok())
     }
 
+    /// For readiness: `Ok` for a provider without keys (OAuth 2 only) or whose keys are current.
+    pub(crate) async fn keys_current(&self) -> Result<(), String> {
+        match &self.inner.jwks {
+            Some(jwks) => jwks.ensure_current(&self.inner.http).await,
+            None => Ok(()),
+        }
+    }
+
     /// Verifies a back-channel logout token for this client (see `jwks::Jwks::verify_logout_token`)
     /// and returns its claims.
     pub(crate) async fn verify_logout_token(

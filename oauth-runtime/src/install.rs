@@ -61,6 +61,7 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
     backchannel_logout: Option<Option<&'static str>>,
     audit: Option<crate::audit::Hook>,
     rate_limit: Option<crate::RateLimit>,
+    readiness: Option<&'static str>,
 }
 
 impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
@@ -93,6 +94,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
             backchannel_logout: None,
             audit: None,
             rate_limit: Some(crate::RateLimit::default()),
+            readiness: None,
         }
     }
 }
@@ -179,6 +181,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             backchannel_logout: self.backchannel_logout,
             audit: self.audit,
             rate_limit: self.rate_limit,
+            readiness: self.readiness,
         }
     }
 
@@ -422,6 +425,34 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         self
     }
 
+    /// Mounts a readiness check at `path` (for a load balancer or Kubernetes' `readinessProbe`):
+    /// `GET` answers `200` with `{"status":"ready",...}` when the session store answers and each
+    /// OpenID provider's signing keys are current (fetched within the hour; a stale set is fetched
+    /// again, at most once per cool-down when the provider fails), else `503` with
+    /// `"status":"unavailable"` and what is not. The path is public and has no session. Default
+    /// `None`: not mounted.
+    ///
+    /// # Panics
+    /// At start-up, when `path` does not start with `/`.
+    ///
+    /// ```
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
+    /// let app = Auth.builder(client).readiness(Some("/ready")).install(axum::Router::new());
+    /// ```
+    pub fn readiness(mut self, path: Option<&'static str>) -> Self {
+        if let Some(path) = path {
+            assert!(
+                path.starts_with('/'),
+                "the readiness path `{path}` must start with `/`"
+            );
+        }
+        self.readiness = path;
+        self
+    }
+
     /// The limit on login starts (requests to the login page) and callbacks per client address,
     /// or `None` for none: over it, `429 Too Many Requests` with `Retry-After`. Default
     /// [`RateLimit::default`](crate::RateLimit::default) (60 a minute, bursts of 30). Logged-in
@@ -537,7 +568,11 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
                 PathPatterns::default()
             })
         };
-        let skip = patterns(config.skip, "skip");
+        let mut skip = patterns(config.skip, "skip");
+        // The readiness check needs no session: it is skipped by the guard.
+        if let Some(path) = self.readiness {
+            skip.insert_exact(path);
+        }
         let public = patterns(config.public, "public");
         let name = self.client.provider().name;
         assert!(
@@ -645,6 +680,12 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         });
 
         let mut router = router.merge(routes::library(shared.clone()));
+        if let Some(path) = self.readiness {
+            router = router.route(
+                path,
+                axum::routing::get(crate::readiness::check).with_state(core.clone()),
+            );
+        }
         for (_, routes) in provider_routes {
             router = router.merge(routes);
         }

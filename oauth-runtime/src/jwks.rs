@@ -313,6 +313,38 @@ impl Jwks {
         Ok(found)
     }
 
+    /// Whether the keys are current (fetched less than the maximum age ago), fetching them when
+    /// they are not, unless the last fetch failed less than a cooldown ago (that failure is the
+    /// answer then). The error is a fixed sentence.
+    pub(crate) async fn ensure_current(&self, http: &HttpClient) -> Result<(), String> {
+        let check = |state: &State| -> Option<Result<(), String>> {
+            if state
+                .fetched
+                .as_ref()
+                .is_some_and(|f| f.at.elapsed() < self.policy.max_age)
+            {
+                return Some(Ok(()));
+            }
+            match (&state.failure, state.failed_at) {
+                (Some(failure), Some(at)) if at.elapsed() < self.policy.cooldown => {
+                    Some(Err(failure.to_string()))
+                }
+                _ => None,
+            }
+        };
+        if let Some(answer) = check(&self.shared.lock()) {
+            return answer;
+        }
+        let _fetching = self.shared.fetching.lock().await;
+        if let Some(answer) = check(&self.shared.lock()) {
+            return answer;
+        }
+        fetch_and_record(&self.shared, http, &self.url)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// Starts refreshing the keys, unless a refresh is already under way or the last fetch failed
     /// less than a cooldown ago. Never waits.
     fn refresh_in_background(&self, http: &HttpClient) {

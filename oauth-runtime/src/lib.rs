@@ -32,6 +32,7 @@ mod plumbing;
 pub mod profile;
 pub mod provider;
 mod ratelimit;
+mod readiness;
 mod routes;
 mod schema;
 mod session;
