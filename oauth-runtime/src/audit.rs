@@ -232,6 +232,7 @@ impl Audit {
     /// Records `event`.
     pub(crate) fn record(&self, event: AuditEvent) {
         event.trace();
+        crate::telemetry::event(&event);
         if let Some(hook) = &self.hook {
             hook(&event);
         }

@@ -438,13 +438,14 @@ impl Client {
     ) -> Result<(UserInfo, Tokens), Error> {
         let redirect = redirect_url(redirect_uri)?;
         let client = self.oauth2_authenticated()?;
-        let response = client
+        let request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
-            .set_redirect_uri(Cow::Owned(redirect))
-            .request_async(&self.inner.http)
-            .await
-            .map_err(token_error)?;
+            .set_redirect_uri(Cow::Owned(redirect));
+        let response =
+            crate::telemetry::provider_call("token", request.request_async(&self.inner.http))
+                .await
+                .map_err(token_error)?;
         let id_token = response.extra_fields().id_token.as_deref();
         let id_claims = match (&self.inner.jwks, id_token) {
             (Some(_), Some(token)) => Some(self.verify_id_token(token, nonce).await?),
@@ -487,14 +488,14 @@ impl Client {
             .ok_or(Error::Unsupported("refresh"))?;
         let refresh_token = RefreshToken::new(refresh_token.to_owned());
         let client = self.oauth2_authenticated()?;
-        let response = client
-            .exchange_refresh_token(&refresh_token)
-            .request_async(&self.inner.http)
-            .await
-            .map_err(|e| match token_error(e) {
-                Error::TokenExchange(code) if code == "invalid_grant" => Error::InvalidGrant,
-                other => other,
-            })?;
+        let request = client.exchange_refresh_token(&refresh_token);
+        let response =
+            crate::telemetry::provider_call("refresh", request.request_async(&self.inner.http))
+                .await
+                .map_err(|e| match token_error(e) {
+                    Error::TokenExchange(code) if code == "invalid_grant" => Error::InvalidGrant,
+                    other => other,
+                })?;
         if let Some(new_id_token) = response.extra_fields().id_token.as_deref()
             && self.inner.jwks.is_some()
         {

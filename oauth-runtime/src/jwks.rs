@@ -436,11 +436,10 @@ async fn fetch_and_record(
 
 async fn fetch(http: &HttpClient, url: &Url) -> Result<Vec<Jwk>, FetchError> {
     tracing::debug!(url = %url, "fetching the provider's signing keys");
-    let response = http
-        .send(
-            http.request(http::Method::GET, url.clone())
-                .header(http::header::ACCEPT, "application/json"),
-        )
+    let request = http
+        .request(http::Method::GET, url.clone())
+        .header(http::header::ACCEPT, "application/json");
+    let response = crate::telemetry::provider_call("keys", http.send(request))
         .await
         .map_err(|e| FetchError::Network(e.to_string()))?;
     if !response.status.is_success() {

@@ -39,6 +39,7 @@ mod session;
 mod spec;
 mod state;
 pub mod store;
+mod telemetry;
 mod tls;
 mod url;
 mod userinfo;

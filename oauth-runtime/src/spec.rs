@@ -331,7 +331,7 @@ impl UserApi<'_> {
             .request(http::Method::GET, url.clone())
             .bearer_auth(self.access_token)
             .header(http::header::ACCEPT, "application/json");
-        let response = self.http.send(request).await?;
+        let response = crate::telemetry::provider_call("userinfo", self.http.send(request)).await?;
         if !response.status.is_success() {
             return Err(Error::UserInfo(format!(
                 "HTTP {}",
