@@ -210,7 +210,37 @@ impl AuditEvent {
 /// event to a channel).
 pub(crate) type Hook = Arc<dyn Fn(&AuditEvent) + Send + Sync>;
 
-/// Where events go: `tracing`, and the hook.
+/// Counts an audit event in `oauth_events_total` (the metrics are listed in `telemetry`).
+fn count(event: &AuditEvent) {
+    use AuditEvent as E;
+    let name = event.name();
+    match event {
+        E::LoginStarted { provider }
+        | E::LoginSucceeded { provider, .. }
+        | E::LoginDenied { provider, .. }
+        | E::Revoked { provider } => {
+            metrics::counter!("oauth_events_total", "event" => name, "provider" => provider.clone())
+                .increment(1);
+        }
+        E::LoginFailed { provider, code } => {
+            metrics::counter!("oauth_events_total", "event" => name, "provider" => provider.clone(), "code" => *code)
+                .increment(1);
+        }
+        E::Logout { kind, .. } => {
+            metrics::counter!("oauth_events_total", "event" => name, "kind" => kind.as_str())
+                .increment(1);
+        }
+        E::Refresh { provider, outcome } => {
+            metrics::counter!("oauth_events_total", "event" => name, "provider" => provider.clone(), "outcome" => outcome.as_str())
+                .increment(1);
+        }
+        E::SessionInvalidated { .. } => {
+            metrics::counter!("oauth_events_total", "event" => name).increment(1);
+        }
+    }
+}
+
+/// Where events go: `tracing`, the metrics, and the hook.
 #[derive(Clone, Default)]
 pub(crate) struct Audit {
     hook: Option<Hook>,
@@ -232,7 +262,7 @@ impl Audit {
     /// Records `event`.
     pub(crate) fn record(&self, event: AuditEvent) {
         event.trace();
-        crate::telemetry::event(&event);
+        count(&event);
         if let Some(hook) = &self.hook {
             hook(&event);
         }

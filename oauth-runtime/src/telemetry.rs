@@ -1,7 +1,7 @@
 //! Metrics, through the `metrics` facade: whatever recorder the app installs (the Prometheus
 //! exporter, StatsD...) gets them; without one, they cost next to nothing.
 //!
-//! - `oauth_events_total` (counter): every audit event, labelled `event` and, where the event
+//! - `oauth_events_total` (counter, counted by [`crate::audit`]): every audit event, labelled `event` and, where the event
 //!   has them, `provider`, `code`, `kind`, `outcome` (never an ident).
 //! - `oauth_provider_request_seconds` (histogram): each round trip to a provider, labelled
 //!   `call` (`token`, `refresh`, `userinfo`, `keys`) and `outcome` (`ok`, `error`).
@@ -20,34 +20,4 @@ pub(crate) async fn provider_call<T, E>(
     metrics::histogram!("oauth_provider_request_seconds", "call" => call, "outcome" => outcome)
         .record(start.elapsed().as_secs_f64());
     result
-}
-
-/// Counts an audit event.
-pub(crate) fn event(event: &crate::audit::AuditEvent) {
-    use crate::audit::AuditEvent as E;
-    let name = event.name();
-    match event {
-        E::LoginStarted { provider }
-        | E::LoginSucceeded { provider, .. }
-        | E::LoginDenied { provider, .. }
-        | E::Revoked { provider } => {
-            metrics::counter!("oauth_events_total", "event" => name, "provider" => provider.clone())
-                .increment(1);
-        }
-        E::LoginFailed { provider, code } => {
-            metrics::counter!("oauth_events_total", "event" => name, "provider" => provider.clone(), "code" => *code)
-                .increment(1);
-        }
-        E::Logout { kind, .. } => {
-            metrics::counter!("oauth_events_total", "event" => name, "kind" => kind.as_str())
-                .increment(1);
-        }
-        E::Refresh { provider, outcome } => {
-            metrics::counter!("oauth_events_total", "event" => name, "provider" => provider.clone(), "outcome" => outcome.as_str())
-                .increment(1);
-        }
-        E::SessionInvalidated { .. } => {
-            metrics::counter!("oauth_events_total", "event" => name).increment(1);
-        }
-    }
 }
