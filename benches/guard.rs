@@ -14,7 +14,8 @@
 //! same app served on 127.0.0.1 for the duration of the login, sharing its in-memory store).
 //!
 //! `cargo bench --bench guard` (add `-- --quick` for a short run). `guard --count <case> <n>` sends
-//! `n` requests of one case, for `scripts/instructions.sh`.
+//! `n` requests of one case, for `scripts/instructions.sh` (`<case>_with_recorder`: with a metrics
+//! recorder installed).
 
 #[path = "fixture/mod.rs"]
 mod fixture;
@@ -354,8 +355,18 @@ fn oneshot(c: &mut Criterion) {
 
 /// `guard --count <case> <n>`: sends `n` requests of one case and exits, for
 /// `scripts/instructions.sh`, which counts the instructions of [`requests`] under callgrind.
-/// Prints the heap allocations per request.
+/// Prints the heap allocations per request. `<case>_with_recorder` runs `<case>` with the
+/// Prometheus exporter's recorder installed, so that the metrics are recorded, not no-ops.
 fn count(case: &str, n: u32) {
+    let case = match case.strip_suffix("_with_recorder") {
+        Some(case) => {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .expect("the only recorder of this process");
+            case
+        }
+        None => case,
+    };
     let rt = runtime();
     let cases = cases(&rt);
     let Some(case) = cases.iter().find(|c| c.name == case) else {

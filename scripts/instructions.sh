@@ -10,6 +10,9 @@
 # Each case runs N requests under `valgrind --tool=callgrind`, collecting only inside the request
 # loop (the login that makes the cookie is not counted); the figure is instructions / N.
 #
+# `<case>_with_recorder` runs a case with the Prometheus exporter's recorder installed: the
+# library's metrics recorded, where the other cases have no recorder (the metrics are no-ops).
+#
 # Settings (environment): N (requests per case, default 2000), CASES (space-separated names,
 # default all; guard_logged_in_redis and guard_logged_in_redis_direct (?cache=off) when Redis answers
 # at REDIS_URL, default 127.0.0.1:6379).
@@ -17,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-2000}
-DEFAULT_CASES="bare_hello session_layer_no_cookie tower_sessions_read_one_key guard_skipped guard_anonymous guard_logged_in guard_logged_in_keep_tokens_false"
+DEFAULT_CASES="bare_hello session_layer_no_cookie tower_sessions_read_one_key guard_skipped guard_anonymous guard_logged_in guard_logged_in_keep_tokens_false guard_logged_in_with_recorder guard_anonymous_with_recorder"
 # With Redis on 127.0.0.1:6379 (or REDIS_URL), the logged-in request with sessions there too:
 # callgrind counts the client's work, not the time spent waiting for Redis.
 redis_hostport=${REDIS_URL:-redis://127.0.0.1:6379}; redis_hostport=${redis_hostport#redis://}; redis_hostport=${redis_hostport%%/*}

@@ -21,6 +21,8 @@ const ROOT_ITEMS: &[(&str, &str)] = &[
     ("Tokens", "userinfo"),
     ("UserInfo", "userinfo"),
     ("SessionCookie", "session"),
+    ("RateLimit", "ratelimit"),
+    ("describe_metrics", "telemetry"),
 ];
 
 fn graph() -> BTreeMap<String, BTreeSet<String>> {

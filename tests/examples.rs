@@ -581,3 +581,67 @@ async fn the_examples_refuse_the_development_provider_on_a_public_url_that_is_no
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+/// The Prometheus example after a login, a logout and a failed login (cancelled at the provider):
+/// its metrics listener shows each, with the provider's and the store's round trips. Run with
+/// `--nocapture` to see the figures.
+#[tokio::test]
+async fn prometheus_shows_a_login_a_logout_and_a_failed_login() {
+    let metrics_bind = format!("127.0.0.1:{}", common::free_port());
+    let app = start_example("prometheus", &[("METRICS_BIND", metrics_bind.clone())]);
+    let base = &app.base;
+
+    let ada = Browser::new();
+    assert_eq!(
+        ada.dev_login(base, "ada").await.location.as_deref(),
+        Some("/")
+    );
+    assert_eq!(ada.get(&format!("{base}/")).await.status, StatusCode::OK);
+    assert_eq!(
+        ada.post(&format!("{base}/logout")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let bob = Browser::new();
+    let callback = bob.dev_cancel(base, "/login").await;
+    bob.get(&callback).await;
+
+    let text = common::get(format!("http://{metrics_bind}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let figures: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("oauth_") && !l.contains("_bucket{"))
+        .collect();
+    println!("{}", figures.join("\n"));
+    // One sample line: its value, when its labels include all of `labels`.
+    let value = |name: &str, labels: &[&str]| -> f64 {
+        figures
+            .iter()
+            .find(|l| {
+                l.split(['{', ' ']).next() == Some(name) && labels.iter().all(|x| l.contains(x))
+            })
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} {labels:?} in\n{text}"))
+    };
+    let event = |labels: &[&str]| value("oauth_events_total", labels);
+    assert_eq!(event(&[r#"event="login_started""#]), 2.0);
+    assert_eq!(event(&[r#"event="login_succeeded""#]), 1.0);
+    assert_eq!(event(&[r#"event="logout""#, r#"kind="local""#]), 1.0);
+    assert_eq!(
+        event(&[r#"event="login_failed""#, r#"code="access_denied""#]),
+        1.0
+    );
+    for call in ["token", "userinfo", "keys"] {
+        let label = format!("call=\"{call}\"");
+        assert!(value("oauth_provider_request_seconds_count", &[&label]) >= 1.0);
+    }
+    for call in ["create", "load", "save", "delete"] {
+        let label = format!("call=\"{call}\"");
+        assert!(value("oauth_store_seconds_count", &[&label]) >= 1.0);
+    }
+    assert!(text.contains("# HELP oauth_events_total"), "described");
+    assert!(!text.contains("ada"), "no ident in the metrics");
+}

@@ -943,50 +943,7 @@ async fn redis_integer(args: &[&str]) -> i64 {
 
 /// Sends one command to database `db` of the test Redis; its reply (the text of a bulk string).
 async fn redis_command(db: u8, args: &[&str]) -> String {
-    redis_command_at(REDIS_ADDR, db, args).await
-}
-
-/// Sends one command to database `db` of the Redis at `addr`; its reply: one line, or the text of
-/// a bulk string.
-async fn redis_command_at(addr: &str, db: u8, args: &[&str]) -> String {
-    let mut stream = TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("Redis at {addr} is not reachable: {e}"));
-    let db = db.to_string();
-    let mut reply = String::new();
-    for command in [&["SELECT", db.as_str()][..], args] {
-        let mut text = format!("*{}\r\n", command.len());
-        for arg in command {
-            text.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-        }
-        stream.write_all(text.as_bytes()).await.unwrap();
-        reply = read_line(&mut stream).await;
-        assert!(!reply.starts_with('-'), "{command:?}: {reply}");
-        if let Some(len) = reply
-            .strip_prefix('$')
-            .and_then(|n| n.trim_end().parse().ok())
-        {
-            let mut bulk = vec![0u8; len + 2];
-            stream.read_exact(&mut bulk).await.unwrap();
-            bulk.truncate(len);
-            reply = String::from_utf8(bulk).unwrap();
-        }
-    }
-    reply
-}
-
-async fn read_line(stream: &mut TcpStream) -> String {
-    let mut line = Vec::new();
-    while !line.ends_with(b"\r\n") {
-        let mut byte = [0u8; 1];
-        assert_eq!(
-            stream.read(&mut byte).await.unwrap(),
-            1,
-            "Redis closed the connection"
-        );
-        line.push(byte[0]);
-    }
-    String::from_utf8(line).unwrap()
+    common::redis_command_at(REDIS_ADDR, db, args).await
 }
 
 // --- Stores that stall, stop, fail over or lose connections: a TCP proxy in front of the real one --

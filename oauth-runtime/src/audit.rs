@@ -210,7 +210,7 @@ impl AuditEvent {
 /// event to a channel).
 pub(crate) type Hook = Arc<dyn Fn(&AuditEvent) + Send + Sync>;
 
-/// Counts an audit event in `oauth_events_total` (the metrics are listed in `telemetry`).
+/// Counts an audit event in `oauth_events_total` (the list of metrics: `describe_metrics`).
 fn count(event: &AuditEvent) {
     use AuditEvent as E;
     let name = event.name();

@@ -647,7 +647,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             own.insert_exact(path);
             Some(crate::state::Backchannel { path, index })
         });
-        let store = Arc::new(self.store);
+        let store = Arc::new(crate::telemetry::TimedStore(self.store));
         let core = Arc::new(Core {
             providers,
             config,

@@ -57,6 +57,7 @@ pub use provider::{
 };
 pub use ratelimit::RateLimit;
 pub use session::SessionCookie;
+pub use telemetry::describe_metrics;
 pub use tower_sessions::Session;
 /// The session cookie's `SameSite` attribute, for [`SessionCookie::same_site`].
 pub use tower_sessions::cookie::SameSite;

@@ -1,23 +1,103 @@
 //! Metrics, through the `metrics` facade: whatever recorder the app installs (the Prometheus
 //! exporter, StatsD...) gets them; without one, they cost next to nothing.
 //!
-//! - `oauth_events_total` (counter, counted by [`crate::audit`]): every audit event, labelled `event` and, where the event
-//!   has them, `provider`, `code`, `kind`, `outcome` (never an ident).
-//! - `oauth_provider_request_seconds` (histogram): each round trip to a provider, labelled
-//!   `call` (`token`, `refresh`, `userinfo`, `keys`) and `outcome` (`ok`, `error`).
+//! The metrics and their labels are listed on [`describe_metrics`].
 
 use std::future::Future;
 use std::time::Instant;
+
+use async_trait::async_trait;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
 
 /// Runs a provider round trip and records how long it took.
 pub(crate) async fn provider_call<T, E>(
     call: &'static str,
     request: impl Future<Output = Result<T, E>>,
 ) -> Result<T, E> {
+    timed("oauth_provider_request_seconds", call, request).await
+}
+
+/// Runs `request` and records its duration in the histogram `name`.
+async fn timed<T, E>(
+    name: &'static str,
+    call: &'static str,
+    request: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
     let start = Instant::now();
     let result = request.await;
     let outcome = if result.is_ok() { "ok" } else { "error" };
-    metrics::histogram!("oauth_provider_request_seconds", "call" => call, "outcome" => outcome)
+    metrics::histogram!(name, "call" => call, "outcome" => outcome)
         .record(start.elapsed().as_secs_f64());
     result
+}
+
+/// A session store whose calls are timed in `oauth_store_seconds`: the installation wraps the
+/// app's store (whichever it is) in one.
+#[derive(Debug, Clone)]
+pub(crate) struct TimedStore<S>(pub(crate) S);
+
+#[async_trait]
+impl<S: SessionStore> SessionStore for TimedStore<S> {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        timed("oauth_store_seconds", "create", self.0.create(record)).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        timed("oauth_store_seconds", "save", self.0.save(record)).await
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        timed("oauth_store_seconds", "load", self.0.load(id)).await
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        timed("oauth_store_seconds", "delete", self.0.delete(id)).await
+    }
+}
+
+/// Something that happened in the Redis store's session cache.
+#[cfg(feature = "redis")]
+pub(crate) fn cache(event: &'static str) {
+    metrics::counter!("oauth_session_cache_total", "event" => event).increment(1);
+}
+
+/// Describes the library's metrics to the installed recorder (their help text and units), so
+/// that an exporter can show them; call it once, after installing the recorder. The metrics are
+/// recorded whether or not this is called:
+///
+/// | metric | kind | labels |
+/// |---|---|---|
+/// | `oauth_events_total` | counter | `event` (each [`AuditEvent`](crate::audit::AuditEvent)'s name), and where the event has them `provider`, `code` ([`Error::code`](crate::Error::code)), `kind` (logout), `outcome` (refresh) |
+/// | `oauth_provider_request_seconds` | histogram | `call` (`token`, `refresh`, `userinfo`, `keys`), `outcome` (`ok`, `error`) |
+/// | `oauth_store_seconds` | histogram | `call` (`load`, `save`, `create`, `delete`), `outcome` |
+/// | `oauth_session_cache_total` | counter | `event` (`hit`, `miss`, `invalidation`, `lease_lost`, `heartbeat_failed`): the Redis store's cache |
+///
+/// No label carries an ident, a token or a session id. Without a recorder every metric is a
+/// no-op costing a few instructions (BENCHMARKS.md has the figures).
+///
+/// ```
+/// // After installing a recorder (the Prometheus exporter: examples/prometheus.rs).
+/// axum_oauth_login::describe_metrics();
+/// ```
+pub fn describe_metrics() {
+    use metrics::Unit;
+    metrics::describe_counter!(
+        "oauth_events_total",
+        "Logins started, succeeded, denied and failed, logouts, refreshes, revocations"
+    );
+    metrics::describe_histogram!(
+        "oauth_provider_request_seconds",
+        Unit::Seconds,
+        "Round trips to the identity provider"
+    );
+    metrics::describe_histogram!(
+        "oauth_store_seconds",
+        Unit::Seconds,
+        "Calls to the session store"
+    );
+    metrics::describe_counter!(
+        "oauth_session_cache_total",
+        "The Redis session cache: hits, misses, invalidations, lost leases, failed heartbeats"
+    );
 }

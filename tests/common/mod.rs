@@ -444,3 +444,54 @@ pub fn start_example(name: &str, env: &[(&str, String)]) -> Example {
         .unwrap_or_else(|_| panic!("example {name} did not start"));
     example
 }
+
+// --- Redis without redis-cli: one command over RESP ------------------------------------------
+
+/// Sends one command to database `db` of the Redis at `addr`; its reply: one line, or the text of
+/// a bulk string.
+pub async fn redis_command_at(addr: &str, db: u8, args: &[&str]) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("Redis at {addr} is not reachable: {e}"));
+    let db = db.to_string();
+    let mut reply = String::new();
+    for command in [&["SELECT", db.as_str()][..], args] {
+        let mut text = format!("*{}\r\n", command.len());
+        for arg in command {
+            text.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        tokio::io::AsyncWriteExt::write_all(&mut stream, text.as_bytes())
+            .await
+            .unwrap();
+        reply = read_line(&mut stream).await;
+        assert!(!reply.starts_with('-'), "{command:?}: {reply}");
+        if let Some(len) = reply
+            .strip_prefix('$')
+            .and_then(|n| n.trim_end().parse().ok())
+        {
+            let mut bulk = vec![0u8; len + 2];
+            tokio::io::AsyncReadExt::read_exact(&mut stream, &mut bulk)
+                .await
+                .unwrap();
+            bulk.truncate(len);
+            reply = String::from_utf8(bulk).unwrap();
+        }
+    }
+    reply
+}
+
+async fn read_line(stream: &mut tokio::net::TcpStream) -> String {
+    let mut line = Vec::new();
+    while !line.ends_with(b"\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(
+            tokio::io::AsyncReadExt::read(stream, &mut byte)
+                .await
+                .unwrap(),
+            1,
+            "Redis closed the connection"
+        );
+        line.push(byte[0]);
+    }
+    String::from_utf8(line).unwrap()
+}

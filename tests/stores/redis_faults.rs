@@ -134,7 +134,7 @@ impl RedisServer {
 
     /// The id of the session cache's tracking connection (the one client in RESP3).
     async fn tracker_id(&self) -> i64 {
-        let clients = redis_command_at(&self.addr(), 0, &["CLIENT", "LIST"]).await;
+        let clients = common::redis_command_at(&self.addr(), 0, &["CLIENT", "LIST"]).await;
         let trackers: Vec<i64> = clients
             .lines()
             .filter(|line| line.split(' ').any(|field| field == "resp=3"))
@@ -227,7 +227,7 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
 async fn delete(redis: &RedisServer, cookie: &str) -> Instant {
     let id = session_id(cookie, &key());
     assert_eq!(
-        redis_command_at(&redis.addr(), 0, &["DEL", &id]).await,
+        common::redis_command_at(&redis.addr(), 0, &["DEL", &id]).await,
         ":1\r\n",
         "the session was in Redis"
     );
@@ -520,7 +520,7 @@ async fn a_logout_after_a_redis_restart_is_refused_within_the_lease() {
     scene.redis.run().await;
     // Use up the ids before the tracker's, then let the tracker through first.
     loop {
-        let id: i64 = redis_command_at(&scene.redis.addr(), 0, &["CLIENT", "ID"])
+        let id: i64 = common::redis_command_at(&scene.redis.addr(), 0, &["CLIENT", "ID"])
             .await
             .trim_start_matches(':')
             .trim_end()
@@ -569,7 +569,7 @@ async fn a_logout_after_a_failover_is_refused_within_the_lease() {
     let scene = Scene::new(false).await;
     let replica = RedisServer::start().await;
     let primary_port = scene.redis.port.to_string();
-    redis_command_at(
+    common::redis_command_at(
         &replica.addr(),
         0,
         &["REPLICAOF", "127.0.0.1", &primary_port],
@@ -580,7 +580,9 @@ async fn a_logout_after_a_failover_is_refused_within_the_lease() {
         session_id(&scene.bob, &key()),
     );
     let started = Instant::now();
-    while redis_command_at(&replica.addr(), 0, &["EXISTS", &ada_id, &bob_id]).await != ":2\r\n" {
+    while common::redis_command_at(&replica.addr(), 0, &["EXISTS", &ada_id, &bob_id]).await
+        != ":2\r\n"
+    {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "the replica has the sessions"
@@ -589,7 +591,7 @@ async fn a_logout_after_a_failover_is_refused_within_the_lease() {
     }
     let probe = scene.probe();
     tokio::time::sleep(CACHE_LEASE).await;
-    redis_command_at(&replica.addr(), 0, &["REPLICAOF", "NO", "ONE"]).await;
+    common::redis_command_at(&replica.addr(), 0, &["REPLICAOF", "NO", "ONE"]).await;
     scene.proxy.switch(replica.addr());
     let over = Instant::now();
     let deleted = delete(&replica, &scene.ada).await;

@@ -56,6 +56,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 use crate::schema::unix_now;
+use crate::telemetry;
 
 /// How long a cached session may be served after the last heartbeat that confirmed the cache was
 /// up to date: the longest a change made on another instance (a logout) can go unseen here, and
@@ -163,8 +164,10 @@ impl SessionStore for RedisStore {
             return self.sessions.load(id).await;
         };
         if let Some(record) = cache.get(id) {
+            telemetry::cache("hit");
             return Ok(Some(record));
         }
+        telemetry::cache("miss");
         let ticket = cache.begin(id);
         let loaded = self.sessions.load(id).await;
         if let (Some(ticket), Ok(record)) = (ticket, &loaded) {
@@ -214,7 +217,7 @@ impl RedisStore {
     /// This instance's own writes need not wait for Redis's message to reach the cache.
     fn forget(&self, id: &Id) {
         if let Some(cache) = &self.cache {
-            cache.forget(id);
+            let _dropped = cache.forget(id);
         }
     }
 }
@@ -429,6 +432,7 @@ impl Tracker {
             Err(error) => {
                 // The lease runs out by itself; the next beat tells what became of the connection.
                 tracing::debug!(%error, "Redis session cache: heartbeat failed");
+                telemetry::cache("heartbeat_failed");
                 return;
             }
         };
@@ -461,8 +465,7 @@ impl Tracker {
     /// Tracking may have been lost: nothing is served from the cache until it is back.
     fn lost(&mut self, cache: &Cache) {
         self.connection = None;
-        cache.expire();
-        cache.clear();
+        cache.lose();
     }
 
     /// The heartbeat's questions, answered at once by one connection; with `refresh`, the
@@ -558,15 +561,12 @@ fn apply(cache: &Cache, message: Option<Invalidation>) {
         Some(invalidation) => {
             for key in &invalidation.keys {
                 let id = key.as_str().and_then(|key| key.parse::<Id>().ok());
-                if let Some(id) = id {
-                    cache.forget(&id);
+                if id.is_some_and(|id| cache.forget(&id)) {
+                    telemetry::cache("invalidation");
                 }
             }
         }
-        None => {
-            cache.expire();
-            cache.clear();
-        }
+        None => cache.lose(),
     }
 }
 
@@ -679,11 +679,15 @@ impl Cache {
         })
     }
 
-    fn forget(&self, id: &Id) {
-        self.slots().map.remove(id);
+    /// Drops `id`'s entry; whether there was one.
+    fn forget(&self, id: &Id) -> bool {
+        self.slots().map.remove(id).is_some()
     }
 
-    fn clear(&self) {
+    /// Tracking may have lapsed: serves nothing until the next renewal, and empties the cache.
+    fn lose(&self) {
+        telemetry::cache("lease_lost");
+        self.expire();
         self.slots().map.clear();
     }
 
@@ -809,7 +813,8 @@ mod tests {
 
         // The same after a reconnect or a flush empties the cache.
         let ticket = cache.begin(&session.id).unwrap();
-        cache.clear();
+        cache.lose();
+        cache.renew(Instant::now() + Duration::from_secs(60));
         ticket.fill(Some(&session));
         assert!(cache.get(&session.id).is_none());
 
