@@ -1,5 +1,6 @@
 //! The readiness check (`OAuthBuilder::readiness`): `200` when the store answers and the
-//! OpenID provider's keys are current, `503` naming what is not; public, without a session.
+//! OpenID provider's keys are current, `503` naming what is not; public, without a session; and
+//! whether a discovered provider's document still says what it said at start-up.
 
 mod common;
 
@@ -100,4 +101,83 @@ async fn unavailable_when_the_keys_cannot_be_fetched() {
     assert_eq!(body["store"], "ok");
     let why = body["providers"]["dev"]["keys"]["error"].as_str().unwrap();
     assert!(!why.contains("127.0.0.1"), "no URL in the answer: {why}");
+}
+
+/// A discovery document served here, whose token endpoint moves when `moved` is set.
+async fn discovery_server(moved: std::sync::Arc<std::sync::atomic::AtomicBool>) -> String {
+    use std::sync::atomic::Ordering;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let issuer = base.clone();
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(move || {
+                let token = if moved.load(Ordering::SeqCst) {
+                    "token-v2"
+                } else {
+                    "token"
+                };
+                std::future::ready(axum::Json(serde_json::json!({
+                    "issuer": issuer,
+                    "authorization_endpoint": format!("{issuer}/authorize"),
+                    "token_endpoint": format!("{issuer}/{token}"),
+                    "jwks_uri": format!("{issuer}/jwks"),
+                    "response_types_supported": ["code"],
+                    "subject_types_supported": ["public"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                })))
+            }),
+        )
+        .route(
+            "/jwks",
+            get(|| async { axum::Json(serde_json::json!({"keys": []})) }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+/// A discovered provider: the check reads its document again and says whether it still names the
+/// endpoints this instance uses; a change is reported, and keeps the instance in service.
+#[tokio::test]
+async fn the_discovery_document_is_compared_with_the_one_read_at_start_up() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    for moved_after_start in [false, true] {
+        let moved = std::sync::Arc::new(AtomicBool::new(false));
+        let issuer = discovery_server(moved.clone()).await;
+        let client = axum_oauth_login::OidcClient::discover(&issuer, "id", "secret")
+            .await
+            .unwrap()
+            .with_provider(|p| p.scopes.push("offline_access".into()));
+        moved.store(moved_after_start, Ordering::SeqCst);
+        let server = common::serve(move |base| async move {
+            Auth.builder(client)
+                .public_url(base.parse().unwrap())
+                .readiness(Some("/ready"))
+                .install(routes())
+        })
+        .await;
+        let (_, body, _) = ready(&server.base).await;
+        let discovery = &body["providers"]["oidc"]["discovery"];
+        if moved_after_start {
+            assert!(discovery["changed"].is_string(), "{body}");
+        } else {
+            assert_eq!(discovery, "current", "{body}");
+        }
+        assert!(
+            !body.to_string().contains("token-v2"),
+            "no URL in the answer"
+        );
+    }
+
+    // A client described in the code has no document to compare.
+    let (server, _dev) = common::serve_dev(|dev, base| {
+        Auth.builder(dev.client())
+            .public_url(base.parse().unwrap())
+            .readiness(Some("/ready"))
+            .install(routes())
+    })
+    .await;
+    let (_, body, _) = ready(&server.base).await;
+    assert_eq!(body["providers"]["dev"]["discovery"], "built in", "{body}");
 }

@@ -100,6 +100,16 @@ pub(crate) struct ClientInner {
     /// The provider's signing keys, when ID tokens are verified.
     pub(crate) jwks: Option<Jwks>,
     jwks_policy: jwks::Policy,
+    /// The description as the provider's discovery document gave it, and when (`None`: written
+    /// in the code).
+    pub(crate) discovered: Option<Arc<Discovered>>,
+}
+
+/// A description read from a discovery document.
+#[derive(Debug)]
+pub(crate) struct Discovered {
+    pub(crate) at: SystemTime,
+    pub(crate) config: ProviderConfig,
 }
 
 impl fmt::Debug for Client {
@@ -210,8 +220,30 @@ impl Client {
                 http,
                 jwks,
                 jwks_policy,
+                discovered: None,
             }),
         }
+    }
+
+    /// This client, noted as described by the discovery document read just now.
+    pub(crate) fn discovered_now(mut self) -> Self {
+        let discovered = Discovered {
+            at: SystemTime::now(),
+            config: self.inner.config.clone(),
+        };
+        self.set_discovered(Some(Arc::new(discovered)));
+        self
+    }
+
+    fn set_discovered(&mut self, discovered: Option<Arc<Discovered>>) {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.discovered = discovered;
+        }
+    }
+
+    /// The description read from the discovery document, when it was.
+    pub(crate) fn discovered(&self) -> Option<&Discovered> {
+        self.inner.discovered.as_deref()
     }
 
     /// The provider's description (endpoints, scopes, id key).
@@ -273,14 +305,16 @@ impl Client {
         jwks_policy: jwks::Policy,
     ) -> Self {
         let inner = &self.inner;
-        Self::build(
+        let mut client = Self::build(
             config,
             provider,
             inner.client_id.clone(),
             inner.client_secret.clone(),
             inner.http.clone(),
             jwks_policy,
-        )
+        );
+        client.set_discovered(inner.discovered.clone());
+        client
     }
 
     /// The same client (description and credentials) with `provider`'s behaviour: how Entra ID's

@@ -429,8 +429,12 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
     /// `GET` answers `200` with `{"status":"ready",...}` when the session store answers and each
     /// OpenID provider's signing keys are current (fetched within the hour; a stale set is fetched
     /// again, at most once per cool-down when the provider fails), else `503` with
-    /// `"status":"unavailable"` and what is not. The path is public and has no session. Default
-    /// `None`: not mounted.
+    /// `"status":"unavailable"` and what is not. For a provider described by its discovery
+    /// document ([`OidcClient::discover`](crate::OidcClient::discover)), it also says whether the
+    /// document, read again at most hourly, still names the issuer, keys and endpoints read at
+    /// start-up (`"discovery": "current"`, or `{"changed": ...}`, also logged as a warning; a
+    /// change does not make the instance unavailable: restart it to use the new document). The
+    /// path is public and has no session. Default `None`: not mounted.
     ///
     /// # Panics
     /// At start-up, when `path` does not start with `/`.
@@ -683,7 +687,8 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
         if let Some(path) = self.readiness {
             router = router.route(
                 path,
-                axum::routing::get(crate::readiness::check).with_state(core.clone()),
+                axum::routing::get(crate::readiness::check)
+                    .with_state(crate::readiness::Readiness::new(core.clone())),
             );
         }
         for (_, routes) in provider_routes {

@@ -58,11 +58,9 @@ impl Auth0AppClient {
         let issuer = issuer_of(domain)?;
         let mut config = discover_config(&HttpClient::shared(), issuer.as_str()).await?;
         config.name = "auth0";
-        Ok(Self(Client::new(
-            config,
-            client_id,
-            Some(client_secret.into()),
-        )))
+        Ok(Self(
+            Client::new(config, client_id, Some(client_secret.into())).discovered_now(),
+        ))
     }
 
     /// A client of the tenant at `domain` with Auth0's standard paths, without fetching anything:
@@ -108,11 +106,9 @@ impl Auth0AppClient {
             iss_parameter: false,
             extra_auth_params: Vec::new(),
         };
-        Ok(Self(Client::new(
-            config,
-            client_id,
-            Some(client_secret.into()),
-        )))
+        Ok(Self(
+            Client::new(config, client_id, Some(client_secret.into())).discovered_now(),
+        ))
     }
 
     /// [`discover`](Self::discover) with `AUTH0_DOMAIN`, `AUTH_CLIENT_ID` and

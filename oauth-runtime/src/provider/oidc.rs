@@ -75,7 +75,7 @@ impl OidcClient {
         client_secret: impl Into<String>,
     ) -> Result<Client, Error> {
         let config = discover_config(&HttpClient::shared(), issuer).await?;
-        Ok(Client::new(config, client_id, Some(client_secret.into())))
+        Ok(Client::new(config, client_id, Some(client_secret.into())).discovered_now())
     }
 
     /// [`discover`](Self::discover) with `OIDC_ISSUER`, `OIDC_CLIENT_ID` and
