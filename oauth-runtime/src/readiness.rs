@@ -104,10 +104,10 @@ async fn discovery(client: &Client, last: &tokio::sync::Mutex<Option<(Instant, V
         return json!("built in");
     };
     let mut last = last.lock().await;
-    if let Some((at, value)) = &*last {
-        if at.elapsed() < DISCOVERY_EVERY {
-            return value.clone();
-        }
+    if let Some((at, value)) = &*last
+        && at.elapsed() < DISCOVERY_EVERY
+    {
+        return value.clone();
     }
     let read_at = discovered
         .at
