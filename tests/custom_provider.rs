@@ -42,6 +42,8 @@ impl Provider for Forge {
             id_key: "id".into(),
             auth_method: AuthMethod::Post,
             iss_parameter: false,
+            par_url: None,
+            require_par: false,
             extra_auth_params: vec![],
         }
     }

@@ -333,6 +333,41 @@ impl Provider {
         posts(&self.requests_when(from, |reqs| posts(reqs).len() >= at_least))
     }
 
+    /// The pushed authorization requests the provider accepted (`POST /request -> 201`), in
+    /// order: the client and the pushed parameters (values only of those `server.mjs` logs,
+    /// the others empty).
+    /// Waits (bounded) until there are at least `at_least`.
+    fn pushed_requests(&self, at_least: usize) -> Vec<Pushed> {
+        let count = |reqs: &[String]| {
+            reqs.iter()
+                .filter(|l| l.starts_with("POST /request -> 201"))
+                .count()
+        };
+        self.requests_when(0, |reqs| count(reqs) >= at_least)
+            .iter()
+            .filter(|l| l.starts_with("POST /request -> 201"))
+            .filter_map(|l| {
+                let request = LoggedRequest::parse(l)?;
+                let client_id = l.split_once(" [client ")?.1.split(' ').next()?.to_owned();
+                let mut params: HashMap<String, String> = request
+                    .param("pushed")?
+                    .split(',')
+                    .map(|name| (name.to_owned(), String::new()))
+                    .collect();
+                for (k, v) in &request.params {
+                    if k != "pushed" {
+                        let v = url::form_urlencoded::parse(format!("v={v}").as_bytes())
+                            .next()
+                            .map(|(_, v)| v.into_owned())
+                            .unwrap_or_default();
+                        params.insert(k.clone(), v);
+                    }
+                }
+                Some(Pushed { client_id, params })
+            })
+            .collect()
+    }
+
     /// The payloads of the provider's `event NAME: PAYLOAD` lines since `from` (e.g. the
     /// fingerprints of refresh tokens for `refresh_token.saved`); waits (bounded) until there
     /// are at least `at_least`.
@@ -346,6 +381,13 @@ impl Provider {
         };
         events(&self.requests_when(from, |reqs| events(reqs).len() >= at_least))
     }
+}
+
+/// A pushed authorization request as `server.mjs` logged it.
+#[derive(Debug)]
+struct Pushed {
+    client_id: String,
+    params: HashMap<String, String>,
 }
 
 /// One request line of `server.mjs`:
@@ -795,6 +837,7 @@ async fn authorization_url(
     login_url: &Url,
     client_id: &str,
 ) -> Url {
+    let pushed_before = provider.pushed_requests(0).len();
     let page = b.get(login_url).await;
     assert_eq!(
         page.status,
@@ -820,6 +863,37 @@ async fn authorization_url(
         q.get(k)
             .unwrap_or_else(|| panic!("authorization URL lacks {k}: {auth}"))
     };
+    // oidc-provider advertises pushed authorization requests (RFC 9126), so the app pushed the
+    // parameters first: the browser carries the client and the request's reference only.
+    if q.contains_key("request_uri") {
+        let mut keys: Vec<&str> = q.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["client_id", "request_uri"], "{auth}");
+        assert_eq!(want("client_id"), client_id, "{auth}");
+        assert!(
+            want("request_uri").starts_with("urn:ietf:params:oauth:request_uri:"),
+            "{auth}"
+        );
+        let pushed = provider.pushed_requests(pushed_before + 1);
+        assert_eq!(pushed.len(), pushed_before + 1, "one push per login page");
+        let last = pushed.last().unwrap();
+        assert_eq!(last.client_id, client_id);
+        for (k, v) in [
+            ("response_type", "code"),
+            ("code_challenge_method", "S256"),
+            ("redirect_uri", app.redirect_uri().as_str()),
+        ] {
+            assert_eq!(
+                last.params.get(k).map(String::as_str),
+                Some(v),
+                "{k}: {last:?}"
+            );
+        }
+        for k in ["state", "nonce", "code_challenge", "scope"] {
+            assert!(last.params.contains_key(k), "{k} not pushed: {last:?}");
+        }
+        return auth;
+    }
     assert_eq!(want("response_type"), "code", "{auth}");
     assert_eq!(want("client_id"), client_id, "{auth}");
     assert_eq!(want("redirect_uri"), &app.redirect_uri(), "{auth}");
@@ -834,6 +908,17 @@ async fn authorization_url(
         "scope must include openid: {auth}"
     );
     auth
+}
+
+/// The parameters of the authorization request behind `auth`: its query, or, for a pushed
+/// request, what the provider logged of the last push.
+fn authorization_params(provider: &Provider, auth: &Url) -> HashMap<String, String> {
+    if query(auth).contains_key("request_uri") {
+        let pushed = provider.pushed_requests(1);
+        pushed.last().unwrap().params.clone()
+    } else {
+        query(auth)
+    }
 }
 
 /// Drives the provider from the authorization URL as a user (dev interactions: login form
@@ -936,11 +1021,15 @@ fn check_callback(callback: &Url, app: &App, provider: &Provider, auth: &Url) {
     );
     let q = query(callback);
     assert!(q.contains_key("code"), "no code in {callback}");
-    assert_eq!(
-        q.get("state"),
-        query(auth).get("state"),
-        "state not echoed: {callback}"
-    );
+    // With a pushed request, the state went to the provider, not through the browser.
+    if !query(auth).contains_key("request_uri") {
+        assert_eq!(
+            q.get("state"),
+            query(auth).get("state"),
+            "state not echoed: {callback}"
+        );
+    }
+    assert!(q.contains_key("state"), "no state in {callback}");
     assert_eq!(
         q.get("iss").map(String::as_str),
         Some(provider.issuer_str().as_str()),
@@ -1215,6 +1304,40 @@ async fn login_and_logout_with_client_secret_basic() {
             StatusCode::OK,
             "GET /public: {}",
             public.describe()
+        );
+        logout(&b, &s.app, &s.provider, true).await;
+    })
+    .await;
+}
+
+/// RFC 9126: a provider that requires pushed authorization requests (its discovery document
+/// says so): the app pushes each login's parameters, authenticated as at the token endpoint, and
+/// the browser carries only the client and the `request_uri` (checked by `authorization_url`).
+#[tokio::test]
+async fn pushed_authorization_requests_when_the_provider_requires_them() {
+    let s = setup_with(
+        BASIC_CLIENT,
+        "client_secret_basic",
+        &["--require-par"],
+        true,
+        &[],
+    );
+    bounded(async {
+        let b = Browser::new();
+        let before = s.provider.proc.log_len();
+        let (auth, _) = login_via(&b, &s.app, &s.provider, BASIC_CLIENT.0, "alice").await;
+        assert!(query(&auth).contains_key("request_uri"), "{auth}");
+        let reqs = s.provider.requests_since(before);
+        assert!(
+            reqs.iter().any(|l| l.starts_with(
+                "POST /request -> 201 [client app-basic registered client_secret_basic, authenticated with client_secret_basic]"
+            )),
+            "{reqs:#?}"
+        );
+        // An unpushed request is refused by this provider: the app never sent one.
+        assert!(
+            !reqs.iter().any(|l| l.starts_with("GET /auth?") && l.contains("code_challenge")),
+            "{reqs:#?}"
         );
         logout(&b, &s.app, &s.provider, true).await;
     })
@@ -1563,7 +1686,7 @@ async fn refresh_and_revoke(
         // token with the code exchange.
         let before = s.provider.proc.log_len();
         let (auth, _) = login_via(&b, &s.app, &s.provider, client.0, user).await;
-        let q = query(&auth);
+        let q = authorization_params(&s.provider, &auth);
         let scopes: Vec<&str> = q.get("scope").map_or(vec![], |v| v.split(' ').collect());
         for scope in OFFLINE_SCOPES.split(' ') {
             assert!(scopes.contains(&scope), "OIDC_SCOPES not requested ({scope} missing): {auth}");
@@ -1688,7 +1811,7 @@ async fn refresh_without_offline_access_is_refused_cleanly() {
         let before = s.provider.proc.log_len();
         let (auth, _) = login_via(&b, &s.app, &s.provider, BASIC_CLIENT.0, "mia").await;
         assert!(
-            !query(&auth)
+            !authorization_params(&s.provider, &auth)
                 .get("scope")
                 .is_some_and(|v| v.split(' ').any(|s| s == "offline_access")),
             "offline_access requested without OIDC_SCOPES: {auth}"

@@ -160,6 +160,8 @@ impl Client {
     ///     id_key: "id".into(),
     ///     auth_method: AuthMethod::Post,
     ///     iss_parameter: false,
+    ///     par_url: None,
+    ///     require_par: false,
     ///     extra_auth_params: vec![],
     /// };
     /// let client = Client::new(config, "client-id", Some("client-secret".into()));
@@ -460,6 +462,94 @@ impl Client {
         Ok(request.url().0)
     }
 
+    /// The URL the browser is sent to for one pending login (see [`authorize_url`](Self::authorize_url)).
+    /// With a pushed authorization request endpoint (RFC 9126), the parameters are posted there
+    /// first, authenticated as at the token endpoint, and the URL carries only `client_id` and
+    /// the `request_uri` the provider gave back; any failure there fails the login.
+    pub(crate) async fn login_url(
+        &self,
+        redirect_uri: &str,
+        state: &str,
+        pkce_verifier: &str,
+        nonce: Option<&str>,
+    ) -> Result<url::Url, Error> {
+        let inner = &self.inner;
+        let url = self.authorize_url(redirect_uri, state, pkce_verifier, nonce)?;
+        let Some(par_url) = inner.config.par_url.clone() else {
+            if inner.config.require_par {
+                return Err(Error::Config(
+                    "the provider requires pushed authorization requests and names no endpoint for them".into(),
+                ));
+            }
+            return Ok(url);
+        };
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        // Every parameter of the authorization request, `client_id` included (RFC 9126 §2.1).
+        let mut form: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let secret = inner
+            .provider
+            .client_secret(inner.client_secret.as_deref())?;
+        let request = inner
+            .http
+            .request(http::Method::POST, par_url)
+            .header(http::header::ACCEPT, "application/json");
+        let request = self.authenticate(request, secret.as_deref(), &mut form);
+        let response =
+            crate::telemetry::provider_call("par", inner.http.send(request.form(&form))).await?;
+        let json = response.json();
+        let field = |name: &str| {
+            json.as_ref()
+                .and_then(|json| json.get(name)?.as_str().map(str::to_owned))
+        };
+        if !response.status.is_success() {
+            return Err(Error::PushedAuthorization(match field("error") {
+                Some(code) => safe_code(&code),
+                None => format!("HTTP {}", response.status.as_u16()),
+            }));
+        }
+        let request_uri = field("request_uri")
+            .filter(|uri| !uri.is_empty())
+            .ok_or_else(|| Error::PushedAuthorization("the answer has no request_uri".into()))?;
+        let mut url = inner.config.auth_url.clone();
+        url.query_pairs_mut()
+            .append_pair("client_id", &inner.client_id)
+            .append_pair("request_uri", &request_uri);
+        Ok(url)
+    }
+
+    /// Authenticates a request to the provider as the token endpoint expects (RFC 6749 §2.3.1):
+    /// HTTP Basic with `client_secret_basic`, else `client_id` (and `client_secret`) in `form`.
+    fn authenticate<'a>(
+        &'a self,
+        request: reqwest::RequestBuilder,
+        secret: Option<&'a str>,
+        form: &mut Vec<(&'a str, &'a str)>,
+    ) -> reqwest::RequestBuilder {
+        let inner = &self.inner;
+        match (inner.config.auth_method, secret) {
+            (AuthMethod::Basic, Some(secret)) => {
+                // Form-encoded before Basic encoding, as oauth2 does.
+                let id: String =
+                    url::form_urlencoded::byte_serialize(inner.client_id.as_bytes()).collect();
+                let secret: String =
+                    url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+                request.basic_auth(id, Some(secret))
+            }
+            (_, secret) => {
+                if !form.iter().any(|(name, _)| *name == "client_id") {
+                    form.push(("client_id", &inner.client_id));
+                }
+                if let Some(secret) = secret {
+                    form.push(("client_secret", secret));
+                }
+                request
+            }
+        }
+    }
+
     /// Exchanges the code (with the PKCE verifier and the same redirect URI), verifies the ID
     /// token against `nonce` when the provider is OpenID Connect, fetches user info.
     #[tracing::instrument(skip_all, fields(provider = self.inner.config.name))]
@@ -590,22 +680,7 @@ impl Client {
             .header(http::header::ACCEPT, "application/json");
         // As at the token endpoint, unless the provider takes the token alone (Google).
         if authenticated {
-            match (inner.config.auth_method, &secret) {
-                (AuthMethod::Basic, Some(secret)) => {
-                    // RFC 6749 §2.3.1: form-encoded before Basic encoding, as oauth2 does.
-                    let id: String =
-                        url::form_urlencoded::byte_serialize(inner.client_id.as_bytes()).collect();
-                    let secret: String =
-                        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-                    request = request.basic_auth(id, Some(secret));
-                }
-                (_, secret) => {
-                    form.push(("client_id", &inner.client_id));
-                    if let Some(secret) = secret {
-                        form.push(("client_secret", secret.as_ref()));
-                    }
-                }
-            }
+            request = self.authenticate(request, secret.as_deref(), &mut form);
         }
         let response = inner.http.send(request.form(&form)).await?;
         if response.status.is_success() {

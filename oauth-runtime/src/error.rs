@@ -59,6 +59,10 @@ pub enum Error {
     /// The session has no tokens (not logged in, or logged in without the tokens being kept).
     #[error("the session holds no tokens")]
     NoTokens,
+    /// The pushed authorization request endpoint (RFC 9126) refused the login's parameters or
+    /// answered something unusable: the login fails, with no fallback to an unpushed request.
+    #[error("the pushed authorization request failed: {0}")]
+    PushedAuthorization(String),
     /// The provider offers no endpoint for this operation (refresh, revocation).
     #[error("the provider does not support {0}")]
     Unsupported(&'static str),
@@ -80,6 +84,7 @@ impl Error {
             Self::MissingCode => "missing_code",
             Self::IssuerMismatch => "issuer_mismatch",
             Self::TokenExchange(_) => "token_exchange",
+            Self::PushedAuthorization(_) => "pushed_authorization",
             Self::IdToken(_) => "id_token",
             Self::UserInfo(_) => "user_info",
             Self::Network(_) => "network",
@@ -102,7 +107,9 @@ impl Error {
     pub fn status(&self) -> http::StatusCode {
         match self {
             Self::SessionStore => http::StatusCode::SERVICE_UNAVAILABLE,
-            Self::Network(_) | Self::Discovery(_) => http::StatusCode::BAD_GATEWAY,
+            Self::Network(_) | Self::Discovery(_) | Self::PushedAuthorization(_) => {
+                http::StatusCode::BAD_GATEWAY
+            }
             Self::Config(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
             _ => http::StatusCode::BAD_REQUEST,
         }

@@ -107,12 +107,14 @@ pub(crate) async fn start_login(
         user_state,
         created_at: now(),
     };
-    let url = client.authorize_url(
-        &pending.redirect_uri,
-        &pending.state,
-        &pending.verifier,
-        pending.nonce.as_deref(),
-    )?;
+    let url = client
+        .login_url(
+            &pending.redirect_uri,
+            &pending.state,
+            &pending.verifier,
+            pending.nonce.as_deref(),
+        )
+        .await?;
     let mut list: Vec<Pending> = session.get(PENDING_KEY).await?.unwrap_or_default();
     let now = now();
     list.retain(|p| pending_fresh(p.created_at, now));

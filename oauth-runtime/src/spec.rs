@@ -87,6 +87,15 @@ pub struct ProviderConfig {
     pub auth_method: AuthMethod,
     /// True when the provider sends `iss` in the authorization response (RFC 9207).
     pub iss_parameter: bool,
+    /// The pushed authorization request endpoint (RFC 9126; discovery's
+    /// `pushed_authorization_request_endpoint`). When set, a login first posts its parameters
+    /// there (authenticated as at the token endpoint), and the browser carries only `client_id`
+    /// and the `request_uri` it got back; a failure there fails the login, with no fallback.
+    pub par_url: Option<Url>,
+    /// The provider refuses authorization requests that were not pushed (discovery's
+    /// `require_pushed_authorization_requests`): a client without [`par_url`](Self::par_url)
+    /// cannot start a login.
+    pub require_par: bool,
     /// Extra query parameters for the authorization request.
     pub extra_auth_params: Vec<(String, String)>,
 }
@@ -99,6 +108,8 @@ impl ProviderConfig {
         self.userinfo_url = other.userinfo_url;
         self.revocation_url = other.revocation_url;
         self.end_session_url = other.end_session_url;
+        self.par_url = other.par_url;
+        self.require_par = other.require_par;
         self.oidc = other.oidc;
     }
 }
@@ -140,6 +151,8 @@ pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///             id_key: "id".into(),
 ///             auth_method: AuthMethod::Post,
 ///             iss_parameter: false,
+///             par_url: None,
+///             require_par: false,
 ///             extra_auth_params: vec![],
 ///         }
 ///     }

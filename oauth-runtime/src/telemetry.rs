@@ -69,7 +69,7 @@ pub(crate) fn cache(event: &'static str) {
 /// | metric | kind | labels |
 /// |---|---|---|
 /// | `oauth_events_total` | counter | `event` (each [`AuditEvent`](crate::audit::AuditEvent)'s name), and where the event has them `provider`, `code` ([`Error::code`](crate::Error::code)), `kind` (logout), `outcome` (refresh) |
-/// | `oauth_provider_request_seconds` | histogram | `call` (`token`, `refresh`, `userinfo`, `keys`), `outcome` (`ok`, `error`) |
+/// | `oauth_provider_request_seconds` | histogram | `call` (`token`, `refresh`, `userinfo`, `keys`, `par`), `outcome` (`ok`, `error`) |
 /// | `oauth_store_seconds` | histogram | `call` (`load`, `save`, `create`, `delete`), `outcome` |
 /// | `oauth_session_cache_total` | counter | `event` (`hit`, `miss`, `invalidation`, `lease_lost`, `heartbeat_failed`): the Redis store's cache |
 ///

@@ -24,6 +24,12 @@
 //   token, revocation or introspection endpoint whose client authentication mechanism is not the
 //   client's registered token_endpoint_auth_method. oidc-provider by itself accepts
 //   client_secret_basic and client_secret_post interchangeably; many providers do not.
+// --require-par / OIDC_REQUIRE_PAR=1: every client must push its authorization requests
+//   (RFC 9126); discovery says `require_pushed_authorization_requests: true`. Without it pushed
+//   requests are offered (advertised in discovery) but not required. A pushed request is logged as
+//   `POST /request -> 201 [client ...] pushed=NAMES response_type=... code_challenge_method=...
+//   redirect_uri=... scope=... prompt=...` (the names of every pushed parameter; values only of
+//   those, URL-encoded).
 // --rotate-refresh-tokens / OIDC_ROTATE_REFRESH_TOKENS=1: every refresh_token grant consumes the
 //   presented refresh token and issues a new one (oidc-provider by default rotates only public
 //   clients' tokens and tokens past 70% of their lifetime). Presenting a consumed refresh token
@@ -68,6 +74,7 @@ const { values: args } = parseArgs({
     'client-auth-methods': { type: 'string' },
     'strict-client-auth': { type: 'boolean', default: false },
     'rotate-refresh-tokens': { type: 'boolean', default: false },
+    'require-par': { type: 'boolean', default: false },
     'exit-on-stdin-close': { type: 'boolean', default: false },
   },
   strict: true,
@@ -126,6 +133,7 @@ const clientAuthMethods = (args['client-auth-methods'] ?? process.env.OIDC_CLIEN
 const envFlag = (name) => ['1', 'true', 'yes'].includes((process.env[name] ?? '').toLowerCase());
 const strictClientAuth = args['strict-client-auth'] || envFlag('OIDC_STRICT_CLIENT_AUTH');
 const rotateRefreshTokens = args['rotate-refresh-tokens'] || envFlag('OIDC_ROTATE_REFRESH_TOKENS');
+const requirePar = args['require-par'] || envFlag('OIDC_REQUIRE_PAR');
 
 // What the logs show of a token: a fingerprint, never the token.
 const fingerprint = (token) => `#${createHash('sha256').update(String(token)).digest('hex').slice(0, 12)}`;
@@ -169,6 +177,9 @@ const configuration = {
     // Back-Channel Logout 1.0: a client registered with backchannel_logout_uri gets a logout
     // token posted there when the user's provider session ends.
     backchannelLogout: { enabled: true },
+    // Pushed authorization requests (RFC 9126) at /request: advertised (oidc-provider's default),
+    // and with --require-par required of every client (discovery then says so).
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: requirePar },
   },
   // PKCE on every authorization request; node-oidc-provider 9 only knows S256.
   pkce: { required: () => true },
@@ -197,7 +208,7 @@ server.listen(port, HOST, () => {
   const issuer = `http://${HOST}:${bound}`;
   const provider = new Provider(issuer, configuration);
 
-  const clientAuthPaths = new Set(['/token', '/token/revocation', '/token/introspection']);
+  const clientAuthPaths = new Set(['/token', '/token/revocation', '/token/introspection', '/request']);
   provider.use(async (ctx, next) => {
     let used;
     let asked = '';
@@ -215,6 +226,14 @@ server.listen(port, HOST, () => {
       }
       for (const name of ['refresh_token', 'token']) {
         if (form.has(name)) shown.push(`${name}=${fingerprint(form.get(name))}`);
+      }
+      if (ctx.path === '/request') {
+        // A pushed authorization request: which parameters were pushed, and the values of the
+        // ones that are not secrets or random.
+        shown.push(`pushed=${[...form.keys()].filter((k) => !['client_id', 'client_secret'].includes(k)).join(',')}`);
+        for (const name of ['response_type', 'code_challenge_method', 'redirect_uri', 'scope', 'prompt']) {
+          if (form.has(name)) shown.push(`${name}=${encodeURIComponent(form.get(name))}`);
+        }
       }
       asked = shown.map((p) => ` ${p}`).join('');
       const auth = ctx.headers.authorization ?? '';

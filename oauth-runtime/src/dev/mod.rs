@@ -557,6 +557,8 @@ impl Provider for DevProvider {
             id_key: "sub".to_owned(),
             auth_method: AuthMethod::Basic,
             iss_parameter: true,
+            par_url: None,
+            require_par: false,
             extra_auth_params: Vec::new(),
         }
     }

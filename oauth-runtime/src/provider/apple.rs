@@ -38,6 +38,8 @@ fn config() -> ProviderConfig {
         id_key: "sub".to_owned(),
         auth_method: AuthMethod::Post,
         iss_parameter: false,
+        par_url: None,
+        require_par: false,
         // Apple refuses `name` and `email` unless the answer is POSTed to the redirect URI.
         extra_auth_params: vec![("response_mode".to_owned(), "form_post".to_owned())],
     }

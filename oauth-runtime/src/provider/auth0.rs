@@ -104,6 +104,8 @@ impl Auth0AppClient {
             id_key: "sub".to_owned(),
             auth_method: AuthMethod::Basic,
             iss_parameter: false,
+            par_url: None,
+            require_par: false,
             extra_auth_params: Vec::new(),
         };
         Ok(Self(

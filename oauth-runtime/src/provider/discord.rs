@@ -58,6 +58,8 @@ fn config_at(base: &Base) -> ProviderConfig {
         id_key: "id".to_owned(),
         auth_method: AuthMethod::Basic,
         iss_parameter: false,
+        par_url: None,
+        require_par: false,
         extra_auth_params: Vec::new(),
     }
 }

@@ -87,6 +87,8 @@ fn config() -> ProviderConfig {
         id_key: "id".to_owned(),
         auth_method: AuthMethod::Post,
         iss_parameter: false,
+        par_url: None,
+        require_par: false,
         extra_auth_params: Vec::new(),
     }
 }

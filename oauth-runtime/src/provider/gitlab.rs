@@ -26,6 +26,8 @@ fn config_at(base: &Base) -> ProviderConfig {
         id_key: "sub".to_owned(),
         auth_method: AuthMethod::Post,
         iss_parameter: false,
+        par_url: None,
+        require_par: false,
         extra_auth_params: Vec::new(),
     }
 }

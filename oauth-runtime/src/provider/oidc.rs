@@ -47,6 +47,10 @@ struct Metadata {
     authorization_response_iss_parameter_supported: bool,
     #[serde(default)]
     backchannel_logout_supported: bool,
+    #[serde(default)]
+    pushed_authorization_request_endpoint: Option<Url>,
+    #[serde(default)]
+    require_pushed_authorization_requests: bool,
 }
 
 impl OidcClient {
@@ -181,6 +185,8 @@ pub(crate) async fn discover_config(
         id_key: "sub".to_owned(),
         auth_method,
         iss_parameter: metadata.authorization_response_iss_parameter_supported,
+        require_par: metadata.require_pushed_authorization_requests,
+        par_url: metadata.pushed_authorization_request_endpoint,
         extra_auth_params: Vec::new(),
     })
 }
