@@ -44,6 +44,8 @@ const MAX_HOPS: usize = 20;
 
 const BASIC_CLIENT: (&str, &str) = ("app-basic", "app-basic-secret-0123456789abcdef");
 const POST_CLIENT: (&str, &str) = ("app-post", "app-post-secret-0123456789abcdef");
+/// Registered with `private_key_jwt`: no secret (the app's `OIDC_CLIENT_SECRET` is empty).
+const JWT_CLIENT: (&str, &str) = ("app-jwt", "");
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
@@ -428,8 +430,31 @@ impl LoggedRequest {
     }
 }
 
+/// The key of the `private_key_jwt` client: the app gets the private JWK (`OIDC_CLIENT_KEY`),
+/// the provider the public one (the client's registered `jwks`).
+fn client_key_jwk(private: bool) -> Value {
+    let key = p256::SecretKey::from_slice(&[5; 32]).unwrap();
+    let text = if private {
+        key.to_jwk_string().to_string()
+    } else {
+        key.public_key().to_jwk_string()
+    };
+    let mut jwk: Value = serde_json::from_str(&text).unwrap();
+    jwk["kid"] = json!("app-key-1");
+    jwk
+}
+
 fn client_json(app: &Url, (id, secret): (&str, &str), method: &str) -> Value {
     let base = app.as_str().trim_end_matches('/');
+    if method == "private_key_jwt" {
+        let mut client = client_json(app, (id, secret), "client_secret_basic");
+        let client = client.as_object_mut().unwrap();
+        client.remove("client_secret");
+        client.insert("token_endpoint_auth_method".into(), json!(method));
+        client.insert("token_endpoint_auth_signing_alg".into(), json!("ES256"));
+        client.insert("jwks".into(), json!({ "keys": [client_key_jwk(false)] }));
+        return Value::Object(client.clone());
+    }
     json!({
         "client_id": id,
         "client_secret": secret,
@@ -1672,13 +1697,12 @@ async fn refresh_and_revoke(
 ) {
     let mut flags = vec!["--strict-client-auth", "--rotate-refresh-tokens"];
     flags.extend_from_slice(provider_flags);
-    let s = setup_with(
-        client,
-        method,
-        &flags,
-        both,
-        &[("OIDC_SCOPES", OFFLINE_SCOPES)],
-    );
+    let key = client_key_jwk(true).to_string();
+    let mut env = vec![("OIDC_SCOPES", OFFLINE_SCOPES)];
+    if method == "private_key_jwt" {
+        env.push(("OIDC_CLIENT_KEY", key.as_str()));
+    }
+    let s = setup_with(client, method, &flags, both, &env);
     bounded(async {
         let b = Browser::new();
 
@@ -1778,6 +1802,15 @@ async fn refresh_and_revoke(
         logout(&b, &s.app, &s.provider, true).await;
     })
     .await;
+}
+
+/// RFC 7523 / OpenID Connect Core §9 `private_key_jwt`: a client registered with its public key
+/// and no secret. The pushed authorization request, the code exchange, both refreshes and the
+/// revocation each carry a fresh ES256 assertion, and the provider (strict about the registered
+/// method) accepts them.
+#[tokio::test]
+async fn refresh_and_revoke_with_private_key_jwt() {
+    refresh_and_revoke(JWT_CLIENT, "private_key_jwt", &[], false, "lena").await;
 }
 
 #[tokio::test]

@@ -44,6 +44,16 @@ type Received = Arc<Mutex<Vec<(Option<String>, HashMap<String, String>)>>>;
 
 /// A provider's discovery document and pushed authorization request endpoint; its issuer.
 async fn provider(push: Push, required: bool, received: Received) -> String {
+    provider_with(push, required, None, received).await
+}
+
+/// [`provider`], listing `auth_methods` as the token endpoint's client authentication methods.
+async fn provider_with(
+    push: Push,
+    required: bool,
+    auth_methods: Option<&[&str]>,
+    received: Received,
+) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
     let document = {
@@ -54,6 +64,9 @@ async fn provider(push: Push, required: bool, received: Received) -> String {
             "jwks_uri": format!("{issuer}/jwks"),
             "require_pushed_authorization_requests": required,
         });
+        if let Some(methods) = auth_methods {
+            doc["token_endpoint_auth_methods_supported"] = json!(methods);
+        }
         if push != Push::Absent {
             doc["pushed_authorization_request_endpoint"] = json!(format!("{issuer}/par"));
         }
@@ -101,6 +114,10 @@ async fn login_page(issuer: &str) -> (String, common::Page) {
     let client = OidcClient::discover(issuer, "app", "s3cret:+")
         .await
         .unwrap();
+    login_page_of(client).await
+}
+
+async fn login_page_of(client: axum_oauth_login::Client) -> (String, common::Page) {
     let server = common::serve(|base| async move {
         Auth.builder(client)
             .public_url(base.parse().unwrap())
@@ -180,4 +197,59 @@ async fn required_without_an_endpoint_is_a_configuration_error() {
     );
     assert!(!page.body.contains("/authorize"), "{}", page.body);
     assert!(received.lock().unwrap().is_empty());
+}
+
+/// `private_key_jwt` (RFC 7523): with a key, the push is authenticated by an ES256 assertion
+/// naming the client, for the provider's issuer; no secret, no Basic header. A provider whose
+/// document lists other methods only keeps the secret.
+#[tokio::test]
+async fn a_client_with_a_key_authenticates_with_an_assertion_where_the_provider_offers_it() {
+    let secret = p256::SecretKey::from_slice(&[3; 32]).unwrap();
+    let key = axum_oauth_login::ClientKey::from_jwk(&secret.to_jwk_string())
+        .unwrap()
+        .with_kid("k1");
+    for (methods, asserted) in [
+        (Some(&["private_key_jwt", "client_secret_basic"][..]), true),
+        (None, true),
+        (Some(&["client_secret_basic"][..]), false),
+    ] {
+        let received = Received::default();
+        let issuer = provider_with(Push::Accept, false, methods, received.clone()).await;
+        let client = OidcClient::discover(&issuer, "app", "s3cret")
+            .await
+            .unwrap()
+            .with_private_key(key.clone());
+        let (_, page) = login_page_of(client).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let received = received.lock().unwrap();
+        let (auth, form) = &received[0];
+        if !asserted {
+            assert!(
+                auth.as_deref().is_some_and(|a| a.starts_with("Basic ")),
+                "{methods:?}"
+            );
+            assert!(!form.contains_key("client_assertion"));
+            continue;
+        }
+        assert_eq!(auth, &None, "no secret in a header: {methods:?}");
+        assert!(!form.contains_key("client_secret"));
+        assert_eq!(form["client_id"], "app");
+        assert_eq!(
+            form["client_assertion_type"],
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        );
+        let public: jsonwebtoken::jwk::Jwk =
+            serde_json::from_str(&secret.public_key().to_jwk_string()).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        validation.set_audience(&[issuer.as_str()]);
+        validation.set_issuer(&["app"]);
+        let assertion = jsonwebtoken::decode::<serde_json::Value>(
+            &form["client_assertion"],
+            &jsonwebtoken::DecodingKey::from_jwk(&public).unwrap(),
+            &validation,
+        )
+        .expect("an assertion signed with the client's key, for this provider");
+        assert_eq!(assertion.claims["sub"], "app");
+        assert_eq!(assertion.header.kid.as_deref(), Some("k1"));
+    }
 }

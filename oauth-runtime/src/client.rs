@@ -22,6 +22,7 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::client_key::ClientKey;
 use crate::http::{HttpClient, HttpError};
 use crate::jwks::{self, Expected, Jwks};
 use crate::spec::{AuthMethod, Provider, ProviderConfig, UserApi};
@@ -103,6 +104,8 @@ pub(crate) struct ClientInner {
     /// The description as the provider's discovery document gave it, and when (`None`: written
     /// in the code).
     pub(crate) discovered: Option<Arc<Discovered>>,
+    /// The key of `private_key_jwt` client authentication.
+    client_key: Option<ClientKey>,
 }
 
 /// A description read from a discovery document.
@@ -110,6 +113,8 @@ pub(crate) struct ClientInner {
 pub(crate) struct Discovered {
     pub(crate) at: SystemTime,
     pub(crate) config: ProviderConfig,
+    /// The document's `token_endpoint_auth_methods_supported`, when it has one.
+    pub(crate) auth_methods: Option<Vec<String>>,
 }
 
 impl fmt::Debug for Client {
@@ -223,24 +228,78 @@ impl Client {
                 jwks,
                 jwks_policy,
                 discovered: None,
+                client_key: None,
             }),
         }
     }
 
-    /// This client, noted as described by the discovery document read just now.
-    pub(crate) fn discovered_now(mut self) -> Self {
+    /// This client, noted as described by the discovery document read just now, which listed
+    /// `auth_methods` for the token endpoint (when it listed them).
+    pub(crate) fn discovered_now(mut self, auth_methods: Option<Vec<String>>) -> Self {
         let discovered = Discovered {
             at: SystemTime::now(),
             config: self.inner.config.clone(),
+            auth_methods,
         };
-        self.set_discovered(Some(Arc::new(discovered)));
+        self.carry(Some(Arc::new(discovered)), None);
         self
     }
 
-    fn set_discovered(&mut self, discovered: Option<Arc<Discovered>>) {
+    /// Sets what a rebuilt client keeps of the one it replaces.
+    fn carry(&mut self, discovered: Option<Arc<Discovered>>, client_key: Option<ClientKey>) {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.discovered = discovered;
+            inner.client_key = client_key;
         }
+    }
+
+    /// This client, authenticating with `key` (`private_key_jwt`, RFC 7523) instead of a secret
+    /// at the token, pushed authorization request and revocation endpoints: each request carries
+    /// a JWT signed with the key, valid for a minute. Register the key's public half with the
+    /// provider. A client found by discovery switches only when the provider lists
+    /// `private_key_jwt` among its `token_endpoint_auth_methods_supported` (or lists none);
+    /// otherwise it keeps its secret, with a warning.
+    ///
+    /// ```
+    /// use axum_oauth_login::{ClientKey, provider::AuthMethod};
+    /// # use p256::pkcs8::EncodePrivateKey as _;
+    /// # let pem = p256::SecretKey::from_slice(&[7; 32]).unwrap().to_pkcs8_pem(Default::default()).unwrap();
+    /// let key = ClientKey::from_pem(&pem)?;
+    /// let client = axum_oauth_login::GoogleAppClient::new("id", "").with_private_key(key);
+    /// assert_eq!(client.provider().auth_method, AuthMethod::PrivateKeyJwt);
+    /// # Ok::<(), axum_oauth_login::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_private_key(self, key: ClientKey) -> Self {
+        if let Some(methods) = self.discovered().and_then(|d| d.auth_methods.as_ref())
+            && !methods.iter().any(|m| m == "private_key_jwt")
+        {
+            tracing::warn!(
+                provider = self.inner.config.name,
+                "the provider does not offer private_key_jwt: the client keeps its secret"
+            );
+            return self;
+        }
+        let mut config = self.inner.config.clone();
+        config.auth_method = AuthMethod::PrivateKeyJwt;
+        let mut client = self.rebuild(config, self.inner.provider.clone(), self.inner.jwks_policy);
+        let discovered = client.inner.discovered.clone();
+        client.carry(discovered, Some(key));
+        client
+    }
+
+    /// A fresh client assertion, for a client authenticating with `private_key_jwt`; its
+    /// audience is the provider's issuer (the token endpoint for a provider without one).
+    fn assertion(&self) -> Result<String, Error> {
+        let inner = &self.inner;
+        let key = inner.client_key.as_ref().ok_or_else(|| {
+            Error::Config("private_key_jwt needs a key (Client::with_private_key)".into())
+        })?;
+        let audience = match &inner.config.oidc {
+            Some(oidc) => oidc.issuer.as_str(),
+            None => inner.config.token_url.as_str(),
+        };
+        key.assertion(&inner.client_id, audience)
     }
 
     /// The description read from the discovery document, when it was.
@@ -315,7 +374,7 @@ impl Client {
             inner.http.clone(),
             jwks_policy,
         );
-        client.set_discovered(inner.discovered.clone());
+        client.carry(inner.discovered.clone(), inner.client_key.clone());
         client
     }
 
@@ -409,7 +468,7 @@ impl Client {
             .set_token_uri(TokenUrl::from_url(inner.config.token_url.clone()))
             .set_auth_type(match inner.config.auth_method {
                 AuthMethod::Basic => AuthType::BasicAuth,
-                AuthMethod::Post => AuthType::RequestBody,
+                AuthMethod::Post | AuthMethod::PrivateKeyJwt => AuthType::RequestBody,
             })
     }
 
@@ -417,6 +476,10 @@ impl Client {
     fn oauth2_authenticated(&self) -> Result<OAuth2Client, Error> {
         let client = self.oauth2();
         let inner = &self.inner;
+        if inner.config.auth_method == AuthMethod::PrivateKeyJwt {
+            // The assertion goes in each request (`assertion_params`); `client_id` in the body.
+            return Ok(client);
+        }
         Ok(
             match inner
                 .provider
@@ -485,10 +548,7 @@ impl Client {
         };
         let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
         // Every parameter of the authorization request, `client_id` included (RFC 9126 §2.1).
-        let mut form: Vec<(&str, &str)> = pairs
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-            .collect();
+        let mut form = pairs;
         let secret = inner
             .provider
             .client_secret(inner.client_secret.as_deref())?;
@@ -496,7 +556,7 @@ impl Client {
             .http
             .request(http::Method::POST, par_url)
             .header(http::header::ACCEPT, "application/json");
-        let request = self.authenticate(request, secret.as_deref(), &mut form);
+        let request = self.authenticate(request, secret.as_deref(), &mut form)?;
         let response =
             crate::telemetry::provider_call("par", inner.http.send(request.form(&form))).await?;
         let json = response.json();
@@ -520,34 +580,58 @@ impl Client {
         Ok(url)
     }
 
-    /// Authenticates a request to the provider as the token endpoint expects (RFC 6749 §2.3.1):
-    /// HTTP Basic with `client_secret_basic`, else `client_id` (and `client_secret`) in `form`.
-    fn authenticate<'a>(
-        &'a self,
+    /// Authenticates a request to the provider as the token endpoint expects: HTTP Basic with
+    /// `client_secret_basic` (RFC 6749 §2.3.1), else `client_id` and the `client_secret` or the
+    /// client assertion (`private_key_jwt`) in `form`.
+    fn authenticate(
+        &self,
         request: reqwest::RequestBuilder,
-        secret: Option<&'a str>,
-        form: &mut Vec<(&'a str, &'a str)>,
-    ) -> reqwest::RequestBuilder {
+        secret: Option<&str>,
+        form: &mut Vec<(String, String)>,
+    ) -> Result<reqwest::RequestBuilder, Error> {
         let inner = &self.inner;
+        let mut add = |name: &str, value: &str| {
+            if !form.iter().any(|(n, _)| n == name) {
+                form.push((name.to_owned(), value.to_owned()));
+            }
+        };
         match (inner.config.auth_method, secret) {
+            (AuthMethod::PrivateKeyJwt, _) => {
+                add("client_id", &inner.client_id);
+                add("client_assertion_type", crate::client_key::ASSERTION_TYPE);
+                add("client_assertion", &self.assertion()?);
+                Ok(request)
+            }
             (AuthMethod::Basic, Some(secret)) => {
                 // Form-encoded before Basic encoding, as oauth2 does.
                 let id: String =
                     url::form_urlencoded::byte_serialize(inner.client_id.as_bytes()).collect();
                 let secret: String =
                     url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-                request.basic_auth(id, Some(secret))
+                Ok(request.basic_auth(id, Some(secret)))
             }
             (_, secret) => {
-                if !form.iter().any(|(name, _)| *name == "client_id") {
-                    form.push(("client_id", &inner.client_id));
-                }
+                add("client_id", &inner.client_id);
                 if let Some(secret) = secret {
-                    form.push(("client_secret", secret));
+                    add("client_secret", secret);
                 }
-                request
+                Ok(request)
             }
         }
+    }
+
+    /// The form parameters a token request adds for `private_key_jwt` (oauth2 sends the rest).
+    fn assertion_params(&self) -> Result<Vec<(&'static str, String)>, Error> {
+        if self.inner.config.auth_method != AuthMethod::PrivateKeyJwt {
+            return Ok(Vec::new());
+        }
+        Ok(vec![
+            (
+                "client_assertion_type",
+                crate::client_key::ASSERTION_TYPE.to_owned(),
+            ),
+            ("client_assertion", self.assertion()?),
+        ])
     }
 
     /// Exchanges the code (with the PKCE verifier and the same redirect URI), verifies the ID
@@ -562,10 +646,13 @@ impl Client {
     ) -> Result<(UserInfo, Tokens), Error> {
         let redirect = redirect_url(redirect_uri)?;
         let client = self.oauth2_authenticated()?;
-        let request = client
+        let mut request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
             .set_redirect_uri(Cow::Owned(redirect));
+        for (name, value) in self.assertion_params()? {
+            request = request.add_extra_param(name, value);
+        }
         let response =
             crate::telemetry::provider_call("token", request.request_async(&self.inner.http))
                 .await
@@ -612,7 +699,10 @@ impl Client {
             .ok_or(Error::Unsupported("refresh"))?;
         let refresh_token = RefreshToken::new(refresh_token.to_owned());
         let client = self.oauth2_authenticated()?;
-        let request = client.exchange_refresh_token(&refresh_token);
+        let mut request = client.exchange_refresh_token(&refresh_token);
+        for (name, value) in self.assertion_params()? {
+            request = request.add_extra_param(name, value);
+        }
         let response =
             crate::telemetry::provider_call("refresh", request.request_async(&self.inner.http))
                 .await
@@ -673,14 +763,17 @@ impl Client {
         } else {
             None
         };
-        let mut form = vec![("token", token), ("token_type_hint", hint)];
+        let mut form = vec![
+            ("token".to_owned(), token.to_owned()),
+            ("token_type_hint".to_owned(), hint.to_owned()),
+        ];
         let mut request = inner
             .http
             .request(http::Method::POST, url)
             .header(http::header::ACCEPT, "application/json");
         // As at the token endpoint, unless the provider takes the token alone (Google).
         if authenticated {
-            request = self.authenticate(request, secret.as_deref(), &mut form);
+            request = self.authenticate(request, secret.as_deref(), &mut form)?;
         }
         let response = inner.http.send(request.form(&form)).await?;
         if response.status.is_success() {

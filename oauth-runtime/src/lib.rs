@@ -12,6 +12,7 @@ mod app;
 pub mod audit;
 mod backchannel;
 pub mod client;
+mod client_key;
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
@@ -48,6 +49,7 @@ mod vault;
 pub use app::{AddedBeforeInstall, GuardedApp};
 pub use axum_oauth_login_macros::{check_invalid, get_auth, logout, oauth};
 pub use client::Client;
+pub use client_key::ClientKey;
 pub use error::Error;
 pub use extract::{Ident, Login, UserTokens};
 pub use install::OAuthBuilder;

@@ -28,6 +28,9 @@ pub enum AuthMethod {
     Basic,
     /// `client_secret_post`: `client_id` and `client_secret` in the form body.
     Post,
+    /// `private_key_jwt` (RFC 7523): a JWT signed with the client's key in the form body, no
+    /// secret; set by [`Client::with_private_key`](crate::Client::with_private_key).
+    PrivateKeyJwt,
 }
 
 /// OpenID Connect specifics: ID tokens are verified when this is set.

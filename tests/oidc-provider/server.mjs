@@ -250,7 +250,16 @@ server.listen(port, HOST, () => {
         used = 'client_secret_post';
         clientId = form.get('client_id');
       } else if (form.has('client_assertion')) {
-        used = 'client_assertion';
+        // A JWT client assertion: private_key_jwt when signed with a key pair (client_secret_jwt
+        // signs with HMAC).
+        let alg;
+        try {
+          alg = JSON.parse(Buffer.from(form.get('client_assertion').split('.')[0], 'base64url').toString('utf8')).alg;
+        } catch {
+          alg = undefined;
+        }
+        used = typeof alg === 'string' && alg.startsWith('HS') ? 'client_secret_jwt' : 'private_key_jwt';
+        clientId = form.get('client_id');
       } else {
         used = 'none';
         clientId = form.get('client_id');

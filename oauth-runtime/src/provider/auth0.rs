@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use super::oidc::{discover_config, is_loopback};
+use super::oidc::{discover_document, is_loopback};
 use super::{AuthMethod, OidcConfig, ProviderConfig, credentials_from_env, env_var, scopes};
 use crate::http::HttpClient;
 use crate::{Client, Error};
@@ -56,10 +56,11 @@ impl Auth0AppClient {
         client_secret: impl Into<String>,
     ) -> Result<Self, Error> {
         let issuer = issuer_of(domain)?;
-        let mut config = discover_config(&HttpClient::shared(), issuer.as_str()).await?;
+        let (mut config, auth_methods) =
+            discover_document(&HttpClient::shared(), issuer.as_str()).await?;
         config.name = "auth0";
         Ok(Self(
-            Client::new(config, client_id, Some(client_secret.into())).discovered_now(),
+            Client::new(config, client_id, Some(client_secret.into())).discovered_now(auth_methods),
         ))
     }
 
@@ -108,9 +109,11 @@ impl Auth0AppClient {
             require_par: false,
             extra_auth_params: Vec::new(),
         };
-        Ok(Self(
-            Client::new(config, client_id, Some(client_secret.into())).discovered_now(),
-        ))
+        Ok(Self(Client::new(
+            config,
+            client_id,
+            Some(client_secret.into()),
+        )))
     }
 
     /// [`discover`](Self::discover) with `AUTH0_DOMAIN`, `AUTH_CLIENT_ID` and

@@ -78,15 +78,17 @@ impl OidcClient {
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
     ) -> Result<Client, Error> {
-        let config = discover_config(&HttpClient::shared(), issuer).await?;
-        Ok(Client::new(config, client_id, Some(client_secret.into())).discovered_now())
+        let (config, auth_methods) = discover_document(&HttpClient::shared(), issuer).await?;
+        Ok(Client::new(config, client_id, Some(client_secret.into())).discovered_now(auth_methods))
     }
 
     /// [`discover`](Self::discover) with `OIDC_ISSUER`, `OIDC_CLIENT_ID` and
-    /// `OIDC_CLIENT_SECRET` from the environment.
+    /// `OIDC_CLIENT_SECRET` from the environment; with `OIDC_CLIENT_KEY` (a P-256 private key,
+    /// PEM or JWK text; see [`ClientKey`](crate::ClientKey)), the client authenticates with it
+    /// (`private_key_jwt`, [`Client::with_private_key`]) and needs no secret.
     ///
     /// # Errors
-    /// [`Error::Config`] naming a missing variable, and the errors of
+    /// [`Error::Config`] naming a missing variable or for an unusable key, and the errors of
     /// [`discover`](Self::discover).
     ///
     /// ```
@@ -100,8 +102,20 @@ impl OidcClient {
     pub async fn from_env() -> Result<Client, Error> {
         let issuer = env_var("OIDC_ISSUER")?;
         let client_id = env_var("OIDC_CLIENT_ID")?;
-        let client_secret = env_var("OIDC_CLIENT_SECRET")?;
-        Self::discover(&issuer, client_id, client_secret).await
+        let key = env_var("OIDC_CLIENT_KEY")
+            .ok()
+            .map(|key| crate::ClientKey::from_text(&key))
+            .transpose()?;
+        let client_secret = match (&key, env_var("OIDC_CLIENT_SECRET")) {
+            (_, Ok(secret)) => secret,
+            (Some(_), Err(_)) => String::new(),
+            (None, Err(missing)) => return Err(missing),
+        };
+        let client = Self::discover(&issuer, client_id, client_secret).await?;
+        Ok(match key {
+            Some(key) => client.with_private_key(key),
+            None => client,
+        })
     }
 }
 
@@ -114,10 +128,20 @@ pub(super) fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// The description `issuer`'s discovery document gives.
 pub(crate) async fn discover_config(
     http: &HttpClient,
     issuer: &str,
 ) -> Result<ProviderConfig, Error> {
+    Ok(discover_document(http, issuer).await?.0)
+}
+
+/// The description `issuer`'s discovery document gives, and the client authentication methods
+/// it lists for the token endpoint (when it lists them).
+pub(crate) async fn discover_document(
+    http: &HttpClient,
+    issuer: &str,
+) -> Result<(ProviderConfig, Option<Vec<String>>), Error> {
     let issuer_url = Url::parse(issuer)
         .map_err(|_| Error::Config("the OpenID Connect issuer is not a URL".into()))?;
     if issuer_url.scheme() != "https"
@@ -169,7 +193,7 @@ pub(crate) async fn discover_config(
         }
         _ => AuthMethod::Basic,
     };
-    Ok(ProviderConfig {
+    let config = ProviderConfig {
         name: "oidc",
         auth_url: metadata.authorization_endpoint,
         token_url: metadata.token_endpoint,
@@ -188,5 +212,6 @@ pub(crate) async fn discover_config(
         require_par: metadata.require_pushed_authorization_requests,
         par_url: metadata.pushed_authorization_request_endpoint,
         extra_auth_params: Vec::new(),
-    })
+    };
+    Ok((config, metadata.token_endpoint_auth_methods_supported))
 }
