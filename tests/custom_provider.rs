@@ -44,6 +44,7 @@ impl Provider for Forge {
             iss_parameter: false,
             par_url: None,
             require_par: false,
+            dpop: false,
             extra_auth_params: vec![],
         }
     }

@@ -1694,7 +1694,7 @@ async fn refresh_and_revoke(
     provider_flags: &[&str],
     both: bool,
     user: &str,
-) {
+) -> Vec<String> {
     let mut flags = vec!["--strict-client-auth", "--rotate-refresh-tokens"];
     flags.extend_from_slice(provider_flags);
     let key = client_key_jwk(true).to_string();
@@ -1802,6 +1802,7 @@ async fn refresh_and_revoke(
         logout(&b, &s.app, &s.provider, true).await;
     })
     .await;
+    s.provider.requests_since(0)
 }
 
 /// RFC 7523 / OpenID Connect Core §9 `private_key_jwt`: a client registered with its public key
@@ -1811,6 +1812,72 @@ async fn refresh_and_revoke(
 #[tokio::test]
 async fn refresh_and_revoke_with_private_key_jwt() {
     refresh_and_revoke(JWT_CLIENT, "private_key_jwt", &[], false, "lena").await;
+}
+
+/// RFC 9449 DPoP, which oidc-provider advertises: the tokens are bound to a key pair of the
+/// session, and the code exchange, the user info request, both refreshes and the revocation
+/// carry a proof. With server nonces required (`--dpop-nonce`), the first token request and the
+/// first user info request are each refused once with `use_dpop_nonce` and sent again with the
+/// nonce, and everything then succeeds.
+#[tokio::test]
+async fn dpop_binds_the_tokens_and_answers_the_nonce_challenges() {
+    let log = refresh_and_revoke(
+        BASIC_CLIENT,
+        "client_secret_basic",
+        &["--dpop-nonce"],
+        true,
+        "nina",
+    )
+    .await;
+    let lines =
+        |prefix: &str| -> Vec<&String> { log.iter().filter(|l| l.starts_with(prefix)).collect() };
+    let tokens = lines("POST /token ");
+    assert!(!tokens.is_empty());
+    assert!(
+        tokens.iter().all(|l| l.ends_with(" dpop=1")),
+        "a token request without a proof: {tokens:#?}"
+    );
+    assert!(
+        tokens
+            .first()
+            .is_some_and(|l| l.starts_with("POST /token -> 400")),
+        "the first token request meets the nonce challenge: {tokens:#?}"
+    );
+    let granted = |grant: &str| {
+        tokens
+            .iter()
+            .filter(|l| {
+                l.starts_with("POST /token -> 200") && l.contains(&format!("grant_type={grant}"))
+            })
+            .count()
+    };
+    assert_eq!(
+        (granted("authorization_code"), granted("refresh_token")),
+        (1, 2),
+        "{tokens:#?}"
+    );
+    let userinfo = lines("GET /me ");
+    assert!(
+        userinfo
+            .iter()
+            .any(|l| l.starts_with("GET /me -> 200") && l.ends_with(" dpop=1")),
+        "{userinfo:#?}"
+    );
+    assert!(
+        userinfo.iter().all(|l| l.ends_with(" dpop=1")),
+        "{userinfo:#?}"
+    );
+    let revocations = lines("POST /token/revocation -> 200");
+    assert!(
+        revocations.iter().all(|l| l.ends_with(" dpop=1")) && !revocations.is_empty(),
+        "{revocations:#?}"
+    );
+    assert!(
+        lines("POST /request -> 201")
+            .iter()
+            .all(|l| !l.ends_with(" dpop=1")),
+        "no proof where no token is involved"
+    );
 }
 
 #[tokio::test]

@@ -106,6 +106,8 @@ pub(crate) struct ClientInner {
     pub(crate) discovered: Option<Arc<Discovered>>,
     /// The key of `private_key_jwt` client authentication.
     client_key: Option<ClientKey>,
+    /// The nonces the provider gave for DPoP proofs.
+    dpop_nonces: Arc<crate::dpop::Nonces>,
 }
 
 /// A description read from a discovery document.
@@ -167,6 +169,7 @@ impl Client {
     ///     iss_parameter: false,
     ///     par_url: None,
     ///     require_par: false,
+    ///     dpop: false,
     ///     extra_auth_params: vec![],
     /// };
     /// let client = Client::new(config, "client-id", Some("client-secret".into()));
@@ -229,6 +232,7 @@ impl Client {
                 jwks_policy,
                 discovered: None,
                 client_key: None,
+                dpop_nonces: Arc::default(),
             }),
         }
     }
@@ -653,10 +657,19 @@ impl Client {
         for (name, value) in self.assertion_params()? {
             request = request.add_extra_param(name, value);
         }
-        let response =
-            crate::telemetry::provider_call("token", request.request_async(&self.inner.http))
-                .await
-                .map_err(token_error)?;
+        // DPoP: this login's key pair; the tokens are bound to it if the provider says so.
+        let dpop = self.inner.config.dpop.then(crate::dpop::DpopKey::generate);
+        let response = match &dpop {
+            Some(key) => {
+                let http = self.dpop_client(key);
+                crate::telemetry::provider_call("token", request.request_async(&http)).await
+            }
+            None => {
+                crate::telemetry::provider_call("token", request.request_async(&self.inner.http))
+                    .await
+            }
+        }
+        .map_err(token_error)?;
         let id_token = response.extra_fields().id_token.as_deref();
         let id_claims = match (&self.inner.jwks, id_token) {
             (Some(_), Some(token)) => Some(self.verify_id_token(token, nonce).await?),
@@ -665,8 +678,11 @@ impl Client {
             }
             _ => None,
         };
-        let tokens = self.tokens_from(&response, None);
-        let info = self.user_info(tokens.access_token(), id_claims).await?;
+        let bound = dpop.filter(|_| is_dpop(response.token_type()));
+        let tokens = self
+            .tokens_from(&response, None)
+            .with_dpop_key(bound.as_ref().map(crate::dpop::DpopKey::to_stored));
+        let info = self.user_info(&tokens, id_claims).await?;
         Ok((info, tokens))
     }
 
@@ -703,13 +719,25 @@ impl Client {
         for (name, value) in self.assertion_params()? {
             request = request.add_extra_param(name, value);
         }
-        let response =
-            crate::telemetry::provider_call("refresh", request.request_async(&self.inner.http))
-                .await
-                .map_err(|e| match token_error(e) {
-                    Error::TokenExchange(code) if code == "invalid_grant" => Error::InvalidGrant,
-                    other => other,
-                })?;
+        // DPoP-bound tokens are refreshed with a proof of the same key.
+        let dpop = tokens
+            .dpop_key()
+            .map(crate::dpop::DpopKey::from_stored)
+            .transpose()?;
+        let response = match &dpop {
+            Some(key) => {
+                let http = self.dpop_client(key);
+                crate::telemetry::provider_call("refresh", request.request_async(&http)).await
+            }
+            None => {
+                crate::telemetry::provider_call("refresh", request.request_async(&self.inner.http))
+                    .await
+            }
+        }
+        .map_err(|e| match token_error(e) {
+            Error::TokenExchange(code) if code == "invalid_grant" => Error::InvalidGrant,
+            other => other,
+        })?;
         if let Some(new_id_token) = response.extra_fields().id_token.as_deref()
             && self.inner.jwks.is_some()
         {
@@ -723,7 +751,18 @@ impl Client {
                 ));
             }
         }
-        Ok(self.tokens_from(&response, Some(tokens)))
+        Ok(self
+            .tokens_from(&response, Some(tokens))
+            .with_dpop_key(tokens.dpop_key().map(str::to_owned)))
+    }
+
+    /// oauth2's HTTP client for a token request with proofs of `key`.
+    fn dpop_client(&self, key: &crate::dpop::DpopKey) -> crate::dpop::TokenClient {
+        crate::dpop::TokenClient {
+            http: self.inner.http.clone(),
+            key: key.clone(),
+            nonces: self.inner.dpop_nonces.clone(),
+        }
     }
 
     /// Revokes the tokens at the provider (RFC 7009): the refresh token when there is one (which
@@ -769,13 +808,31 @@ impl Client {
         ];
         let mut request = inner
             .http
-            .request(http::Method::POST, url)
+            .request(http::Method::POST, url.clone())
             .header(http::header::ACCEPT, "application/json");
         // As at the token endpoint, unless the provider takes the token alone (Google).
         if authenticated {
             request = self.authenticate(request, secret.as_deref(), &mut form)?;
         }
-        let response = inner.http.send(request.form(&form)).await?;
+        let response = match tokens.dpop_key() {
+            // A proof of the tokens' key, as on every call with them (RFC 9449 §5 leaves it to
+            // the server; some require it).
+            Some(key) => {
+                let key = crate::dpop::DpopKey::from_stored(key)?;
+                let request = request.form(&form);
+                crate::dpop::send(
+                    &inner.http,
+                    &key,
+                    &inner.dpop_nonces,
+                    &http::Method::POST,
+                    &url,
+                    None,
+                    || request.try_clone(),
+                )
+                .await?
+            }
+            None => inner.http.send(request.form(&form)).await?,
+        };
         if response.status.is_success() {
             return Ok(());
         }
@@ -880,15 +937,20 @@ impl Client {
     /// User info from the user info endpoint, else from the ID token's claims.
     async fn user_info(
         &self,
-        access_token: &str,
+        tokens: &Tokens,
         id_claims: Option<Map<String, Value>>,
     ) -> Result<UserInfo, Error> {
         let inner = &self.inner;
         let config = &inner.config;
+        let dpop = tokens
+            .dpop_key()
+            .map(crate::dpop::DpopKey::from_stored)
+            .transpose()?;
         let api = UserApi {
             http: &inner.http,
-            access_token,
+            access_token: tokens.access_token(),
             userinfo_url: config.userinfo_url.as_ref(),
+            dpop: dpop.as_ref().map(|key| (key, &*inner.dpop_nonces)),
         };
         let raw = match (&config.userinfo_url, id_claims) {
             (Some(url), id_claims) => {
@@ -929,6 +991,11 @@ fn redirect_url(redirect_uri: &str) -> Result<RedirectUrl, Error> {
 }
 
 /// Maps oauth2's error to ours: the OAuth error code only, never the body.
+/// Whether a token response's `token_type` is `DPoP` (case-insensitive, RFC 9449 §5).
+fn is_dpop(token_type: &oauth2::basic::BasicTokenType) -> bool {
+    matches!(token_type, oauth2::basic::BasicTokenType::Extension(t) if t.eq_ignore_ascii_case("dpop"))
+}
+
 fn token_error(error: RequestTokenError<HttpError, BasicErrorResponse>) -> Error {
     match error {
         RequestTokenError::ServerResponse(response) => {

@@ -19,6 +19,7 @@ pub mod conformance;
 #[cfg(feature = "dev-provider")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dev-provider")))]
 pub mod dev;
+mod dpop;
 pub mod error;
 mod extract;
 mod flow;

@@ -99,6 +99,10 @@ pub struct ProviderConfig {
     /// `require_pushed_authorization_requests`): a client without [`par_url`](Self::par_url)
     /// cannot start a login.
     pub require_par: bool,
+    /// Sender-constrained tokens (DPoP, RFC 9449; discovery's `dpop_signing_alg_values_supported`
+    /// lists ES256): each login gets a key pair, kept with the tokens in the session store, and
+    /// every token, refresh, user info and revocation request carries a proof signed with it.
+    pub dpop: bool,
     /// Extra query parameters for the authorization request.
     pub extra_auth_params: Vec<(String, String)>,
 }
@@ -156,6 +160,7 @@ pub type ProviderFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///             iss_parameter: false,
 ///             par_url: None,
 ///             require_par: false,
+///             dpop: false,
 ///             extra_auth_params: vec![],
 ///         }
 ///     }
@@ -319,6 +324,8 @@ pub struct UserApi<'a> {
     pub(crate) http: &'a HttpClient,
     pub(crate) access_token: &'a str,
     pub(crate) userinfo_url: Option<&'a Url>,
+    /// The tokens' DPoP key, when they are bound to one, and the provider's nonces.
+    pub(crate) dpop: Option<(&'a crate::dpop::DpopKey, &'a crate::dpop::Nonces)>,
 }
 
 impl std::fmt::Debug for UserApi<'_> {
@@ -342,12 +349,32 @@ impl UserApi<'_> {
     /// [`Error::UserInfo`] for an answer other than 2xx JSON, [`Error::Network`] when the
     /// provider cannot be reached.
     pub async fn get_json(&self, url: &Url) -> Result<Value, Error> {
-        let request = self
-            .http
-            .request(http::Method::GET, url.clone())
-            .bearer_auth(self.access_token)
-            .header(http::header::ACCEPT, "application/json");
-        let response = crate::telemetry::provider_call("userinfo", self.http.send(request)).await?;
+        let build = |scheme: &str| {
+            self.http
+                .request(http::Method::GET, url.clone())
+                .header(
+                    http::header::AUTHORIZATION,
+                    format!("{scheme} {}", self.access_token),
+                )
+                .header(http::header::ACCEPT, "application/json")
+        };
+        let response = match self.dpop {
+            Some((key, nonces)) => {
+                let call = crate::dpop::send(
+                    self.http,
+                    key,
+                    nonces,
+                    &http::Method::GET,
+                    url,
+                    Some(self.access_token),
+                    || Some(build("DPoP")),
+                );
+                crate::telemetry::provider_call("userinfo", call).await?
+            }
+            None => {
+                crate::telemetry::provider_call("userinfo", self.http.send(build("Bearer"))).await?
+            }
+        };
         if !response.status.is_success() {
             return Err(Error::UserInfo(format!(
                 "HTTP {}",

@@ -154,6 +154,9 @@ pub struct Tokens {
     expires_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     scopes: Vec<String>,
+    /// The session's DPoP key (a private JWK) when the tokens are bound to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop_key: Option<String>,
 }
 
 impl Tokens {
@@ -173,7 +176,70 @@ impl Tokens {
             id_token: None,
             expires_at: None,
             scopes: Vec::new(),
+            dpop_key: None,
         }
+    }
+
+    /// Binds the tokens to a DPoP key (stored form).
+    pub(crate) fn with_dpop_key(mut self, key: Option<String>) -> Self {
+        self.dpop_key = key;
+        self
+    }
+
+    /// The DPoP key the tokens are bound to (stored form).
+    pub(crate) fn dpop_key(&self) -> Option<&str> {
+        self.dpop_key.as_deref()
+    }
+
+    /// Whether the access token is DPoP-bound (RFC 9449): calls with it need
+    /// [`dpop_proof`](Self::dpop_proof) and the `DPoP` scheme ([`authorization`](Self::authorization)).
+    ///
+    /// ```
+    /// assert!(!axum_oauth_login::Tokens::new("at").is_dpop());
+    /// ```
+    #[must_use]
+    pub fn is_dpop(&self) -> bool {
+        self.dpop_key.is_some()
+    }
+
+    /// The `Authorization` header value for a call with the access token: `DPoP <token>` for a
+    /// DPoP-bound token, else `Bearer <token>`.
+    ///
+    /// ```
+    /// assert_eq!(axum_oauth_login::Tokens::new("at").authorization(), "Bearer at");
+    /// ```
+    #[must_use]
+    pub fn authorization(&self) -> String {
+        let scheme = if self.is_dpop() { "DPoP" } else { "Bearer" };
+        format!("{scheme} {}", self.access_token)
+    }
+
+    /// For a DPoP-bound token, the `DPoP` header value of a `method` request to `url` with the
+    /// access token (RFC 9449 §7: the token's hash included), with the resource server's
+    /// `nonce` when it asked for one (`401` with `use_dpop_nonce` and a `DPoP-Nonce` header:
+    /// send the request again with a new proof); `None` for a bearer token.
+    ///
+    /// # Errors
+    /// [`Error::Config`](crate::Error::Config) when the stored key is unreadable.
+    ///
+    /// ```
+    /// let tokens = axum_oauth_login::Tokens::new("at");
+    /// let url = "https://api.example/me".parse().unwrap();
+    /// assert_eq!(tokens.dpop_proof("GET", &url, None)?, None);
+    /// # Ok::<(), axum_oauth_login::Error>(())
+    /// ```
+    pub fn dpop_proof(
+        &self,
+        method: &str,
+        url: &url::Url,
+        nonce: Option<&str>,
+    ) -> Result<Option<String>, crate::Error> {
+        let Some(key) = &self.dpop_key else {
+            return Ok(None);
+        };
+        crate::dpop::DpopKey::from_stored(key)?
+            .proof(method, url, nonce, Some(&self.access_token))
+            .map(Some)
     }
 
     /// Adds a refresh token.
@@ -296,6 +362,7 @@ impl fmt::Debug for Tokens {
             .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
+            .field("dpop", &self.dpop_key.is_some())
             .finish()
     }
 }

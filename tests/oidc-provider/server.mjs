@@ -30,6 +30,9 @@
 //   `POST /request -> 201 [client ...] pushed=NAMES response_type=... code_challenge_method=...
 //   redirect_uri=... scope=... prompt=...` (the names of every pushed parameter; values only of
 //   those, URL-encoded).
+// --dpop-nonce / OIDC_DPOP_NONCE=1: DPoP proofs must carry a server nonce (RFC 9449 §8, §9):
+//   a proof without one is refused with use_dpop_nonce and a DPoP-Nonce header. Every request
+//   that carries a DPoP proof is logged with ` dpop=1` at the end of its line.
 // --rotate-refresh-tokens / OIDC_ROTATE_REFRESH_TOKENS=1: every refresh_token grant consumes the
 //   presented refresh token and issues a new one (oidc-provider by default rotates only public
 //   clients' tokens and tokens past 70% of their lifetime). Presenting a consumed refresh token
@@ -75,6 +78,7 @@ const { values: args } = parseArgs({
     'strict-client-auth': { type: 'boolean', default: false },
     'rotate-refresh-tokens': { type: 'boolean', default: false },
     'require-par': { type: 'boolean', default: false },
+    'dpop-nonce': { type: 'boolean', default: false },
     'exit-on-stdin-close': { type: 'boolean', default: false },
   },
   strict: true,
@@ -134,6 +138,7 @@ const envFlag = (name) => ['1', 'true', 'yes'].includes((process.env[name] ?? ''
 const strictClientAuth = args['strict-client-auth'] || envFlag('OIDC_STRICT_CLIENT_AUTH');
 const rotateRefreshTokens = args['rotate-refresh-tokens'] || envFlag('OIDC_ROTATE_REFRESH_TOKENS');
 const requirePar = args['require-par'] || envFlag('OIDC_REQUIRE_PAR');
+const dpopNonce = args['dpop-nonce'] || envFlag('OIDC_DPOP_NONCE');
 
 // What the logs show of a token: a fingerprint, never the token.
 const fingerprint = (token) => `#${createHash('sha256').update(String(token)).digest('hex').slice(0, 12)}`;
@@ -180,6 +185,16 @@ const configuration = {
     // Pushed authorization requests (RFC 9126) at /request: advertised (oidc-provider's default),
     // and with --require-par required of every client (discovery then says so).
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: requirePar },
+    // DPoP (RFC 9449): advertised (oidc-provider's default); with --dpop-nonce every proof must
+    // carry a server nonce, which the first request of a client learns from a use_dpop_nonce
+    // challenge.
+    dPoP: {
+      enabled: true,
+      ...(dpopNonce ? {
+        nonceSecret: Buffer.alloc(32, 7),
+        requireNonce: () => true,
+      } : {}),
+    },
   },
   // PKCE on every authorization request; node-oidc-provider 9 only knows S256.
   pkce: { required: () => true },
@@ -283,7 +298,8 @@ server.listen(port, HOST, () => {
     try {
       await next();
     } finally {
-      console.log(`${ctx.method} ${ctx.url} -> ${ctx.status}${used ? ` ${used}` : ''}${asked}`);
+      const dpop = ctx.headers.dpop ? ' dpop=1' : '';
+      console.log(`${ctx.method} ${ctx.url} -> ${ctx.status}${used ? ` ${used}` : ''}${asked}${dpop}`);
     }
   });
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'end_session.error',

@@ -559,6 +559,7 @@ impl Provider for DevProvider {
             iss_parameter: true,
             par_url: None,
             require_par: false,
+            dpop: false,
             extra_auth_params: Vec::new(),
         }
     }

@@ -40,6 +40,7 @@ fn config() -> ProviderConfig {
         iss_parameter: false,
         par_url: None,
         require_par: false,
+        dpop: false,
         // Apple refuses `name` and `email` unless the answer is POSTed to the redirect URI.
         extra_auth_params: vec![("response_mode".to_owned(), "form_post".to_owned())],
     }

@@ -107,6 +107,7 @@ impl Auth0AppClient {
             iss_parameter: false,
             par_url: None,
             require_par: false,
+            dpop: false,
             extra_auth_params: Vec::new(),
         };
         Ok(Self(Client::new(

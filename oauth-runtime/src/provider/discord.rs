@@ -60,6 +60,7 @@ fn config_at(base: &Base) -> ProviderConfig {
         iss_parameter: false,
         par_url: None,
         require_par: false,
+        dpop: false,
         extra_auth_params: Vec::new(),
     }
 }

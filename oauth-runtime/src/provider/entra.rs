@@ -187,6 +187,7 @@ fn config_for(base: &Base, tenant: &str) -> ProviderConfig {
         iss_parameter: false,
         par_url: None,
         require_par: false,
+        dpop: false,
         extra_auth_params: Vec::new(),
     }
 }

@@ -59,6 +59,7 @@ fn config() -> ProviderConfig {
         iss_parameter: false,
         par_url: None,
         require_par: false,
+        dpop: false,
         extra_auth_params: Vec::new(),
     }
 }

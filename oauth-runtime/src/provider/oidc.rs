@@ -51,6 +51,8 @@ struct Metadata {
     pushed_authorization_request_endpoint: Option<Url>,
     #[serde(default)]
     require_pushed_authorization_requests: bool,
+    #[serde(default)]
+    dpop_signing_alg_values_supported: Vec<String>,
 }
 
 impl OidcClient {
@@ -210,6 +212,10 @@ pub(crate) async fn discover_document(
         auth_method,
         iss_parameter: metadata.authorization_response_iss_parameter_supported,
         require_par: metadata.require_pushed_authorization_requests,
+        dpop: metadata
+            .dpop_signing_alg_values_supported
+            .iter()
+            .any(|alg| alg == crate::dpop::ALG),
         par_url: metadata.pushed_authorization_request_endpoint,
         extra_auth_params: Vec::new(),
     };
