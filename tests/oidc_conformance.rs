@@ -16,7 +16,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -186,11 +186,7 @@ fn run_bounded(what: &str, mut cmd: Command, timeout: Duration) -> Result<(), St
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind 127.0.0.1:0")
-        .local_addr()
-        .unwrap()
-        .port()
+    common::free_port()
 }
 
 fn wait_for_port(port: u16) {
@@ -1365,6 +1361,52 @@ async fn pushed_authorization_requests_when_the_provider_requires_them() {
             "{reqs:#?}"
         );
         logout(&b, &s.app, &s.provider, true).await;
+    })
+    .await;
+}
+
+/// FAPI 2.0 Security Profile (oidc-provider's `fapi` profile 2.0): a client registered with
+/// `private_key_jwt`, DPoP-bound access tokens, ES256 ID tokens and pushed requests required.
+/// The app is given the issuer, the client id and the key, nothing else, and logs in: discovery
+/// turns on everything the profile needs.
+#[tokio::test]
+async fn fapi2_profile_with_the_issuer_the_client_id_and_the_key_only() {
+    example_binary();
+    let port = free_port();
+    let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let mut client = client_json(&base, JWT_CLIENT, "private_key_jwt");
+    client["dpop_bound_access_tokens"] = json!(true);
+    client["id_token_signed_response_alg"] = json!("ES256");
+    client["require_pushed_authorization_requests"] = json!(true);
+    let provider = Provider::start(json!([client]), &["--fapi2", "--strict-client-auth"]);
+    let key = client_key_jwk(true).to_string();
+    let app = App::start(
+        &provider,
+        port,
+        JWT_CLIENT,
+        &[("OIDC_CLIENT_KEY", key.as_str())],
+    );
+    bounded(async {
+        let b = Browser::new();
+        let (auth, _) = login_via(&b, &app, &provider, JWT_CLIENT.0, "fay").await;
+        assert!(query(&auth).contains_key("request_uri"), "{auth}");
+        let log = provider.requests_since(0);
+        let token = log
+            .iter()
+            .find(|l| {
+                l.starts_with("POST /token -> 200") && l.contains("grant_type=authorization_code")
+            })
+            .unwrap_or_else(|| panic!("{log:#?}"));
+        assert!(
+            token.contains("authenticated with private_key_jwt") && token.ends_with(" dpop=1"),
+            "{token}"
+        );
+        assert!(
+            log.iter()
+                .any(|l| l.starts_with("GET /me -> 200") && l.ends_with(" dpop=1")),
+            "{log:#?}"
+        );
+        logout(&b, &app, &provider, true).await;
     })
     .await;
 }

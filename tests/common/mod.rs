@@ -399,12 +399,25 @@ pub fn cargo() -> std::process::Command {
 }
 
 /// A free port on 127.0.0.1 (bound and released).
+///
+/// Taken below the kernel's ephemeral range (32768 and up on Linux): a port the OS handed out
+/// for `:0` could be handed out again, before the test binds it, as the local port of some
+/// outgoing connection or of another test's `--port 0` server (which made tests fail with
+/// `AddrInUse`). Each test process starts at its own offset (tests run as parallel processes).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const FIRST: u32 = 10_000;
+    const SPAN: u32 = 22_000;
+    let start = (std::process::id() % 1_000) * 20;
+    for _ in 0..SPAN {
+        let port = FIRST + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN;
+        let port = u16::try_from(port).unwrap();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between {FIRST} and {}", FIRST + SPAN);
 }
 
 /// Starts `examples/<name>` with `env` on a free port and waits (60 s at most) for its

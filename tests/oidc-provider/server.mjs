@@ -33,6 +33,8 @@
 // --dpop-nonce / OIDC_DPOP_NONCE=1: DPoP proofs must carry a server nonce (RFC 9449 §8, §9):
 //   a proof without one is refused with use_dpop_nonce and a DPoP-Nonce header. Every request
 //   that carries a DPoP proof is logged with ` dpop=1` at the end of its line.
+// --fapi2 / OIDC_FAPI2=1: the FAPI 2.0 Security Profile (oidc-provider's `fapi` feature,
+//   profile 2.0), pushed authorization requests required, ES256 and RS256 signing keys.
 // --rotate-refresh-tokens / OIDC_ROTATE_REFRESH_TOKENS=1: every refresh_token grant consumes the
 //   presented refresh token and issues a new one (oidc-provider by default rotates only public
 //   clients' tokens and tokens past 70% of their lifetime). Presenting a consumed refresh token
@@ -64,7 +66,7 @@
 // when revoked; and `event grant.revoked: GRANT_ID` when a whole grant is revoked.
 // It exits on SIGTERM / SIGINT, and when its stdin closes if --exit-on-stdin-close is given.
 
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import * as http from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -79,6 +81,7 @@ const { values: args } = parseArgs({
     'rotate-refresh-tokens': { type: 'boolean', default: false },
     'require-par': { type: 'boolean', default: false },
     'dpop-nonce': { type: 'boolean', default: false },
+    fapi2: { type: 'boolean', default: false },
     'exit-on-stdin-close': { type: 'boolean', default: false },
   },
   strict: true,
@@ -139,6 +142,19 @@ const strictClientAuth = args['strict-client-auth'] || envFlag('OIDC_STRICT_CLIE
 const rotateRefreshTokens = args['rotate-refresh-tokens'] || envFlag('OIDC_ROTATE_REFRESH_TOKENS');
 const requirePar = args['require-par'] || envFlag('OIDC_REQUIRE_PAR');
 const dpopNonce = args['dpop-nonce'] || envFlag('OIDC_DPOP_NONCE');
+const fapi2 = args.fapi2 || envFlag('OIDC_FAPI2');
+
+// Signing keys: with --fapi2, an ES256 key (FAPI 2.0 refuses RS256) beside an RS256 one, made
+// at start-up; otherwise oidc-provider's development key.
+function signingKeys() {
+  const jwk = (pair, alg, kid) => ({ ...pair.privateKey.export({ format: 'jwk' }), alg, use: 'sig', kid });
+  return {
+    keys: [
+      jwk(generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'ES256', 'es256-1'),
+      jwk(generateKeyPairSync('rsa', { modulusLength: 2048 }), 'RS256', 'rs256-1'),
+    ],
+  };
+}
 
 // What the logs show of a token: a fingerprint, never the token.
 const fingerprint = (token) => `#${createHash('sha256').update(String(token)).digest('hex').slice(0, 12)}`;
@@ -164,6 +180,7 @@ async function findAccount(ctx, sub) {
 
 const configuration = {
   clients,
+  ...(fapi2 ? { jwks: signingKeys() } : {}),
   ...(clientAuthMethods ? { clientAuthMethods } : {}),
   findAccount,
   // offline_access: refresh tokens (see the header). openid and offline_access are
@@ -184,7 +201,11 @@ const configuration = {
     backchannelLogout: { enabled: true },
     // Pushed authorization requests (RFC 9126) at /request: advertised (oidc-provider's default),
     // and with --require-par required of every client (discovery then says so).
-    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: requirePar },
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: requirePar || fapi2 },
+    // --fapi2: oidc-provider's FAPI 2.0 Security Profile checks (PKCE, a JWT client assertion
+    // for the issuer, redirect_uri always), pushed requests required; the clients register
+    // private_key_jwt, DPoP-bound tokens and ES256 ID tokens themselves.
+    ...(fapi2 ? { fapi: { enabled: true, profile: () => '2.0' } } : {}),
     // DPoP (RFC 9449): advertised (oidc-provider's default); with --dpop-nonce every proof must
     // carry a server nonce, which the first request of a client learns from a use_dpop_nonce
     // challenge.
