@@ -503,6 +503,7 @@ impl Client {
         state: &str,
         pkce_verifier: &str,
         nonce: Option<&str>,
+        extra: &[(String, String)],
     ) -> Result<url::Url, Error> {
         let config = &self.inner.config;
         let redirect = redirect_url(redirect_uri)?;
@@ -519,7 +520,14 @@ impl Client {
         if let Some(nonce) = nonce {
             request = request.add_extra_param("nonce", nonce.to_owned());
         }
+        // The login's own (step-up's `acr_values`, `max_age`, `prompt`) win over the provider's.
+        for (name, value) in extra {
+            request = request.add_extra_param(name.clone(), value.clone());
+        }
         for (name, value) in &config.extra_auth_params {
+            if extra.iter().any(|(own, _)| own == name) {
+                continue;
+            }
             if RESERVED_AUTH_PARAMS.contains(&name.as_str()) {
                 tracing::warn!(param = %name, "extra authorization parameter ignored: the login sets it itself");
                 continue;
@@ -539,9 +547,10 @@ impl Client {
         state: &str,
         pkce_verifier: &str,
         nonce: Option<&str>,
+        extra: &[(String, String)],
     ) -> Result<url::Url, Error> {
         let inner = &self.inner;
-        let url = self.authorize_url(redirect_uri, state, pkce_verifier, nonce)?;
+        let url = self.authorize_url(redirect_uri, state, pkce_verifier, nonce, extra)?;
         let Some(par_url) = inner.config.par_url.clone() else {
             if inner.config.require_par {
                 return Err(Error::Config(
@@ -1043,6 +1052,7 @@ mod tests {
                 "the-state",
                 verifier,
                 Some("the-nonce"),
+                &[],
             )
             .unwrap();
         assert!(
@@ -1073,7 +1083,13 @@ mod tests {
             p.extra_auth_params.push(("state".into(), "evil".into()));
         });
         let url = client
-            .authorize_url("http://localhost/cb", "s", "v".repeat(43).as_str(), None)
+            .authorize_url(
+                "http://localhost/cb",
+                "s",
+                "v".repeat(43).as_str(),
+                None,
+                &[],
+            )
             .unwrap();
         let states: Vec<_> = url.query_pairs().filter(|(k, _)| k == "state").collect();
         assert_eq!(states.len(), 1);

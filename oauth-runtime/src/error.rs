@@ -63,6 +63,10 @@ pub enum Error {
     /// answered something unusable: the login fails, with no fallback to an unpushed request.
     #[error("the pushed authorization request failed: {0}")]
     PushedAuthorization(String),
+    /// A login for a route that needs a stronger or more recent one (step-up, see
+    /// [`StepUp`](crate::StepUp)) came back without the `acr` or the `auth_time` asked for.
+    #[error("the login is not strong or recent enough for this page")]
+    InsufficientAuthentication,
     /// The provider offers no endpoint for this operation (refresh, revocation).
     #[error("the provider does not support {0}")]
     Unsupported(&'static str),
@@ -85,6 +89,7 @@ impl Error {
             Self::IssuerMismatch => "issuer_mismatch",
             Self::TokenExchange(_) => "token_exchange",
             Self::PushedAuthorization(_) => "pushed_authorization",
+            Self::InsufficientAuthentication => "insufficient_authentication",
             Self::IdToken(_) => "id_token",
             Self::UserInfo(_) => "user_info",
             Self::Network(_) => "network",

@@ -235,6 +235,7 @@ impl Login {
             self.redirect_uri(),
             state,
             self.next.clone(),
+            None,
         )
         .await?;
         flow::pending_expiry(&self.session).await?;

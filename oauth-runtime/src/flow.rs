@@ -16,12 +16,16 @@ use tower_sessions::Session;
 
 use crate::audit::AuditEvent;
 use crate::hooks::{AuthContext, Decision, GetAuth};
-use crate::schema::{AUTH_KEY, Stamp, qualified_ident};
+use crate::schema::{AUTH_KEY, AUTHN_KEY, Stamp, qualified_ident};
 use crate::state::{Core, Shared};
+use crate::stepup::{Authn, Shortfall, StepUp};
 use crate::{Client, Error, Tokens, UserInfo};
 
 /// The session key of the pending logins.
 pub(crate) const PENDING_KEY: &str = "oauth.pending";
+/// How long before the callback a step-up login may have been authenticated beyond its
+/// `max_age` (the user's time at the provider after authenticating), in seconds.
+const STEP_UP_LEEWAY_SECS: i64 = 30;
 /// Pending logins kept per session (tabs logging in at once).
 const MAX_PENDING: usize = 5;
 /// How long a login may take at the provider, in seconds; also how long a session nobody is
@@ -68,6 +72,9 @@ pub(crate) struct Pending {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     user_state: Option<String>,
     created_at: i64,
+    /// A step-up login: the `acr` values accepted and the maximum age (seconds) asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    step_up: Option<(Vec<String>, Option<u64>)>,
 }
 
 fn now() -> i64 {
@@ -96,6 +103,7 @@ pub(crate) async fn start_login(
     redirect_uri: String,
     user_state: Option<String>,
     next: Option<String>,
+    step_up: Option<(&StepUp, Shortfall)>,
 ) -> Result<String, Error> {
     let pending = Pending {
         state: random_token(),
@@ -106,13 +114,23 @@ pub(crate) async fn start_login(
         next: next.filter(|n| is_safe_next(n)),
         user_state,
         created_at: now(),
+        step_up: step_up.map(|(wanted, _)| {
+            (
+                wanted.acr_values().to_vec(),
+                wanted.max_age_limit().map(|age| age.as_secs()),
+            )
+        }),
     };
+    let extra = step_up.map_or_else(Vec::new, |(wanted, shortfall)| {
+        wanted.auth_params(shortfall)
+    });
     let url = client
         .login_url(
             &pending.redirect_uri,
             &pending.state,
             &pending.verifier,
             pending.nonce.as_deref(),
+            &extra,
         )
         .await?;
     let mut list: Vec<Pending> = session.get(PENDING_KEY).await?.unwrap_or_default();
@@ -298,6 +316,7 @@ async fn finish_login<A: GetAuth>(
         info,
         tokens,
         state,
+        authn,
     } = retrieved;
     let cx = AuthContext {
         // Qualified: the same id at two providers is two users.
@@ -314,7 +333,7 @@ async fn finish_login<A: GetAuth>(
         });
         return Ok(None);
     };
-    log_in(core, session, &provider, &cx.ident, tokens).await?;
+    log_in(core, session, &provider, &cx.ident, tokens, authn.as_ref()).await?;
     if let Some(next) = next.take()
         && response.status().is_redirection()
         && let Ok(value) = http::HeaderValue::from_str(&next)
@@ -350,6 +369,8 @@ pub struct Retrieved {
     pub tokens: Tokens,
     /// The state payload given to the login link, if any.
     pub state: Option<String>,
+    /// How the user logged in (the ID token's `acr` and `auth_time`), for step-up.
+    pub(crate) authn: Option<Authn>,
 }
 
 /// The protocol half of the callback: the pending login of `state` (single use), the provider's
@@ -402,10 +423,30 @@ async fn retrieve(
     if let Some(user) = &params.user {
         client.read_callback_user(&mut info, user);
     }
+    // How the user logged in, from the ID token (verified by the exchange).
+    let now = now();
+    let authn = tokens
+        .id_token()
+        .and_then(crate::jwks::unverified_claims)
+        .map(|claims| Authn::from_claims(&claims, now));
+    if let Some((acr, max_age)) = pending.step_up {
+        let mut wanted = StepUp::acr(acr);
+        if let Some(age) = max_age {
+            wanted = wanted.max_age(std::time::Duration::from_secs(age));
+        }
+        // A little leeway for the time the user spent at the provider after authenticating.
+        if wanted
+            .shortfall(authn.as_ref(), now.saturating_sub(STEP_UP_LEEWAY_SECS))
+            .is_some()
+        {
+            return Err(Error::InsufficientAuthentication);
+        }
+    }
     let retrieved = Retrieved {
         info,
         tokens,
         state: pending.user_state,
+        authn,
     };
     Ok(retrieved)
 }
@@ -443,6 +484,7 @@ impl Client {
             session,
             redirect_uri.to_owned(),
             state.map(str::to_owned),
+            None,
             None,
         )
         .await
@@ -499,6 +541,7 @@ async fn log_in(
     provider: &str,
     ident: &str,
     tokens: Tokens,
+    authn: Option<&Authn>,
 ) -> Result<(), Error> {
     // A new id at the moment of login defeats session fixation.
     session.cycle_id().await?;
@@ -507,6 +550,9 @@ async fn log_in(
     // Whoever was logged in on this session before leaves no tokens behind.
     crate::vault::delete(core, session).await?;
     session.insert(AUTH_KEY, ident).await?;
+    if let Some(authn) = authn {
+        session.insert(AUTHN_KEY, authn.encode()).await?;
+    }
     let handle = if core.keep_tokens {
         Some(crate::vault::put(core, provider, &tokens).await?)
     } else {

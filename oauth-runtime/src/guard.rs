@@ -23,9 +23,10 @@ use tower::{Layer, Service, ServiceExt as _};
 use tower_sessions::Session;
 
 use crate::hooks::GuardContext;
-use crate::schema::{AUTH_KEY, STAMP_KEY, Stamp, unix_now};
+use crate::schema::{AUTH_KEY, AUTHN_KEY, STAMP_KEY, Stamp, unix_now};
 use crate::session::Opened;
 use crate::state::{Core, Shared};
+use crate::stepup::{Authn, StepUp};
 use crate::{Error, Ident, OAuth};
 
 /// Wraps each route in a [`Gate`].
@@ -285,8 +286,109 @@ async fn decide<A: OAuth>(
             return Some(error.into_response());
         }
     }
+    if !core.step_up.is_empty()
+        && let Some((_, wanted)) = core
+            .step_up
+            .iter()
+            .find(|(p, _)| p.matches(req.uri().path()))
+    {
+        // The request's head (the body is not `Sync`, so the request cannot be held across the
+        // session read); whether it is a page a new login can come back to.
+        let page = req.method() == http::Method::GET
+            && is_navigation(req.headers())
+            && !req.headers().contains_key("hx-request");
+        let mut head = http::Request::new(());
+        *head.uri_mut() = req.uri().clone();
+        *head.headers_mut() = req.headers().clone();
+        if let Some(peer) = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        {
+            head.extensions_mut().insert(*peer);
+        }
+        let (head, ()) = head.into_parts();
+        // Boxed: only requests to step-up routes pay for this future.
+        if let Some(response) = Box::pin(step_up(core, session, &ident, wanted, head, page)).await {
+            return Some(response);
+        }
+    }
     req.extensions_mut().insert(Ident(ident));
     None
+}
+
+/// For a route that needs a stronger or more recent login: `None` when the session's login is
+/// enough; else, for a page, a new login asking for it (back to this page), and for anything
+/// else RFC 9470's challenge.
+async fn step_up(
+    core: &Core,
+    session: &Session,
+    ident: &str,
+    wanted: &StepUp,
+    head: http::request::Parts,
+    page: bool,
+) -> Option<Response> {
+    let authn = match session.get::<String>(AUTHN_KEY).await {
+        Ok(authn) => authn.as_deref().and_then(Authn::decode),
+        Err(_) => return Some(Error::SessionStore.into_response()),
+    };
+    let shortfall = wanted.shortfall(authn.as_ref(), unix_now())?;
+    let provider = ident.split_once(':').map(|(provider, _)| provider);
+    let installed = core
+        .providers
+        .iter()
+        .find(|p| Some(p.client.provider().name) == provider);
+    let (Some(installed), true) = (installed, page) else {
+        return Some(insufficient(wanted));
+    };
+    // The origin of the callback, as a login link has it.
+    let origin = match crate::url::origin(&head, core.public_url.as_ref(), &core.trusted_proxies) {
+        Ok(origin) => origin,
+        Err(error) => return Some(error.into_response()),
+    };
+    let next = head
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .filter(|next| crate::flow::is_safe_next(next));
+    let client = &installed.client;
+    match crate::flow::start_login(
+        client,
+        session,
+        format!("{origin}{}", installed.callback),
+        None,
+        next,
+        Some((wanted, shortfall)),
+    )
+    .await
+    {
+        Ok(url) => {
+            core.audit.record(crate::audit::AuditEvent::LoginStarted {
+                provider: client.provider().name.to_owned(),
+            });
+            Some((http::StatusCode::SEE_OTHER, [(http::header::LOCATION, url)]).into_response())
+        }
+        Err(error) => Some(error.into_response()),
+    }
+}
+
+/// RFC 9470: `401` with `WWW-Authenticate: Bearer error="insufficient_user_authentication"`,
+/// the `acr_values` and `max_age` needed, and the same in JSON.
+fn insufficient(wanted: &StepUp) -> Response {
+    use http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
+    let body = serde_json::json!({
+        "error": "insufficient_user_authentication",
+        "acr_values": wanted.acr_values().join(" "),
+        "max_age": wanted.max_age_limit().map(|age| age.as_secs()),
+    });
+    (
+        http::StatusCode::UNAUTHORIZED,
+        [
+            (WWW_AUTHENTICATE, wanted.challenge()),
+            (CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        axum::Json(body),
+    )
+        .into_response()
 }
 
 /// How long a login start or callback over the rate limit must wait; `None` for every other

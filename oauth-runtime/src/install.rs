@@ -62,6 +62,7 @@ pub struct OAuthBuilder<A, S = MemoryStore> {
     audit: Option<crate::audit::Hook>,
     rate_limit: Option<crate::RateLimit>,
     readiness: Option<&'static str>,
+    step_up: Vec<(&'static str, crate::StepUp)>,
 }
 
 impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
@@ -95,6 +96,7 @@ impl<A: GetAuth> OAuthBuilder<A, MemoryStore> {
             audit: None,
             rate_limit: Some(crate::RateLimit::default()),
             readiness: None,
+            step_up: Vec::new(),
         }
     }
 }
@@ -182,6 +184,7 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             audit: self.audit,
             rate_limit: self.rate_limit,
             readiness: self.readiness,
+            step_up: self.step_up,
         }
     }
 
@@ -422,6 +425,37 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             );
         }
         self.backchannel_logout = Some(path);
+        self
+    }
+
+    /// Routes matching `pattern` (the syntax of `skip`: a regular expression matching the whole
+    /// path, as `/admin/.*`) need a login that meets `requirement`: an `acr` among those
+    /// listed (multi-factor, say) and at most `max_age` old, as the ID token's `acr` and
+    /// `auth_time` say (OpenID Connect providers only). A logged-in request that falls short is
+    /// sent, for a page (`GET` navigation), through a new login asking for it (`acr_values`,
+    /// `max_age`, and `prompt=login` when the login is too old) that comes back to the same
+    /// page; any other request gets RFC 9470's `401` with `WWW-Authenticate: Bearer
+    /// error="insufficient_user_authentication"` and what is needed. A login that comes back
+    /// without it ends on the error page (`insufficient_authentication`). Patterns are checked
+    /// in the order given; the first that matches applies.
+    ///
+    /// # Panics
+    /// At [`install`](Self::install), when `pattern` is not a valid pattern.
+    ///
+    /// ```
+    /// # use axum_oauth_login::{OAuth, UserInfo, get_auth, oauth, dev::DevProvider};
+    /// # #[oauth(provider = "dev")] struct Auth;
+    /// # #[get_auth] fn get_auth(info: &UserInfo) -> Option<axum::response::Redirect> { None }
+    /// # let client = DevProvider::new("http://127.0.0.1:8000").unwrap().client();
+    /// use std::time::Duration;
+    /// use axum_oauth_login::StepUp;
+    /// let app = Auth
+    ///     .builder(client)
+    ///     .step_up("/admin/.*", StepUp::acr(["urn:dev:mfa"]).max_age(Duration::from_secs(600)))
+    ///     .install(axum::Router::new());
+    /// ```
+    pub fn step_up(mut self, pattern: &'static str, requirement: crate::StepUp) -> Self {
+        self.step_up.push((pattern, requirement));
         self
     }
 
@@ -676,6 +710,16 @@ impl<A: GetAuth, S: SessionStore + Clone> OAuthBuilder<A, S> {
             backchannel,
             audit: crate::audit::Audit::new(self.audit),
             limiter: self.rate_limit.map(crate::ratelimit::Limiter::new),
+            step_up: self
+                .step_up
+                .iter()
+                .map(|(pattern, wanted)| {
+                    let patterns = PathPatterns::new([*pattern]).unwrap_or_else(|error| {
+                        panic!("the step-up pattern `{pattern}` is invalid: {error}")
+                    });
+                    (patterns, wanted.clone())
+                })
+                .collect(),
         });
         let shared = Arc::new(Shared {
             auth: self.auth,

@@ -40,6 +40,7 @@ mod schema;
 mod session;
 mod spec;
 mod state;
+mod stepup;
 pub mod store;
 mod telemetry;
 mod tls;
@@ -60,6 +61,7 @@ pub use provider::{
 };
 pub use ratelimit::RateLimit;
 pub use session::SessionCookie;
+pub use stepup::StepUp;
 pub use telemetry::describe_metrics;
 pub use tower_sessions::Session;
 /// The session cookie's `SameSite` attribute, for [`SessionCookie::same_site`].

@@ -28,6 +28,8 @@ pub const AUTH_KEY: &str = "auth";
 pub(crate) const STAMP_KEY: &str = "oauth";
 /// The session key of the session's back-channel logout index keys (space-separated).
 pub(crate) const LOGOUT_KEYS_KEY: &str = "oauth_logout";
+/// The session key of how the user logged in (`acr`, `auth_time`; see `stepup::Authn`).
+pub(crate) const AUTHN_KEY: &str = "oauth_authn";
 /// The key of the tokens inside their record.
 pub(crate) const RECORD_KEY: &str = "tokens";
 

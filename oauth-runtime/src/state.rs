@@ -61,6 +61,8 @@ pub(crate) struct Core {
     pub(crate) audit: crate::audit::Audit,
     /// The rate limit on login starts and callbacks, unless it is off.
     pub(crate) limiter: Option<crate::ratelimit::Limiter>,
+    /// Routes that need a stronger or more recent login, and what they need.
+    pub(crate) step_up: Vec<(PathPatterns, crate::stepup::StepUp)>,
 }
 
 /// Back-channel logout's endpoint path and the index it files sessions in (see `backchannel`).

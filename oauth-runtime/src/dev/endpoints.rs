@@ -44,9 +44,10 @@ pub(super) async fn discovery(State(dev): State<Arc<Inner>>) -> Response {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "claims_supported": [
-            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid",
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "acr", "nonce", "sid",
             "email", "email_verified", "name", "preferred_username",
         ],
+        "acr_values_supported": super::authorize::ACRS,
         "authorization_response_iss_parameter_supported": true,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,

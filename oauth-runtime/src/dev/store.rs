@@ -94,6 +94,8 @@ pub(super) struct Grant {
     pub(super) scope: Vec<&'static str>,
     /// When the user logged in (Unix seconds), the ID token's `auth_time`.
     pub(super) auth_time: u64,
+    /// The authentication context class of the login, the ID token's `acr`.
+    pub(super) acr: &'static str,
     /// The provider session of the login, the ID token's and the logout token's `sid`.
     pub(super) sid: String,
 }
@@ -359,6 +361,7 @@ mod tests {
             user: User::from_login("ada").unwrap(),
             scope: vec!["openid"],
             auth_time: 0,
+            acr: "urn:dev:pwd",
             sid: "s".into(),
         })
     }

@@ -1325,7 +1325,7 @@ async fn browser_login(
     redirect: &str,
 ) -> HashMap<String, String> {
     let url = client
-        .authorize_url(redirect, STATE, VERIFIER, Some(NONCE))
+        .authorize_url(redirect, STATE, VERIFIER, Some(NONCE), &[])
         .unwrap();
     let query = url.query().unwrap();
     let page = send(dev, get(&format!("{}?{query}", url.path()))).await;

@@ -226,6 +226,7 @@ fn answer(
         claims.insert("iat".into(), json!(now));
         claims.insert("exp".into(), json!(now + ACCESS_TTL.as_secs()));
         claims.insert("auth_time".into(), json!(grant.auth_time));
+        claims.insert("acr".into(), json!(grant.acr));
         claims.insert("sid".into(), json!(grant.sid));
         if let Some(nonce) = nonce {
             claims.insert("nonce".into(), json!(nonce));

@@ -1247,7 +1247,7 @@ async fn the_development_provider_logs_in_through_this_client() {
 
     // The browser's part: the login form, posted with the authorization URL's parameters.
     let url = client
-        .authorize_url(&redirect, "the-state", VERIFIER, Some(NONCE))
+        .authorize_url(&redirect, "the-state", VERIFIER, Some(NONCE), &[])
         .unwrap();
     let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     form.push(("login".into(), "ada".into()));

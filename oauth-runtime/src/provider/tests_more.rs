@@ -445,6 +445,7 @@ fn apple_asks_for_name_and_email_with_form_post() {
             "the-state",
             VERIFIER,
             Some(NONCE),
+            &[],
         )
         .unwrap();
     assert!(
