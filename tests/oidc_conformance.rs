@@ -2384,3 +2384,106 @@ async fn concurrent_refreshes_spend_each_refresh_token_once_on_two_instances_on_
 async fn concurrent_refreshes_spend_each_refresh_token_once_on_two_instances_on_postgres() {
     cluster_refresh_on_two_instances("postgres://postgres@127.0.0.1:5432/test").await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// In process: the app's own calls with DPoP-bound tokens
+// ---------------------------------------------------------------------------------------------
+
+#[axum_oauth_login::oauth(provider = "oidc")]
+struct Auth;
+
+#[axum_oauth_login::get_auth]
+fn get_auth() -> Option<axum::response::Redirect> {
+    Some(axum::response::Redirect::to("/"))
+}
+
+/// The user info endpoint called from a handler with `Tokens::authorization` and
+/// `Tokens::dpop_proof`: the statuses of a call with a fresh proof, of the same proof replayed,
+/// and of a new proof.
+async fn replay(tokens: axum_oauth_login::UserTokens, userinfo: Url) -> String {
+    let tokens = tokens.get().await.unwrap();
+    assert!(tokens.is_dpop(), "oidc-provider bound the tokens");
+    let http = http_client().no_proxy().build().unwrap();
+    let call = |proof: String| {
+        http.get(userinfo.clone())
+            .header("authorization", tokens.authorization())
+            .header("dpop", proof)
+            .send()
+    };
+    let proof = tokens.dpop_proof("GET", &userinfo, None).unwrap().unwrap();
+    let first = call(proof.clone()).await.unwrap();
+    let replayed = call(proof).await.unwrap();
+    let challenge = replayed
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let fresh = tokens.dpop_proof("GET", &userinfo, None).unwrap().unwrap();
+    let again = call(fresh).await.unwrap();
+    format!(
+        "{} {} {} {challenge}",
+        first.status().as_u16(),
+        replayed.status().as_u16(),
+        again.status().as_u16()
+    )
+}
+
+/// RFC 9449 §11.1: a proof is good for one request. The provider refuses a replayed one, and
+/// `Tokens::dpop_proof` makes a new one for each call, which it accepts.
+#[tokio::test]
+async fn a_replayed_dpop_proof_is_refused_and_a_fresh_one_accepted() {
+    let port = free_port();
+    let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let provider = Provider::start(
+        json!([client_json(&base, BASIC_CLIENT, "client_secret_basic")]),
+        &[],
+    );
+    let client = axum_oauth_login::OidcClient::discover(
+        &provider.issuer_str(),
+        BASIC_CLIENT.0,
+        BASIC_CLIENT.1,
+    )
+    .await
+    .unwrap();
+    assert!(client.provider().dpop, "oidc-provider offers DPoP");
+    let userinfo = provider.url("/me");
+    let routes = axum::Router::new()
+        .route("/", axum::routing::get(|| async { "home" }))
+        .route("/login", axum::routing::get(common::login_page))
+        .route(
+            "/replay",
+            axum::routing::get(move |tokens| replay(tokens, userinfo.clone())),
+        );
+    use axum_oauth_login::OAuth as _;
+    let app = Auth
+        .builder(client)
+        .public_url(base.clone())
+        .install(routes);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    bounded(async {
+        let b = Browser::new();
+        let login = b.get(&base.join("/login").unwrap()).await;
+        let link = tags(&login.body, "a")
+            .into_iter()
+            .find_map(|a| a.get("href").cloned())
+            .unwrap_or_else(|| panic!("no link: {}", login.body));
+        let auth = Url::parse(&html_escape::decode_html_entities(&link)).unwrap();
+        let callback = authorize_at_provider(&b, &base, &provider, &auth, "rita").await;
+        let back = b.get(&callback).await;
+        assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.describe());
+        let page = b.get(&base.join("/replay").unwrap()).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.describe());
+        let (statuses, challenge) = page.body.split_at(11);
+        assert_eq!(statuses, "200 401 200", "{}", page.body);
+        // oidc-provider names no reason (`invalid_token`), but refuses only the replay.
+        assert!(
+            challenge.trim_start().starts_with("DPoP ") && challenge.contains("error="),
+            "{challenge}"
+        );
+    })
+    .await;
+}
