@@ -23,6 +23,8 @@ const ROOT_ITEMS: &[(&str, &str)] = &[
     ("SessionCookie", "session"),
     ("RateLimit", "ratelimit"),
     ("describe_metrics", "telemetry"),
+    ("ClientKey", "client_key"),
+    ("StepUp", "stepup"),
 ];
 
 fn graph() -> BTreeMap<String, BTreeSet<String>> {
