@@ -269,7 +269,8 @@ impl Client {
     /// # use p256::pkcs8::EncodePrivateKey as _;
     /// # let pem = p256::SecretKey::from_slice(&[7; 32]).unwrap().to_pkcs8_pem(Default::default()).unwrap();
     /// let key = ClientKey::from_pem(&pem)?;
-    /// let client = axum_oauth_login::GoogleAppClient::new("id", "").with_private_key(key);
+    /// let client: axum_oauth_login::Client = axum_oauth_login::GoogleAppClient::new("id", "").into();
+    /// let client = client.with_private_key(key);
     /// assert_eq!(client.provider().auth_method, AuthMethod::PrivateKeyJwt);
     /// # Ok::<(), axum_oauth_login::Error>(())
     /// ```
