@@ -2466,15 +2466,7 @@ async fn a_replayed_dpop_proof_is_refused_and_a_fresh_one_accepted() {
 
     bounded(async {
         let b = Browser::new();
-        let login = b.get(&base.join("/login").unwrap()).await;
-        let link = tags(&login.body, "a")
-            .into_iter()
-            .find_map(|a| a.get("href").cloned())
-            .unwrap_or_else(|| panic!("no link: {}", login.body));
-        let auth = Url::parse(&html_escape::decode_html_entities(&link)).unwrap();
-        let callback = authorize_at_provider(&b, &base, &provider, &auth, "rita").await;
-        let back = b.get(&callback).await;
-        assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.describe());
+        in_process_login(&b, &base, &provider, "rita").await;
         let page = b.get(&base.join("/replay").unwrap()).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.describe());
         let (statuses, challenge) = page.body.split_at(11);
@@ -2484,6 +2476,97 @@ async fn a_replayed_dpop_proof_is_refused_and_a_fresh_one_accepted() {
             challenge.trim_start().starts_with("DPoP ") && challenge.contains("error="),
             "{challenge}"
         );
+    })
+    .await;
+}
+
+/// Logs `user` in to the in-process app at `base` through its `/login` page's link.
+async fn in_process_login(b: &Browser, base: &Url, provider: &Provider, user: &str) {
+    let login = b.get(&base.join("/login").unwrap()).await;
+    let link = tags(&login.body, "a")
+        .into_iter()
+        .find_map(|a| a.get("href").cloned())
+        .unwrap_or_else(|| panic!("no link: {}", login.body));
+    let auth = Url::parse(&html_escape::decode_html_entities(&link)).unwrap();
+    let callback = authorize_at_provider(b, base, provider, &auth, user).await;
+    let back = b.get(&callback).await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.describe());
+}
+
+/// Step-up by age against a real provider: a route that needs a login at most 2 seconds old,
+/// visited later, sends the user to oidc-provider with `max_age=2` and `prompt=login` (pushed);
+/// the provider asks for the login again, its new `auth_time` satisfies the route, and the user
+/// lands on the page.
+#[tokio::test]
+async fn step_up_by_max_age_logs_in_again_at_the_provider() {
+    use axum_oauth_login::OAuth as _;
+    let port = free_port();
+    let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let provider = Provider::start(
+        json!([client_json(&base, BASIC_CLIENT, "client_secret_basic")]),
+        &[],
+    );
+    let client = axum_oauth_login::OidcClient::discover(
+        &provider.issuer_str(),
+        BASIC_CLIENT.0,
+        BASIC_CLIENT.1,
+    )
+    .await
+    .unwrap();
+    let routes = axum::Router::new()
+        .route("/", axum::routing::get(|| async { "home" }))
+        .route("/login", axum::routing::get(common::login_page))
+        .route("/recent", axum::routing::get(|| async { "recent" }));
+    let app = Auth
+        .builder(client)
+        .public_url(base.clone())
+        .step_up(
+            "/recent",
+            axum_oauth_login::StepUp::default().max_age(Duration::from_secs(2)),
+        )
+        .install(routes);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    bounded(async {
+        let b = Browser::new();
+        in_process_login(&b, &base, &provider, "sam").await;
+        let recent = base.join("/recent").unwrap();
+        assert_eq!(b.get(&recent).await.status, StatusCode::OK, "a fresh login");
+        tokio::time::sleep(Duration::from_millis(3100)).await;
+
+        let page = b.get(&recent).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.describe());
+        let auth = page.location().clone();
+        let params = authorization_params(&provider, &auth);
+        assert_eq!(
+            params.get("prompt").map(String::as_str),
+            Some("login"),
+            "{params:?}"
+        );
+        assert!(params.contains_key("max_age"), "{params:?}");
+        let before = provider.proc.log_len();
+        let callback = authorize_at_provider(&b, &base, &provider, &auth, "sam").await;
+        assert!(
+            provider
+                .requests_since(before)
+                .iter()
+                .any(|l| l.starts_with("POST /interaction/")),
+            "the provider asked for the login again: {:#?}",
+            provider.requests_since(before)
+        );
+        let back = b.get(&callback).await;
+        assert_eq!(
+            back.location().path(),
+            "/recent",
+            "back to the page: {}",
+            back.describe()
+        );
+        let page = b.get(&recent).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.describe());
+        assert_eq!(page.body, "recent");
     })
     .await;
 }
