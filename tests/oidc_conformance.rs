@@ -1411,6 +1411,57 @@ async fn fapi2_profile_with_the_issuer_the_client_id_and_the_key_only() {
     .await;
 }
 
+/// `private_key_jwt` with an RSA key (PS256, as the client registered it): the app is given the
+/// key in PEM and its algorithm (`OIDC_CLIENT_KEY_ALG`), and the provider, strict about the
+/// method, accepts its assertions at the pushed request and the token endpoint.
+#[tokio::test]
+async fn private_key_jwt_with_an_rsa_key() {
+    use aws_lc_rs::encoding::AsDer as _;
+    use aws_lc_rs::signature::KeyPair as _;
+    example_binary();
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let pem = p256::pkcs8::der::pem::encode_string(
+        "PRIVATE KEY",
+        p256::pkcs8::LineEnding::LF,
+        pair.as_der().unwrap().as_ref(),
+    )
+    .unwrap();
+    let public = aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let port = free_port();
+    let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let mut client = client_json(&base, JWT_CLIENT, "private_key_jwt");
+    client["token_endpoint_auth_signing_alg"] = json!("PS256");
+    client["jwks"] = json!({ "keys": [{
+        "kty": "RSA", "n": b64(&public.n), "e": b64(&public.e), "alg": "PS256", "use": "sig",
+    }]});
+    let provider = Provider::start(json!([client]), &["--strict-client-auth"]);
+    let app = App::start(
+        &provider,
+        port,
+        JWT_CLIENT,
+        &[
+            ("OIDC_CLIENT_KEY", pem.as_str()),
+            ("OIDC_CLIENT_KEY_ALG", "PS256"),
+        ],
+    );
+    bounded(async {
+        let b = Browser::new();
+        login(&b, &app, &provider, JWT_CLIENT.0, "ron").await;
+        let log = provider.requests_since(0);
+        for path in ["POST /request -> 201", "POST /token -> 200"] {
+            assert!(
+                log.iter().any(|l| l.starts_with(path)
+                    && l.contains("authenticated with private_key_jwt")
+                    && l.contains("assertion_alg=PS256")),
+                "{path}: {log:#?}"
+            );
+        }
+        logout(&b, &app, &provider, true).await;
+    })
+    .await;
+}
+
 /// (f): the same with a `client_secret_post` client; logout with `GET /logout`.
 #[tokio::test]
 async fn login_and_logout_with_client_secret_post() {

@@ -117,6 +117,8 @@ pub(crate) struct Discovered {
     pub(crate) config: ProviderConfig,
     /// The document's `token_endpoint_auth_methods_supported`, when it has one.
     pub(crate) auth_methods: Option<Vec<String>>,
+    /// The document's `token_endpoint_auth_signing_alg_values_supported`, when it has one.
+    pub(crate) auth_signing_algs: Option<Vec<String>>,
 }
 
 impl fmt::Debug for Client {
@@ -237,13 +239,14 @@ impl Client {
         }
     }
 
-    /// This client, noted as described by the discovery document read just now, which listed
-    /// `auth_methods` for the token endpoint (when it listed them).
-    pub(crate) fn discovered_now(mut self, auth_methods: Option<Vec<String>>) -> Self {
+    /// This client, noted as described by the discovery document read just now, with what it
+    /// listed for client authentication at the token endpoint.
+    pub(crate) fn discovered_now(mut self, auth: crate::provider::AuthSupport) -> Self {
         let discovered = Discovered {
             at: SystemTime::now(),
             config: self.inner.config.clone(),
-            auth_methods,
+            auth_methods: auth.methods,
+            auth_signing_algs: auth.signing_algs,
         };
         self.carry(Some(Arc::new(discovered)), None);
         self
@@ -285,6 +288,14 @@ impl Client {
             );
             return self;
         }
+        // An RSA key signs with the algorithm the provider lists (RS256 or PS256).
+        let key = match self
+            .discovered()
+            .and_then(|d| d.auth_signing_algs.as_deref())
+        {
+            Some(algs) => key.fit(algs),
+            None => key,
+        };
         let mut config = self.inner.config.clone();
         config.auth_method = AuthMethod::PrivateKeyJwt;
         let mut client = self.rebuild(config, self.inner.provider.clone(), self.inner.jwks_policy);

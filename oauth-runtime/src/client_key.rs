@@ -22,11 +22,11 @@ const ASSERTION_LIFETIME: u64 = 60;
 /// The `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
 pub(crate) const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// A client's private key, for `private_key_jwt` client authentication: a P-256 key (ES256, the
-/// algorithm FAPI 2.0 and every provider that offers `private_key_jwt` accept), from PEM or from
-/// a private JWK. Give it to [`Client::with_private_key`](crate::Client::with_private_key) and
-/// register its public half with the provider (as a JWK, in the client's `jwks` or at its
-/// `jwks_uri`).
+/// A client's private key, for `private_key_jwt` client authentication: a P-256 key (ES256) from
+/// PEM or a private JWK, or an RSA key of 2048 bits or more (RS256, or PS256 with
+/// [`with_algorithm`](Self::with_algorithm), which FAPI 2.0 asks for) from PEM. Give it to
+/// [`Client::with_private_key`](crate::Client::with_private_key) and register its public half
+/// with the provider (as a JWK, in the client's `jwks` or at its `jwks_uri`).
 ///
 /// ```
 /// use axum_oauth_login::ClientKey;
@@ -43,16 +43,20 @@ pub(crate) const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-
 pub struct ClientKey {
     key: Arc<EncodingKey>,
     kid: Option<String>,
+    alg: Algorithm,
 }
 
 impl fmt::Debug for ClientKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientKey")
-            .field("alg", &"ES256")
+            .field("alg", &self.alg)
             .field("kid", &self.kid)
             .finish_non_exhaustive()
     }
 }
+
+/// The smallest RSA key accepted, in bits (NIST SP 800-131A, and every provider's minimum).
+const MIN_RSA_BITS: usize = 2048;
 
 #[derive(Serialize)]
 struct Assertion<'a> {
@@ -65,25 +69,114 @@ struct Assertion<'a> {
 }
 
 impl ClientKey {
-    /// A P-256 private key in PEM form (PKCS#8, `BEGIN PRIVATE KEY`, or SEC1, `BEGIN EC PRIVATE
-    /// KEY`).
+    /// A private key in PEM form: P-256 (PKCS#8 `BEGIN PRIVATE KEY` or SEC1 `BEGIN EC PRIVATE
+    /// KEY`; ES256) or RSA of at least 2048 bits (PKCS#8 or PKCS#1 `BEGIN RSA PRIVATE KEY`;
+    /// RS256 unless [`with_algorithm`](Self::with_algorithm) says PS256).
     ///
     /// # Errors
-    /// [`Error::Config`] when the text is not such a key (RSA keys are not supported yet).
+    /// [`Error::Config`] when the text is not such a key.
     ///
     /// ```
     /// assert_eq!(axum_oauth_login::ClientKey::from_pem("").unwrap_err().code(), "config");
     /// ```
     pub fn from_pem(pem: &str) -> Result<Self, Error> {
         let pem = pem.trim();
-        let key = p256::SecretKey::from_pkcs8_pem(pem)
-            .or_else(|_| p256::SecretKey::from_sec1_pem(pem))
-            .map_err(|_| {
-                Error::Config(
-                    "the client key is not a P-256 private key in PEM form (PKCS#8 or SEC1)".into(),
-                )
-            })?;
-        Self::from_secret(&key, None)
+        if let Ok(key) =
+            p256::SecretKey::from_pkcs8_pem(pem).or_else(|_| p256::SecretKey::from_sec1_pem(pem))
+        {
+            return Self::from_secret(&key, None);
+        }
+        let invalid = || {
+            Error::Config(
+                "the client key is not a P-256 or RSA (2048 bits or more) private key in PEM form"
+                    .into(),
+            )
+        };
+        let (label, der) =
+            p256::pkcs8::der::pem::decode_vec(pem.as_bytes()).map_err(|_| invalid())?;
+        let pkcs1 = match label {
+            "RSA PRIVATE KEY" => der,
+            "PRIVATE KEY" => {
+                let info =
+                    p256::pkcs8::PrivateKeyInfo::try_from(der.as_slice()).map_err(|_| invalid())?;
+                // rsaEncryption (RFC 8017 A.1): its private key is the PKCS #1 structure.
+                if info.algorithm.oid.to_string() != "1.2.840.113549.1.1.1" {
+                    return Err(invalid());
+                }
+                info.private_key.to_vec()
+            }
+            _ => return Err(invalid()),
+        };
+        let pair = aws_lc_rs::rsa::KeyPair::from_der(&pkcs1).map_err(|_| invalid())?;
+        if pair.public_modulus_len() * 8 < MIN_RSA_BITS {
+            return Err(Error::Config(
+                "the client's RSA key is shorter than 2048 bits".into(),
+            ));
+        }
+        Ok(Self {
+            key: Arc::new(EncodingKey::from_rsa_der(&pkcs1)),
+            kid: None,
+            alg: Algorithm::RS256,
+        })
+    }
+
+    /// Signs with `alg`: `"RS256"` or `"PS256"` for an RSA key, `"ES256"` for a P-256 one.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for another algorithm, or one that does not fit the key.
+    ///
+    /// ```
+    /// # use p256::pkcs8::EncodePrivateKey as _;
+    /// # let pem = p256::SecretKey::from_slice(&[7; 32]).unwrap().to_pkcs8_pem(Default::default()).unwrap();
+    /// let key = axum_oauth_login::ClientKey::from_pem(&pem)?;
+    /// assert_eq!(key.algorithm(), "ES256");
+    /// assert!(key.clone().with_algorithm("PS256").is_err());
+    /// # Ok::<(), axum_oauth_login::Error>(())
+    /// ```
+    pub fn with_algorithm(mut self, alg: &str) -> Result<Self, Error> {
+        let rsa = matches!(self.alg, Algorithm::RS256 | Algorithm::PS256);
+        self.alg = match (alg, rsa) {
+            ("RS256", true) => Algorithm::RS256,
+            ("PS256", true) => Algorithm::PS256,
+            ("ES256", false) => Algorithm::ES256,
+            _ => {
+                return Err(Error::Config(format!(
+                    "the client key cannot sign {alg}: RS256 or PS256 for an RSA key, ES256 for P-256"
+                )));
+            }
+        };
+        Ok(self)
+    }
+
+    /// For an RSA key whose algorithm the provider does not list (`algs`, discovery's
+    /// `token_endpoint_auth_signing_alg_values_supported`), the other RSA one when it is listed.
+    pub(crate) fn fit(self, algs: &[String]) -> Self {
+        let listed = |alg: &str| algs.iter().any(|a| a == alg);
+        match self.alg {
+            Algorithm::RS256 if !listed("RS256") && listed("PS256") => Self {
+                alg: Algorithm::PS256,
+                ..self
+            },
+            Algorithm::PS256 if !listed("PS256") && listed("RS256") => Self {
+                alg: Algorithm::RS256,
+                ..self
+            },
+            _ => self,
+        }
+    }
+
+    /// The algorithm of the assertions (`"ES256"`, `"RS256"`, `"PS256"`).
+    ///
+    /// ```
+    /// assert!(axum_oauth_login::ClientKey::from_pem("x").is_err());
+    /// ```
+    #[must_use]
+    pub fn algorithm(&self) -> &'static str {
+        match self.alg {
+            Algorithm::RS256 => "RS256",
+            Algorithm::PS256 => "PS256",
+            _ => "ES256",
+        }
     }
 
     /// A private JWK (`{"kty":"EC","crv":"P-256","x":...,"y":...,"d":...}`); its `kid`, when it
@@ -163,6 +256,7 @@ impl ClientKey {
         Ok(Self {
             key: Arc::new(EncodingKey::from_ec_der(der.as_bytes())),
             kid,
+            alg: Algorithm::ES256,
         })
     }
 
@@ -182,7 +276,7 @@ impl ClientKey {
             iat: now,
             exp: now + ASSERTION_LIFETIME,
         };
-        let mut header = Header::new(Algorithm::ES256);
+        let mut header = Header::new(self.alg);
         header.kid.clone_from(&self.kid);
         jsonwebtoken::encode(&header, &claims, &self.key)
             .map_err(|_| Error::Config("the client assertion could not be signed".into()))
@@ -231,6 +325,60 @@ mod tests {
             serde_json::from_slice::<serde_json::Value>(&payload).unwrap()["jti"].clone()
         };
         assert_ne!(jti(&token), jti(&other), "each assertion is unique");
+    }
+
+    /// An RSA key in PKCS#8 and PKCS#1 PEM: RS256 assertions by default, PS256 on request, both
+    /// verifying with the public key; a PEM block that is no key is refused.
+    #[test]
+    fn rsa_keys_sign_rs256_or_ps256() {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let pkcs8 = pair.as_der().unwrap();
+        let pem = |label: &str, der: &[u8]| {
+            p256::pkcs8::der::pem::encode_string(label, p256::pkcs8::LineEnding::LF, der).unwrap()
+        };
+        let pkcs8_pem = pem("PRIVATE KEY", pkcs8.as_ref());
+        let info = p256::pkcs8::PrivateKeyInfo::try_from(pkcs8.as_ref()).unwrap();
+        let pkcs1_pem = pem("RSA PRIVATE KEY", info.private_key);
+        let public = aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+        let decoding = jsonwebtoken::DecodingKey::from_rsa_components(
+            &URL_SAFE_NO_PAD.encode(&public.n),
+            &URL_SAFE_NO_PAD.encode(&public.e),
+        )
+        .unwrap();
+        for (text, alg) in [
+            (&pkcs8_pem, "RS256"),
+            (&pkcs1_pem, "RS256"),
+            (&pkcs8_pem, "PS256"),
+        ] {
+            let key = ClientKey::from_pem(text)
+                .unwrap()
+                .with_algorithm(alg)
+                .unwrap();
+            assert_eq!(key.algorithm(), alg);
+            let token = key.assertion("app", "https://issuer.example").unwrap();
+            let algorithm = if alg == "PS256" {
+                Algorithm::PS256
+            } else {
+                Algorithm::RS256
+            };
+            let mut validation = jsonwebtoken::Validation::new(algorithm);
+            validation.set_audience(&["https://issuer.example"]);
+            let claims = jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &validation)
+                .unwrap_or_else(|e| panic!("{alg}: {e}"))
+                .claims;
+            assert_eq!(claims["iss"], "app");
+        }
+        assert!(
+            ClientKey::from_pem(&pkcs8_pem)
+                .unwrap()
+                .with_algorithm("ES256")
+                .is_err()
+        );
+
+        let error = ClientKey::from_pem(&pem("RSA PRIVATE KEY", b"not a key")).unwrap_err();
+        assert_eq!(error.code(), "config");
     }
 
     #[test]

@@ -296,6 +296,7 @@ server.listen(port, HOST, () => {
         }
         used = typeof alg === 'string' && alg.startsWith('HS') ? 'client_secret_jwt' : 'private_key_jwt';
         clientId = form.get('client_id');
+        asked += ` assertion_alg=${encodeURIComponent(String(alg))}`;
       } else {
         used = 'none';
         clientId = form.get('client_id');

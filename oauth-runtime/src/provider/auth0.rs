@@ -56,11 +56,10 @@ impl Auth0AppClient {
         client_secret: impl Into<String>,
     ) -> Result<Self, Error> {
         let issuer = issuer_of(domain)?;
-        let (mut config, auth_methods) =
-            discover_document(&HttpClient::shared(), issuer.as_str()).await?;
+        let (mut config, auth) = discover_document(&HttpClient::shared(), issuer.as_str()).await?;
         config.name = "auth0";
         Ok(Self(
-            Client::new(config, client_id, Some(client_secret.into())).discovered_now(auth_methods),
+            Client::new(config, client_id, Some(client_secret.into())).discovered_now(auth),
         ))
     }
 

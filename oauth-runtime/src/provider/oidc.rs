@@ -44,6 +44,8 @@ struct Metadata {
     #[serde(default)]
     token_endpoint_auth_methods_supported: Option<Vec<String>>,
     #[serde(default)]
+    token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
+    #[serde(default)]
     authorization_response_iss_parameter_supported: bool,
     #[serde(default)]
     backchannel_logout_supported: bool,
@@ -80,14 +82,15 @@ impl OidcClient {
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
     ) -> Result<Client, Error> {
-        let (config, auth_methods) = discover_document(&HttpClient::shared(), issuer).await?;
-        Ok(Client::new(config, client_id, Some(client_secret.into())).discovered_now(auth_methods))
+        let (config, auth) = discover_document(&HttpClient::shared(), issuer).await?;
+        Ok(Client::new(config, client_id, Some(client_secret.into())).discovered_now(auth))
     }
 
     /// [`discover`](Self::discover) with `OIDC_ISSUER`, `OIDC_CLIENT_ID` and
-    /// `OIDC_CLIENT_SECRET` from the environment; with `OIDC_CLIENT_KEY` (a P-256 private key,
-    /// PEM or JWK text; see [`ClientKey`](crate::ClientKey)), the client authenticates with it
-    /// (`private_key_jwt`, [`Client::with_private_key`]) and needs no secret.
+    /// `OIDC_CLIENT_SECRET` from the environment; with `OIDC_CLIENT_KEY` (a P-256 or RSA private
+    /// key, PEM or JWK text; see [`ClientKey`](crate::ClientKey)), the client authenticates with
+    /// it (`private_key_jwt`, [`Client::with_private_key`]) and needs no secret;
+    /// `OIDC_CLIENT_KEY_ALG` (`RS256`, `PS256`) picks an RSA key's algorithm.
     ///
     /// # Errors
     /// [`Error::Config`] naming a missing variable or for an unusable key, and the errors of
@@ -108,6 +111,10 @@ impl OidcClient {
             .ok()
             .map(|key| crate::ClientKey::from_text(&key))
             .transpose()?;
+        let key = match (key, env_var("OIDC_CLIENT_KEY_ALG")) {
+            (Some(key), Ok(alg)) => Some(key.with_algorithm(&alg)?),
+            (key, _) => key,
+        };
         let client_secret = match (&key, env_var("OIDC_CLIENT_SECRET")) {
             (_, Ok(secret)) => secret,
             (Some(_), Err(_)) => String::new(),
@@ -138,12 +145,21 @@ pub(crate) async fn discover_config(
     Ok(discover_document(http, issuer).await?.0)
 }
 
-/// The description `issuer`'s discovery document gives, and the client authentication methods
-/// it lists for the token endpoint (when it lists them).
+/// What a discovery document lists for client authentication at the token endpoint.
+#[derive(Debug, Default)]
+pub(crate) struct AuthSupport {
+    /// `token_endpoint_auth_methods_supported`.
+    pub(crate) methods: Option<Vec<String>>,
+    /// `token_endpoint_auth_signing_alg_values_supported`.
+    pub(crate) signing_algs: Option<Vec<String>>,
+}
+
+/// The description `issuer`'s discovery document gives, and what it lists for client
+/// authentication.
 pub(crate) async fn discover_document(
     http: &HttpClient,
     issuer: &str,
-) -> Result<(ProviderConfig, Option<Vec<String>>), Error> {
+) -> Result<(ProviderConfig, AuthSupport), Error> {
     let issuer_url = Url::parse(issuer)
         .map_err(|_| Error::Config("the OpenID Connect issuer is not a URL".into()))?;
     if issuer_url.scheme() != "https"
@@ -219,5 +235,9 @@ pub(crate) async fn discover_document(
         par_url: metadata.pushed_authorization_request_endpoint,
         extra_auth_params: Vec::new(),
     };
-    Ok((config, metadata.token_endpoint_auth_methods_supported))
+    let support = AuthSupport {
+        methods: metadata.token_endpoint_auth_methods_supported,
+        signing_algs: metadata.token_endpoint_auth_signing_alg_values_supported,
+    };
+    Ok((config, support))
 }
