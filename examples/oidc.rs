@@ -7,8 +7,9 @@
 //! ```
 //!
 //! Environment: `OIDC_ISSUER` (unset: the development provider), `OIDC_CLIENT_ID`,
-//! `OIDC_CLIENT_SECRET`, or `OIDC_CLIENT_KEY` (a P-256 private key, PEM or JWK text: the client
-//! authenticates with `private_key_jwt`), `BIND` (default `127.0.0.1:8000`), `PUBLIC_URL` (default `http://<BIND>`;
+//! `OIDC_CLIENT_SECRET`, or `OIDC_CLIENT_KEY` (a P-256 private key, PEM or JWK text, or an RSA
+//! one in PEM: the client authenticates with `private_key_jwt`; `OIDC_CLIENT_KEY_ALG=PS256` for an
+//! RSA key registered for PS256), `BIND` (default `127.0.0.1:8000`), `PUBLIC_URL` (default `http://<BIND>`;
 //! register `PUBLIC_URL/redirect` as the callback and `PUBLIC_URL/logout` as the post-logout
 //! redirect URI), `SESSION_STORE` (`memory`, `sqlite:///abs.db`,
 //! `redis://host:port`, `postgres://...`), `SESSION_KEY` (128 hex characters), `ALLOWED_DOMAIN`,

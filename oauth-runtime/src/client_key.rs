@@ -376,6 +376,16 @@ mod tests {
                 .with_algorithm("ES256")
                 .is_err()
         );
+        // The algorithm the provider lists, when it lists only the other one.
+        let rs = ClientKey::from_pem(&pkcs8_pem).unwrap();
+        assert_eq!(rs.clone().fit(&["PS256".into()]).algorithm(), "PS256");
+        assert_eq!(
+            rs.clone()
+                .fit(&["RS256".into(), "PS256".into()])
+                .algorithm(),
+            "RS256"
+        );
+        assert_eq!(rs.fit(&["ES256".into()]).algorithm(), "RS256");
 
         let error = ClientKey::from_pem(&pem("RSA PRIVATE KEY", b"not a key")).unwrap_err();
         assert_eq!(error.code(), "config");
