@@ -241,7 +241,7 @@ impl Client {
 
     /// This client, noted as described by the discovery document read just now, with what it
     /// listed for client authentication at the token endpoint.
-    pub(crate) fn discovered_now(mut self, auth: crate::provider::AuthSupport) -> Self {
+    pub(crate) fn discovered_now(mut self, auth: crate::spec::AuthSupport) -> Self {
         let discovered = Discovered {
             at: SystemTime::now(),
             config: self.inner.config.clone(),

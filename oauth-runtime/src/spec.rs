@@ -33,6 +33,16 @@ pub enum AuthMethod {
     PrivateKeyJwt,
 }
 
+/// What a discovery document lists for client authentication at the token endpoint (kept by a
+/// discovered client to pick its method and algorithm).
+#[derive(Debug, Default)]
+pub(crate) struct AuthSupport {
+    /// `token_endpoint_auth_methods_supported`.
+    pub(crate) methods: Option<Vec<String>>,
+    /// `token_endpoint_auth_signing_alg_values_supported`.
+    pub(crate) signing_algs: Option<Vec<String>>,
+}
+
 /// OpenID Connect specifics: ID tokens are verified when this is set.
 ///
 /// ```

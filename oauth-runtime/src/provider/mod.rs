@@ -188,7 +188,7 @@ mod gitlab;
 mod google;
 mod huggingface;
 mod oidc;
-pub(crate) use oidc::{AuthSupport, discover_config};
+pub(crate) use oidc::discover_config;
 
 pub use apple::AppleAppClient;
 pub use auth0::Auth0AppClient;

@@ -5,6 +5,7 @@ use url::Url;
 
 use super::{AuthMethod, OidcConfig, ProviderConfig, env_var, scopes};
 use crate::http::HttpClient;
+use crate::spec::AuthSupport;
 use crate::{Client, Error};
 
 /// "Sign in with" any OpenID Connect provider (Keycloak, Auth0, Okta, Entra ID, GitLab,
@@ -143,15 +144,6 @@ pub(crate) async fn discover_config(
     issuer: &str,
 ) -> Result<ProviderConfig, Error> {
     Ok(discover_document(http, issuer).await?.0)
-}
-
-/// What a discovery document lists for client authentication at the token endpoint.
-#[derive(Debug, Default)]
-pub(crate) struct AuthSupport {
-    /// `token_endpoint_auth_methods_supported`.
-    pub(crate) methods: Option<Vec<String>>,
-    /// `token_endpoint_auth_signing_alg_values_supported`.
-    pub(crate) signing_algs: Option<Vec<String>>,
 }
 
 /// The description `issuer`'s discovery document gives, and what it lists for client
