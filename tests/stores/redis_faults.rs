@@ -622,9 +622,17 @@ async fn a_logout_while_connections_are_cut_is_refused_within_the_lease() {
 
 /// The server is stopped (`SIGSTOP`) for 5 s, then continued. Meanwhile, requests fail closed
 /// (503) in bounded time (a Redis command may take 2 s), and none answered during the freeze
-/// gets the logged-in page once the lease has run out.
+/// gets the logged-in page once the lease has run out. The cache's failed heartbeats are counted
+/// (`oauth_session_cache_total{event="heartbeat_failed"}`).
 #[tokio::test]
 async fn a_frozen_redis_fails_closed_and_a_logout_afterwards_is_refused() {
+    // Each test is a process of its own under nextest; under `cargo test` no other test of this
+    // binary installs a recorder.
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    recorder
+        .install()
+        .expect("the only recorder of this process");
     let scene = Scene::new(false).await;
     let probe = scene.probe();
     tokio::time::sleep(CACHE_LEASE).await;
@@ -655,6 +663,24 @@ async fn a_frozen_redis_fails_closed_and_a_logout_afterwards_is_refused() {
             during.len()
         );
     }
+    let failed_heartbeats: u64 = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, _, _, _)| {
+            let key = key.key();
+            key.name() == "oauth_session_cache_total"
+                && key
+                    .labels()
+                    .any(|l| l.key() == "event" && l.value() == "heartbeat_failed")
+        })
+        .map(|(_, _, _, value)| match value {
+            metrics_util::debugging::DebugValue::Counter(n) => n,
+            other => panic!("not a counter: {other:?}"),
+        })
+        .sum();
+    assert!(failed_heartbeats >= 1, "the failed heartbeats are counted");
+    println!("frozen: {failed_heartbeats} failed heartbeats counted");
     let deleted = delete(&scene.redis, &scene.ada).await;
     scene.finish("frozen server", probe, deleted, over).await;
 }
