@@ -305,6 +305,22 @@ async fn kid_absent_with_several_published_keys_logs_in() {
     accepted_at_callback(&app, Fault::KidAbsent).await;
 }
 
+/// A token without `kid` signed by a key the client has not cached (the provider rotated twice
+/// since the client fetched its keys): no cached key verifies it, so the client fetches the keys
+/// once more (within the unknown-`kid` cooldown) and the new key does.
+#[tokio::test]
+async fn kid_absent_after_a_rotation_the_client_has_not_seen_logs_in() {
+    let app = start().await;
+    let first = Browser::new();
+    assert_eq!(
+        first.dev_login(app.base(), "ada").await.location.as_deref(),
+        Some("/")
+    );
+    app.dev.rotate_key().unwrap();
+    app.dev.rotate_key().unwrap();
+    accepted_at_callback(&app, Fault::KidAbsent).await;
+}
+
 #[tokio::test]
 async fn userinfo_sub_mismatch_is_refused() {
     refused_at_callback(Fault::UserinfoSubMismatch, "user_info").await;

@@ -242,15 +242,51 @@ impl Jwks {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(required);
 
-        for key in &keys {
-            match jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation) {
-                Ok(data) => return Ok(data.claims),
-                // Without a `kid` several keys may fit: try the next one.
-                Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => {}
-                Err(e) => return Err(Error::IdToken(describe(e.kind()))),
+        let verify = |keys: &[DecodingKey]| -> Option<Result<Map<String, Value>, Error>> {
+            for key in keys {
+                match jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation) {
+                    Ok(data) => return Some(Ok(data.claims)),
+                    // Without a `kid` several keys may fit: try the next one.
+                    Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => {}
+                    Err(e) => return Some(Err(Error::IdToken(describe(e.kind())))),
+                }
             }
+            None
+        };
+        if let Some(verified) = verify(&keys) {
+            return verified;
+        }
+        // A token without `kid` signed by a key the cached set lacks (a rotation this client has
+        // not seen): the keys once more, within the same cooldown as an unknown `kid`.
+        if header.kid.is_none()
+            && let Some(fresh) = self.refetch_after_miss(http, header.alg).await?
+            && let Some(verified) = verify(&fresh)
+        {
+            return verified;
         }
         Err(Error::IdToken("bad signature".into()))
+    }
+
+    /// Fetches the keys again for a token no cached key verifies, unless a miss caused a refetch
+    /// less than a cooldown ago (`None` then); the keys fit for `alg`.
+    async fn refetch_after_miss(
+        &self,
+        http: &HttpClient,
+        alg: Algorithm,
+    ) -> Result<Option<Vec<DecodingKey>>, Error> {
+        let _fetching = self.shared.fetching.lock().await;
+        {
+            let mut state = self.shared.lock();
+            if state
+                .miss_refetch
+                .is_some_and(|at| at.elapsed() < self.policy.cooldown)
+            {
+                return Ok(None);
+            }
+            state.miss_refetch = Some(Instant::now());
+        }
+        let keys = fetch_and_record(&self.shared, http, &self.url).await?;
+        Ok(Some(select(&keys, None, alg)))
     }
 
     /// The keys that may have signed a token with this `kid` and `alg`. Cached keys that fit are
