@@ -2483,37 +2483,17 @@ async fn replay(tokens: axum_oauth_login::UserTokens, userinfo: Url) -> String {
 /// `Tokens::dpop_proof` makes a new one for each call, which it accepts.
 #[tokio::test]
 async fn a_replayed_dpop_proof_is_refused_and_a_fresh_one_accepted() {
-    let port = free_port();
-    let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
-    let provider = Provider::start(
-        json!([client_json(&base, BASIC_CLIENT, "client_secret_basic")]),
-        &[],
-    );
-    let client = axum_oauth_login::OidcClient::discover(
-        &provider.issuer_str(),
-        BASIC_CLIENT.0,
-        BASIC_CLIENT.1,
+    let (provider, base) = in_process_app(
+        |provider| {
+            let userinfo = provider.url("/me");
+            axum::Router::new().route(
+                "/replay",
+                axum::routing::get(move |tokens| replay(tokens, userinfo.clone())),
+            )
+        },
+        |builder| builder,
     )
-    .await
-    .unwrap();
-    assert!(client.provider().dpop, "oidc-provider offers DPoP");
-    let userinfo = provider.url("/me");
-    let routes = axum::Router::new()
-        .route("/", axum::routing::get(|| async { "home" }))
-        .route("/login", axum::routing::get(common::login_page))
-        .route(
-            "/replay",
-            axum::routing::get(move |tokens| replay(tokens, userinfo.clone())),
-        );
-    use axum_oauth_login::OAuth as _;
-    let app = Auth
-        .builder(client)
-        .public_url(base.clone())
-        .install(routes);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    .await;
 
     bounded(async {
         let b = Browser::new();
@@ -2529,6 +2509,42 @@ async fn a_replayed_dpop_proof_is_refused_and_a_fresh_one_accepted() {
         );
     })
     .await;
+}
+
+/// oidc-provider with the `client_secret_basic` client, and `Auth` installed in process on a
+/// free port with `/`, `/login` and the routes `routes` makes, its builder passed through
+/// `configure`. The provider and the app's base URL.
+async fn in_process_app(
+    routes: impl FnOnce(&Provider) -> axum::Router,
+    configure: impl FnOnce(
+        axum_oauth_login::OAuthBuilder<Auth, axum_oauth_login::store::MemoryStore>,
+    )
+        -> axum_oauth_login::OAuthBuilder<Auth, axum_oauth_login::store::MemoryStore>,
+) -> (Provider, Url) {
+    use axum_oauth_login::OAuth as _;
+    let port = free_port();
+    let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+    let provider = Provider::start(
+        json!([client_json(&base, BASIC_CLIENT, "client_secret_basic")]),
+        &[],
+    );
+    let client = axum_oauth_login::OidcClient::discover(
+        &provider.issuer_str(),
+        BASIC_CLIENT.0,
+        BASIC_CLIENT.1,
+    )
+    .await
+    .unwrap();
+    assert!(client.provider().dpop, "oidc-provider offers DPoP");
+    let routes = routes(&provider)
+        .route("/", axum::routing::get(|| async { "home" }))
+        .route("/login", axum::routing::get(common::login_page));
+    let app = configure(Auth.builder(client).public_url(base.clone())).install(routes);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (provider, base)
 }
 
 /// Logs `user` in to the in-process app at `base` through its `/login` page's link.
@@ -2550,36 +2566,16 @@ async fn in_process_login(b: &Browser, base: &Url, provider: &Provider, user: &s
 /// lands on the page.
 #[tokio::test]
 async fn step_up_by_max_age_logs_in_again_at_the_provider() {
-    use axum_oauth_login::OAuth as _;
-    let port = free_port();
-    let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
-    let provider = Provider::start(
-        json!([client_json(&base, BASIC_CLIENT, "client_secret_basic")]),
-        &[],
-    );
-    let client = axum_oauth_login::OidcClient::discover(
-        &provider.issuer_str(),
-        BASIC_CLIENT.0,
-        BASIC_CLIENT.1,
+    let (provider, base) = in_process_app(
+        |_| axum::Router::new().route("/recent", axum::routing::get(|| async { "recent" })),
+        |builder| {
+            builder.step_up(
+                "/recent",
+                axum_oauth_login::StepUp::default().max_age(Duration::from_secs(2)),
+            )
+        },
     )
-    .await
-    .unwrap();
-    let routes = axum::Router::new()
-        .route("/", axum::routing::get(|| async { "home" }))
-        .route("/login", axum::routing::get(common::login_page))
-        .route("/recent", axum::routing::get(|| async { "recent" }));
-    let app = Auth
-        .builder(client)
-        .public_url(base.clone())
-        .step_up(
-            "/recent",
-            axum_oauth_login::StepUp::default().max_age(Duration::from_secs(2)),
-        )
-        .install(routes);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    .await;
 
     bounded(async {
         let b = Browser::new();

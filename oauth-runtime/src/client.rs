@@ -680,17 +680,10 @@ impl Client {
         }
         // DPoP: this login's key pair; the tokens are bound to it if the provider says so.
         let dpop = self.inner.config.dpop.then(crate::dpop::DpopKey::generate);
-        let response = match &dpop {
-            Some(key) => {
-                let http = self.dpop_client(key);
-                crate::telemetry::provider_call("token", request.request_async(&http)).await
-            }
-            None => {
-                crate::telemetry::provider_call("token", request.request_async(&self.inner.http))
-                    .await
-            }
-        }
-        .map_err(token_error)?;
+        let http = self.token_client(dpop.as_ref());
+        let response = crate::telemetry::provider_call("token", request.request_async(&http))
+            .await
+            .map_err(token_error)?;
         let id_token = response.extra_fields().id_token.as_deref();
         let id_claims = match (&self.inner.jwks, id_token) {
             (Some(_), Some(token)) => Some(self.verify_id_token(token, nonce).await?),
@@ -745,20 +738,13 @@ impl Client {
             .dpop_key()
             .map(crate::dpop::DpopKey::from_stored)
             .transpose()?;
-        let response = match &dpop {
-            Some(key) => {
-                let http = self.dpop_client(key);
-                crate::telemetry::provider_call("refresh", request.request_async(&http)).await
-            }
-            None => {
-                crate::telemetry::provider_call("refresh", request.request_async(&self.inner.http))
-                    .await
-            }
-        }
-        .map_err(|e| match token_error(e) {
-            Error::TokenExchange(code) if code == "invalid_grant" => Error::InvalidGrant,
-            other => other,
-        })?;
+        let http = self.token_client(dpop.as_ref());
+        let response = crate::telemetry::provider_call("refresh", request.request_async(&http))
+            .await
+            .map_err(|e| match token_error(e) {
+                Error::TokenExchange(code) if code == "invalid_grant" => Error::InvalidGrant,
+                other => other,
+            })?;
         if let Some(new_id_token) = response.extra_fields().id_token.as_deref()
             && self.inner.jwks.is_some()
         {
@@ -777,11 +763,11 @@ impl Client {
             .with_dpop_key(tokens.dpop_key().map(str::to_owned)))
     }
 
-    /// oauth2's HTTP client for a token request with proofs of `key`.
-    fn dpop_client(&self, key: &crate::dpop::DpopKey) -> crate::dpop::TokenClient {
+    /// oauth2's HTTP client for a token request, with proofs of `key` when there is one.
+    fn token_client(&self, key: Option<&crate::dpop::DpopKey>) -> crate::dpop::TokenClient {
         crate::dpop::TokenClient {
             http: self.inner.http.clone(),
-            key: key.clone(),
+            key: key.cloned(),
             nonces: self.inner.dpop_nonces.clone(),
         }
     }

@@ -145,14 +145,13 @@ impl Nonces {
 /// Whether a response asks for the proof again with the server's nonce: `400` with
 /// `use_dpop_nonce` from an authorization server, `401` with it in `WWW-Authenticate` from a
 /// resource server (RFC 9449 §8, §9).
-fn wants_nonce(response: &Response) -> bool {
-    match response.status.as_u16() {
-        400 => response
-            .json()
+fn wants_nonce(status: http::StatusCode, headers: &http::HeaderMap, body: &[u8]) -> bool {
+    match status.as_u16() {
+        400 => serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
             .and_then(|json| json.get("error")?.as_str().map(|e| e == "use_dpop_nonce"))
             .unwrap_or(false),
-        401 => response
-            .headers
+        401 => headers
             .get_all(http::header::WWW_AUTHENTICATE)
             .iter()
             .any(|v| v.to_str().is_ok_and(|v| v.contains("use_dpop_nonce"))),
@@ -183,7 +182,7 @@ pub(crate) async fn send(
             build().ok_or_else(|| Error::Network("the request cannot be sent again".into()))?;
         let response = http.send(request.header("DPoP", proof)).await?;
         let learned = nonces.learn(url, &response.headers);
-        if learned && !retried && wants_nonce(&response) {
+        if learned && !retried && wants_nonce(response.status, &response.headers, &response.body) {
             retried = true;
             continue;
         }
@@ -191,12 +190,13 @@ pub(crate) async fn send(
     }
 }
 
-/// oauth2's HTTP client for token requests with a DPoP proof (and the nonce retry). It owns
-/// what it uses (all cheap clones): a borrowing client trips the compiler's `Send` inference
-/// for oauth2's higher-ranked futures.
+/// oauth2's HTTP client for token requests: with a key, each request carries a DPoP proof (and
+/// is sent again once with the server's nonce when it asks); without one, it is the plain
+/// client. It owns what it uses (all cheap clones): a borrowing client trips the compiler's
+/// `Send` inference for oauth2's higher-ranked futures.
 pub(crate) struct TokenClient {
     pub(crate) http: HttpClient,
-    pub(crate) key: DpopKey,
+    pub(crate) key: Option<DpopKey>,
     pub(crate) nonces: std::sync::Arc<Nonces>,
 }
 
@@ -207,12 +207,14 @@ impl<'c> oauth2::AsyncHttpClient<'c> for TokenClient {
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(async move {
+            let Some(key) = &self.key else {
+                return oauth2::AsyncHttpClient::call(&self.http, request).await;
+            };
             let (parts, body) = request.into_parts();
             let url = url::Url::parse(&parts.uri.to_string()).map_err(|_| HttpError::Build)?;
             let mut retried = false;
             loop {
-                let proof = self
-                    .key
+                let proof = key
                     .proof(
                         parts.method.as_str(),
                         &url,
@@ -230,11 +232,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for TokenClient {
                 );
                 let response = oauth2::AsyncHttpClient::call(&self.http, request).await?;
                 let learned = self.nonces.learn(&url, response.headers());
-                let asks = response.status() == http::StatusCode::BAD_REQUEST
-                    && serde_json::from_slice::<serde_json::Value>(response.body())
-                        .ok()
-                        .and_then(|json| json.get("error")?.as_str().map(|e| e == "use_dpop_nonce"))
-                        .unwrap_or(false);
+                let asks = wants_nonce(response.status(), response.headers(), response.body());
                 if learned && asks && !retried {
                     retried = true;
                     continue;
