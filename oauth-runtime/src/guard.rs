@@ -292,23 +292,8 @@ async fn decide<A: OAuth>(
             .iter()
             .find(|(p, _)| p.matches(req.uri().path()))
     {
-        // The request's head (the body is not `Sync`, so the request cannot be held across the
-        // session read); whether it is a page a new login can come back to.
-        let page = req.method() == http::Method::GET
-            && is_navigation(req.headers())
-            && !req.headers().contains_key("hx-request");
-        let mut head = http::Request::new(());
-        *head.uri_mut() = req.uri().clone();
-        *head.headers_mut() = req.headers().clone();
-        if let Some(peer) = req
-            .extensions()
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        {
-            head.extensions_mut().insert(*peer);
-        }
-        let (head, ()) = head.into_parts();
         // Boxed: only requests to step-up routes pay for this future.
-        if let Some(response) = Box::pin(step_up(core, session, &ident, wanted, head, page)).await {
+        if let Some(response) = Box::pin(step_up(core, session, &ident, wanted, req)).await {
             return Some(response);
         }
     }
@@ -324,14 +309,18 @@ async fn step_up(
     session: &Session,
     ident: &str,
     wanted: &StepUp,
-    head: http::request::Parts,
-    page: bool,
+    // `&mut`: held across the session read, and the body is `Send` but not `Sync`.
+    req: &mut Request,
 ) -> Option<Response> {
     let authn = match session.get::<String>(AUTHN_KEY).await {
         Ok(authn) => authn.as_deref().and_then(Authn::decode),
         Err(_) => return Some(Error::SessionStore.into_response()),
     };
     let shortfall = wanted.shortfall(authn.as_ref(), unix_now())?;
+    // Whether it is a page a new login can come back to.
+    let page = req.method() == http::Method::GET
+        && is_navigation(req.headers())
+        && !req.headers().contains_key("hx-request");
     let provider = ident.split_once(':').map(|(provider, _)| provider);
     let installed = core
         .providers
@@ -340,7 +329,17 @@ async fn step_up(
     let (Some(installed), true) = (installed, page) else {
         return Some(insufficient(wanted));
     };
-    // The origin of the callback, as a login link has it.
+    // The origin of the callback, as a login link has it (from the request's head).
+    let mut head = http::Request::new(());
+    *head.uri_mut() = req.uri().clone();
+    *head.headers_mut() = req.headers().clone();
+    if let Some(peer) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    {
+        head.extensions_mut().insert(*peer);
+    }
+    let (head, ()) = head.into_parts();
     let origin = match crate::url::origin(&head, core.public_url.as_ref(), &core.trusted_proxies) {
         Ok(origin) => origin,
         Err(error) => return Some(error.into_response()),
