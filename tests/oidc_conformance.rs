@@ -2584,10 +2584,19 @@ async fn step_up_by_max_age_logs_in_again_at_the_provider() {
         assert_eq!(b.get(&recent).await.status, StatusCode::OK, "a fresh login");
         tokio::time::sleep(Duration::from_millis(3100)).await;
 
+        let pushed_before = provider.pushed_requests(1).len();
         let page = b.get(&recent).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.describe());
         let auth = page.location().clone();
-        let params = authorization_params(&provider, &auth);
+        assert!(query(&auth).contains_key("request_uri"), "{auth}");
+        // The step-up login's push (the provider's log reaches the test with some delay).
+        let pushed = provider.pushed_requests(pushed_before + 1);
+        assert_eq!(
+            pushed.len(),
+            pushed_before + 1,
+            "one push for the step-up login"
+        );
+        let params = pushed.last().unwrap().params.clone();
         assert_eq!(
             params.get("prompt").map(String::as_str),
             Some("login"),
