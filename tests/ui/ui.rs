@@ -4,7 +4,7 @@
 //!
 //! The `.stderr` snapshots are recorded on the pinned toolchain (`rust-toolchain.toml`):
 //! `TRYBUILD=overwrite cargo test -p oauth-ui-tests`, then read each diff. One file only:
-//! `cargo test -p oauth-ui-tests -- trybuild=unknown_key.rs`. The cases live in a package of their
+//! `cargo test -p oauth-ui-tests --test ui -- --exact ui trybuild=unknown_key.rs`. The cases live in a package of their
 //! own (`Cargo.toml` beside this file) so that trybuild compiles only what they use.
 
 use std::fs;

@@ -3,6 +3,7 @@
 
 mod expand;
 pub(crate) mod kind;
+mod placement;
 mod sig;
 
 use proc_macro2::TokenStream;
@@ -33,6 +34,20 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
             None
         }
     };
+    // A method gets this one error and nothing generated: an impl emitted inside an impl block
+    // would add rustc's complaint about it.
+    if let Some(block) = func.as_ref().and_then(placement::enclosing_block) {
+        let func = func.as_ref().map(|f| &f.sig.ident);
+        errors.spanned(
+            func,
+            format!(
+                "`#[{0}]` is on a method of `{block} {{ ... }}`: a hook is a free function; move it out of the block, next to the struct (it takes the struct as `oauth: &Auth` if it needs it)",
+                kind.name()
+            ),
+        );
+        let errors = errors.finish().err().map(|e| e.to_compile_error());
+        return quote!(#item #errors);
+    }
     let hook = func
         .as_ref()
         .map(|func| sig::analyze(kind, func, attr_auth, &mut errors));
