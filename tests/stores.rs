@@ -317,6 +317,56 @@ async fn redis_shares_sessions_between_instances() {
     assert!((13 * 86_400..=14 * 86_400).contains(&ttl), "TTL {ttl}");
 }
 
+/// Instances of a new deployment starting together on an empty database: each creates the tables
+/// (one at a time, under an advisory lock) and serves a login. `create ... if not exists` alone
+/// races with itself: one instance fails on the catalog's unique index, or tower-sessions-sqlx-store
+/// reports success without having created its table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_starting_together_on_an_empty_postgres_database_all_serve() {
+    const INSTANCES: usize = 8;
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(POSTGRES_URL)
+        .await
+        .expect("PostgreSQL is reachable");
+    let database = format!("oauth_first_start_{}", std::process::id());
+    let drop_database = format!("drop database if exists {database} with (force)");
+    sqlx::query(&drop_database).execute(&admin).await.unwrap();
+    sqlx::query(&format!("create database {database}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let url = format!("postgres://postgres@127.0.0.1:5432/{database}");
+    let start = Arc::new(tokio::sync::Barrier::new(INSTANCES));
+    let mut starting = tokio::task::JoinSet::new();
+    for _ in 0..INSTANCES {
+        let (url, start) = (url.clone(), start.clone());
+        starting.spawn(async move {
+            start.wait().await;
+            tokio::time::timeout(Duration::from_secs(60), AnyStore::from_url(&url)).await
+        });
+    }
+    let mut stores = Vec::new();
+    while let Some(opened) = starting.join_next().await {
+        match opened.unwrap() {
+            Ok(Ok(store)) => stores.push(store),
+            Ok(Err(error)) => panic!("an instance could not start: {error}"),
+            Err(_) => panic!("an instance did not start within 60 s"),
+        }
+    }
+    for store in &stores {
+        let server = instance(store, key()).await;
+        let cookie = log_in_ada(&server).await;
+        assert_eq!(
+            status_with_cookie(&format!("{}/", server.base), &cookie).await,
+            StatusCode::OK
+        );
+    }
+    drop(stores);
+    sqlx::query(&drop_database).execute(&admin).await.unwrap();
+}
+
 #[tokio::test]
 async fn postgres_shares_sessions_between_instances() {
     let id = shared_store_across_instances(POSTGRES_URL, "PostgreSQL", Duration::ZERO).await;

@@ -220,10 +220,10 @@ async fn postgres(url: &str) -> Result<AnyStore, Error> {
         .await
         .map_err(|_| Error::SessionStore)?;
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
-    store.migrate().await.map_err(|_| Error::SessionStore)?;
-    coordination::sql::postgres_migrate(&pool)
-        .await
-        .map_err(|_| Error::SessionStore)?;
+    postgres_migrate(&store, &pool).await.map_err(|error| {
+        tracing::error!(%error, "creating the session tables in PostgreSQL failed");
+        Error::SessionStore
+    })?;
     purge_expired(&store);
     let purged = pool.clone();
     purge_index(move || {
@@ -231,6 +231,39 @@ async fn postgres(url: &str) -> Result<AnyStore, Error> {
         async move { coordination::sql::postgres_purge(&pool).await }
     });
     Ok(AnyStore::Postgres(store, pool))
+}
+
+/// The advisory lock the instances of every app take while creating the tables ("oauth_mi").
+#[cfg(feature = "postgres")]
+const MIGRATION_LOCK: i64 = 0x6f61_7574_685f_6d69;
+
+/// Creates tower-sessions-sqlx-store's tables and the library's, one instance at a time.
+///
+/// `create ... if not exists` is not safe against itself: two instances starting together both
+/// find the schema missing and one fails on the catalog's unique index (tower-sessions-sqlx-store
+/// then reports success without creating its table, and the first request fails). A session-level advisory
+/// lock on a connection of its own serialises them; closing that connection releases the lock
+/// whatever happened.
+#[cfg(feature = "postgres")]
+async fn postgres_migrate(
+    store: &tower_sessions_sqlx_store::PostgresStore,
+    pool: &sqlx::PgPool,
+) -> Result<(), sqlx::Error> {
+    let mut lock = pool.acquire().await?;
+    // Waiting for the other instances' migrations may take longer than one request's statement.
+    sqlx::query("set statement_timeout = '30s'")
+        .execute(&mut *lock)
+        .await?;
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *lock)
+        .await?;
+    let migrated = match store.migrate().await {
+        Ok(()) => coordination::sql::postgres_migrate(pool).await,
+        Err(error) => Err(error),
+    };
+    lock.close().await?;
+    migrated
 }
 
 #[cfg(feature = "redis")]
