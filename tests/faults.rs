@@ -590,6 +590,112 @@ async fn logins_do_not_queue_behind_a_hung_key_endpoint() {
     eprintln!("20 concurrent logins with a hung key endpoint: {took:?}");
 }
 
+/// Cached keys that cannot be refreshed are used for a while, not for ever: past their stale limit
+/// (a day by default, 3 s here) a login needs a successful fetch. While the key endpoint keeps
+/// failing, the login is refused with `network` and the endpoint is not asked again within the
+/// cooldown (30 s); once it answers again, logins work again.
+#[tokio::test]
+async fn keys_past_their_stale_limit_are_not_used_when_the_key_endpoint_fails() {
+    use axum::response::IntoResponse as _;
+    // In front of the provider's keys: relays them while `up` is set, answers 503 otherwise.
+    let upstream = Arc::new(std::sync::OnceLock::<String>::new());
+    let serving = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let (up, on, h) = (upstream.clone(), serving.clone(), hits.clone());
+    let keys = common::serve(|_| async move {
+        Router::new().route(
+            "/jwks",
+            get(move || async move {
+                h.fetch_add(1, Ordering::SeqCst);
+                if !on.load(Ordering::SeqCst) {
+                    return (StatusCode::SERVICE_UNAVAILABLE, String::new()).into_response();
+                }
+                let url = up.get().expect("the app is running");
+                let set = Browser::new().get(url).await.body;
+                ([(reqwest::header::CONTENT_TYPE, "application/json")], set).into_response()
+            }),
+        )
+    })
+    .await;
+    let jwks_url = format!("{}/jwks", keys.base);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let (server, dev) = common::serve_dev(|dev, base| {
+        let client = dev
+            .client()
+            .with_provider(|p| {
+                if let Some(oidc) = p.oidc.as_mut() {
+                    oidc.jwks_url = jwks_url.parse().unwrap();
+                }
+            })
+            .__with_jwks_max_age(Duration::ZERO)
+            .__with_jwks_max_stale(Duration::from_secs(3));
+        Auth { calls: c }
+            .builder(client)
+            .public_url(base.parse().unwrap())
+            .install(routes())
+    })
+    .await;
+    upstream.set(format!("{}/jwks", dev.issuer())).unwrap();
+    let app = App { server, dev, calls };
+    let login = |user: &'static str| {
+        let base = app.base().to_owned();
+        async move {
+            let b = Browser::new();
+            let res = tokio::time::timeout(Duration::from_secs(30), b.dev_login(&base, user))
+                .await
+                .expect("hung");
+            (b, res)
+        }
+    };
+
+    let (first, res) = login("ada").await;
+    assert_eq!(res.location.as_deref(), Some("/"), "{}", res.body);
+    app.assert_logged_in(&first).await;
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+
+    // The endpoint fails from now on. Keys a moment old still verify (their refresh fails in the
+    // background).
+    serving.store(false, Ordering::SeqCst);
+    let (second, res) = login("bob").await;
+    assert_eq!(res.location.as_deref(), Some("/"), "{}", res.body);
+    app.assert_logged_in(&second).await;
+    let waited = Instant::now();
+    while hits.load(Ordering::SeqCst) < 2 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(10),
+            "no background refresh"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Past the stale limit: refused, and the endpoint is not asked again within the cooldown.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let (third, res) = login("cy").await;
+    assert_eq!(
+        res.location.as_deref(),
+        Some("/error?code=network"),
+        "a login went on with keys past their stale limit: {}",
+        res.body
+    );
+    app.assert_logged_out(&third).await;
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        2,
+        "asked again within the cooldown"
+    );
+    // Sessions already logged in are not affected: they hold no ID token to verify.
+    app.assert_logged_in(&first).await;
+
+    // The endpoint is back; after the cooldown the next login fetches and goes through.
+    serving.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(28)).await;
+    let (fourth, res) = login("dee").await;
+    assert_eq!(res.location.as_deref(), Some("/"), "{}", res.body);
+    app.assert_logged_in(&fourth).await;
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}
+
 /// The callback URL with its `iss` parameter replaced (`Some`) or removed (`None`).
 fn with_iss(callback: &str, iss: Option<&str>) -> String {
     let mut url = url::Url::parse(callback).unwrap();

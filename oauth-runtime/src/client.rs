@@ -432,6 +432,26 @@ impl Client {
         self.rebuild(inner.config.clone(), inner.provider.clone(), policy)
     }
 
+    /// For tests: the same client no longer using cached provider keys once they are older than
+    /// `max_stale` instead of a day, when they cannot be refreshed.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let client: axum_oauth_login::Client = axum_oauth_login::GoogleAppClient::new("id", "secret").into();
+    /// let client = client.__with_jwks_max_stale(Duration::from_secs(60));
+    /// assert_eq!(client.client_id(), "id");
+    /// ```
+    #[doc(hidden)]
+    #[must_use]
+    pub fn __with_jwks_max_stale(self, max_stale: Duration) -> Self {
+        let inner = &self.inner;
+        let policy = jwks::Policy {
+            max_stale,
+            ..inner.jwks_policy
+        };
+        self.rebuild(inner.config.clone(), inner.provider.clone(), policy)
+    }
+
     /// The same client accepting unsigned ID tokens (`"alg": "none"`) from the token endpoint,
     /// as OpenID Connect Core §3.1.3.7 allows for a client registered with
     /// `id_token_signed_response_alg=none`: the ID token then comes only over the TLS connection

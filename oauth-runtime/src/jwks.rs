@@ -11,7 +11,9 @@
 //! than starting another), and a failed refresh is retried only after the cooldown, so a provider
 //! whose key endpoint hangs costs a login at most one HTTP timeout, and only a login that cannot
 //! do without a fetch (no keys yet, or an unknown `kid`). Stale keys keep working, with a warning,
-//! while the provider cannot be reached.
+//! while the provider cannot be reached, but not for ever: keys fetched more than a day ago are
+//! no longer trusted, and a login then needs a successful fetch (a key the provider withdrew, say
+//! after a leak, must not stay valid here because its key endpoint stays unreachable).
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -49,6 +51,9 @@ pub(crate) const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30);
 /// Default age after which the cached keys are refreshed (in the background).
 pub(crate) const MAX_AGE: Duration = Duration::from_secs(3600);
 
+/// Default age after which cached keys are no longer used, even when a refresh fails.
+pub(crate) const MAX_STALE: Duration = Duration::from_secs(24 * 3600);
+
 /// How a client keeps the provider's keys.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Policy {
@@ -56,6 +61,8 @@ pub(crate) struct Policy {
     pub(crate) cooldown: Duration,
     /// See [`MAX_AGE`].
     pub(crate) max_age: Duration,
+    /// See [`MAX_STALE`].
+    pub(crate) max_stale: Duration,
     /// Whether unsigned ID tokens (`alg: none`) are accepted: only for a client registered with
     /// `id_token_signed_response_alg=none` (`Client::allow_unsigned_id_tokens`).
     pub(crate) unsigned_id_tokens: bool,
@@ -66,6 +73,7 @@ impl Default for Policy {
         Self {
             cooldown: DEFAULT_COOLDOWN,
             max_age: MAX_AGE,
+            max_stale: MAX_STALE,
             unsigned_id_tokens: false,
         }
     }
@@ -290,8 +298,9 @@ impl Jwks {
     }
 
     /// The keys that may have signed a token with this `kid` and `alg`. Cached keys that fit are
-    /// used at once, however old (a refresh starts in the background when they are past their
-    /// age); otherwise the login waits for a fetch: the first one, or one refetch per cooldown
+    /// used at once up to [`Policy::max_stale`] (a refresh starts in the background when they are
+    /// past their age); otherwise the login waits for a fetch: the first one, one after the keys
+    /// expired (or the failure of the last one, within the cooldown), or one refetch per cooldown
     /// for an unknown `kid`.
     async fn keys_for(
         &self,
@@ -303,7 +312,7 @@ impl Jwks {
             let state = self.shared.lock();
             (state.attempts, state.fetched.clone())
         };
-        if let Some(fetched) = &cached {
+        if let Some(fetched) = cached.as_ref().filter(|f| self.usable(f)) {
             let keys = select(&fetched.keys, kid, alg);
             if !keys.is_empty() {
                 if fetched.at.elapsed() >= self.policy.max_age {
@@ -319,7 +328,7 @@ impl Jwks {
             if state.attempts != seen {
                 // A fetch ended while this login waited: its keys, or its failure (another fetch
                 // now would only queue this login behind one more timeout).
-                if let Some(fetched) = &state.fetched {
+                if let Some(fetched) = state.fetched.as_ref().filter(|f| self.usable(f)) {
                     let keys = select(&fetched.keys, kid, alg);
                     if !keys.is_empty() {
                         return Ok(keys);
@@ -329,7 +338,19 @@ impl Jwks {
                     return Err(failure.clone().into());
                 }
             }
-            if state.fetched.is_some() {
+            if state.fetched.as_ref().is_some_and(|f| !self.usable(f)) {
+                // Expired keys: a fetch is needed, but not more than one per cooldown while the
+                // provider keeps failing.
+                if let (Some(failure), Some(at)) = (&state.failure, state.failed_at)
+                    && at.elapsed() < self.policy.cooldown
+                {
+                    return Err(failure.clone().into());
+                }
+                tracing::warn!(
+                    "the provider's keys are more than {} h old and could not be refreshed: they are no longer used",
+                    self.policy.max_stale.as_secs() / 3600
+                );
+            } else if state.fetched.is_some() {
                 // An unknown `kid`: one refetch per cooldown, timed from the last refetch a miss
                 // caused (not from routine fetches, so a rotation right after a login still works).
                 if state
@@ -347,6 +368,11 @@ impl Jwks {
             return Err(no_key());
         }
         Ok(found)
+    }
+
+    /// Whether `fetched` may still verify tokens: fetched less than [`Policy::max_stale`] ago.
+    fn usable(&self, fetched: &Fetched) -> bool {
+        fetched.at.elapsed() < self.policy.max_stale
     }
 
     /// Whether the keys are current (fetched less than the maximum age ago), fetching them when
@@ -479,10 +505,16 @@ async fn fetch(http: &HttpClient, url: &Url) -> Result<Vec<Jwk>, FetchError> {
         .await
         .map_err(|e| FetchError::Network(e.to_string()))?;
     if !response.status.is_success() {
-        return Err(FetchError::Invalid(format!(
+        let why = format!(
             "the provider's key set answered HTTP {}",
             response.status.as_u16()
-        )));
+        );
+        // A provider that is down or overloaded is unreachable, not wrong.
+        return Err(if response.status.is_server_error() {
+            FetchError::Network(why)
+        } else {
+            FetchError::Invalid(why)
+        });
     }
     let set = response
         .json()
