@@ -167,29 +167,66 @@ fn two_providers_with_one_name_are_refused_at_start_up() {
         .install(routes());
 }
 
+/// `response_mode=form_post`: the provider's cross-site POST carries no `SameSite=Lax` cookie, so
+/// the callback answers a page that posts the same fields again from the site (never a redirect
+/// that would put them, Apple's name and email included, in a URL). The browser's second POST
+/// carries the cookie and logs in.
 #[tokio::test]
-async fn form_post_answers_are_bounced_to_the_get_callback() {
+async fn form_post_answers_are_relayed_from_the_site_with_the_cookie() {
     let server = start(ONE_PROVIDER).await;
     let base = &server.base;
     let b = Browser::new();
     let callback = b.dev_authorize(base, "/login", "ada").await;
-    let params: Vec<(String, String)> = common::query(&callback).into_iter().collect();
+    let mut params: Vec<(String, String)> = common::query(&callback).into_iter().collect();
+    // What Sign in with Apple adds on a first login: markup-like characters must survive.
+    let user = r#"{"name":{"firstName":"Ada \"<b>&"},"email":"ada@example.com"}"#;
+    params.push(("user".into(), user.into()));
 
-    // A provider's cross-site POST carries no SameSite=Lax cookie: a fresh client stands in.
-    let bounce = Browser::new()
+    // A fresh client stands in for the cross-site POST.
+    let relay = Browser::new()
         .post_form(&format!("{base}/redirect"), &params)
         .await;
-    assert_eq!(bounce.status, StatusCode::SEE_OTHER);
-    assert!(bounce.headers.get("set-cookie").is_none());
-    let to = bounce.location.expect("a redirect to the GET callback");
-    assert!(to.starts_with("/redirect?"), "{to}");
-    assert_eq!(
-        common::query(&format!("{base}{to}")),
-        common::query(&callback)
+    assert_eq!(relay.status, StatusCode::OK, "{}", relay.body);
+    assert_eq!(relay.location, None);
+    assert!(relay.headers.get("set-cookie").is_none());
+    assert_eq!(relay.headers["cache-control"], "no-store");
+    assert_eq!(relay.headers["referrer-policy"], "no-referrer");
+    assert!(!relay.body.contains("ada@example.com\""), "{}", relay.body);
+    assert!(!relay.body.contains("<b>"), "unescaped: {}", relay.body);
+    let (action, fields) = relay_form(&relay.body);
+    assert_eq!(action, "/redirect");
+    let mut expected = params.clone();
+    expected.push(("oauth_relayed".into(), "1".into()));
+    expected.sort();
+    let mut relayed = fields.clone();
+    relayed.sort();
+    assert_eq!(relayed, expected);
+    // The page may run its own script and nothing else.
+    let script = regex::Regex::new("<script>(.*?)</script>").unwrap();
+    let script = &script.captures(&relay.body).expect("a script")[1];
+    let hash = {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script))
+    };
+    let policy = relay.headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.starts_with("default-src 'none'; "), "{policy}");
+    assert!(
+        policy.contains(&format!("script-src 'sha256-{hash}'")),
+        "{policy}"
     );
 
-    // The browser follows it with its cookie and is logged in.
-    let done = b.get(&format!("{base}{to}")).await;
+    // A relayed POST that still brings no cookie is handled, not relayed again.
+    let cookieless = Browser::new()
+        .post_form(&format!("{base}/redirect"), &fields)
+        .await;
+    assert_eq!(
+        cookieless.location.as_deref(),
+        Some("/error?code=state_mismatch")
+    );
+
+    // The browser submits the page's form with its cookie and is logged in.
+    let done = b.post_form(&format!("{base}{action}"), &fields).await;
     assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
     assert!(
         b.get(&format!("{base}/"))
@@ -197,6 +234,32 @@ async fn form_post_answers_are_bounced_to_the_get_callback() {
             .body
             .starts_with("hello dev:dev-")
     );
+}
+
+/// A provider's POST that does carry the session cookie (an app whose cookie is `SameSite=None`)
+/// is the callback itself: no relay page.
+#[tokio::test]
+async fn a_form_post_answer_with_the_cookie_logs_in_at_once() {
+    let server = start(ONE_PROVIDER).await;
+    let base = &server.base;
+    let b = Browser::new();
+    let callback = b.dev_authorize(base, "/login", "ada").await;
+    let params: Vec<(String, String)> = common::query(&callback).into_iter().collect();
+    let done = b.post_form(&format!("{base}/redirect"), &params).await;
+    assert_eq!(done.location.as_deref(), Some("/"), "{}", done.body);
+}
+
+/// The relay page's form: its action and its hidden fields, unescaped.
+fn relay_form(page: &str) -> (String, Vec<(String, String)>) {
+    let unescape = |s: &str| html_escape::decode_html_entities(s).into_owned();
+    let action = regex::Regex::new(r#"<form method=post action="([^"]*)">"#).unwrap();
+    let action = unescape(&action.captures(page).expect("a form")[1]);
+    let input = regex::Regex::new(r#"<input type=hidden name="([^"]*)" value="([^"]*)">"#).unwrap();
+    let fields = input
+        .captures_iter(page)
+        .map(|c| (unescape(&c[1]), unescape(&c[2])))
+        .collect();
+    (action, fields)
 }
 
 #[tokio::test]

@@ -252,21 +252,17 @@ impl CallbackParams {
         params
     }
 
-    /// The parameters as a query string again (for the `form_post` bounce to the GET callback).
-    pub(crate) fn to_query(&self) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (key, value) in [
+    /// The parameters present, by name (for the `form_post` relay page).
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
             ("code", &self.code),
             ("state", &self.state),
             ("error", &self.error),
             ("iss", &self.iss),
             ("user", &self.user),
-        ] {
-            if let Some(value) = value {
-                query.append_pair(key, value);
-            }
-        }
-        query.finish()
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.as_deref()?)))
     }
 }
 

@@ -28,10 +28,15 @@ pub(crate) fn library<A: GetAuth>(shared: Arc<Shared<A>>) -> Router {
             &provider.callback,
             get(
                 move |State(shared): State<Arc<Shared<A>>>, session, RawQuery(query)| {
-                    callback(shared, index, session, query)
+                    let params = CallbackParams::parse(query.as_deref().unwrap_or(""));
+                    callback(shared, index, session, params)
                 },
             )
-            .post(move |body: Bytes| form_post(path, body)),
+            .post(
+                move |State(shared): State<Arc<Shared<A>>>, session: Session, body: Bytes| {
+                    form_post(shared, index, path, session, body)
+                },
+            ),
         );
     }
     if let Some(backchannel) = &shared.core.backchannel {
@@ -83,24 +88,75 @@ async fn callback<A: GetAuth>(
     shared: Arc<Shared<A>>,
     index: usize,
     session: Session,
-    query: Option<String>,
+    params: CallbackParams,
 ) -> Response {
     let client = shared.core.providers[index].client.clone();
-    flow::callback(
-        shared,
-        &client,
-        session,
-        CallbackParams::parse(query.as_deref().unwrap_or("")),
-    )
-    .await
+    flow::callback(shared, &client, session, params).await
 }
 
+/// The field the `form_post` relay page adds to the fields it posts again.
+const RELAYED: &str = "oauth_relayed";
+
+/// The relay page's script: submits the form as soon as it is parsed.
+const RELAY_SCRIPT: &str = "document.forms[0].submit()";
+
 /// `response_mode=form_post` (Sign in with Apple): the provider posts the answer from its own
-/// site, and a `SameSite=Lax` session cookie is not sent with a cross-site POST. The answer is
-/// sent back as a GET to the same callback, a top-level navigation that carries the cookie.
-async fn form_post(path: String, body: Bytes) -> Response {
+/// site, and a `SameSite=Lax` session cookie is not sent with a cross-site POST. Without the
+/// cookie, the browser gets a page that posts the same fields again from this site, which carries
+/// it. (A redirect to the GET callback would put them, Apple's `user` with the name and email
+/// included, in the URL, and so in access logs and the browser's history.)
+async fn form_post<A: GetAuth>(
+    shared: Arc<Shared<A>>,
+    index: usize,
+    path: String,
+    session: Session,
+    body: Bytes,
+) -> Response {
     let params = CallbackParams::parse(&String::from_utf8_lossy(&body));
-    Redirect::to(&format!("{path}?{}", params.to_query())).into_response()
+    let relayed = url::form_urlencoded::parse(&body).any(|(name, _)| name == RELAYED);
+    // A second relay would not bring the cookie either: the callback reports what is missing.
+    if relayed || session.id().is_some() {
+        return callback(shared, index, session, params).await;
+    }
+    relay_page(&path, &params)
+}
+
+/// The page that posts `params` to `path` again, from this site. It needs JavaScript to go on by
+/// itself and shows a button without it; it is never cached, sends no `Referer`, and may run only
+/// its own script.
+fn relay_page(path: &str, params: &CallbackParams) -> Response {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let attr = |value: &str| html_escape::encode_double_quoted_attribute(value).into_owned();
+    let inputs: String = params
+        .fields()
+        .chain([(RELAYED, "1")])
+        .map(|(name, value)| {
+            format!(
+                "<input type=hidden name=\"{}\" value=\"{}\">",
+                attr(name),
+                attr(value)
+            )
+        })
+        .collect();
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>Signing in</title><form method=post action=\"{}\">{inputs}<noscript><button>Continue</button></noscript></form><script>{RELAY_SCRIPT}</script>",
+        attr(path)
+    );
+    let script_hash = base64::engine::general_purpose::STANDARD
+        .encode(sha2::Sha256::digest(RELAY_SCRIPT.as_bytes()));
+    let policy = format!(
+        "default-src 'none'; script-src 'sha256-{script_hash}'; base-uri 'none'; frame-ancestors 'none'"
+    );
+    (
+        [
+            (http::header::CACHE_CONTROL, "no-store".to_owned()),
+            (http::header::REFERRER_POLICY, "no-referrer".to_owned()),
+            (http::header::CONTENT_SECURITY_POLICY, policy),
+        ],
+        axum::response::Html(page),
+    )
+        .into_response()
 }
 
 async fn logout<A: OAuth>(
