@@ -1,4 +1,5 @@
-//! The counter example in a real browser: headless Chromium driven over WebDriver by chromedriver.
+//! The counter example, and a `form_post` login across two sites, in a real browser: headless
+//! Chromium driven over WebDriver by chromedriver.
 //!
 //! Everything the HTTP-level tests cannot see runs here for real: the redirects a browser follows,
 //! its cookie handling (`SameSite=Lax` across the provider's redirect), htmx swapping the count in
@@ -13,6 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::sync::{Arc, Mutex};
+
+use axum::response::Redirect;
+use axum::routing::get;
+use axum_oauth_login::dev::DevProvider;
+use axum_oauth_login::prelude::*;
 use common::{free_port, start_example};
 use fantoccini::{Client, ClientBuilder, Locator};
 
@@ -296,4 +303,86 @@ async fn counter_in_a_real_browser() {
     drop(driver);
     drop(app);
     remove(&data);
+}
+
+#[oauth(provider = "dev")]
+struct Auth;
+
+#[get_auth]
+fn get_auth(info: &UserInfo) -> Option<Redirect> {
+    (!info.ident.is_empty()).then(|| Redirect::to("/"))
+}
+
+/// Sign in with Apple's `response_mode=form_post`, for real: the provider (the development
+/// provider, reached as `127.0.0.1`) has the browser post its answer to the app (reached as
+/// `localhost`, another site), so that POST carries no `SameSite=Lax` cookie. The app's page posts
+/// the answer again from its own site, with the cookie, and the login completes. The callback is
+/// never asked with the answer in its URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_post_login_across_sites_in_a_real_browser() {
+    // Every request to the callback: its method, whether it has a query, whether it has a cookie.
+    let seen = Arc::new(Mutex::new(Vec::<(String, bool, bool)>::new()));
+    let log = seen.clone();
+    let server = common::serve(|base| async move {
+        let dev = DevProvider::new(&base).expect("a dev provider");
+        let client = dev.client().with_provider(|p| {
+            p.extra_auth_params
+                .push(("response_mode".into(), "form_post".into()));
+        });
+        let site = base.replace("127.0.0.1", "localhost");
+        Auth.builder(client)
+            .public_url(site.parse().unwrap())
+            .install(common::hello_routes().route("/login", get(common::login_page)))
+            .layer(axum::middleware::from_fn(
+                move |request: axum::extract::Request, next: axum::middleware::Next| {
+                    if request.uri().path() == "/redirect" {
+                        log.lock().unwrap().push((
+                            request.method().to_string(),
+                            request.uri().query().is_some(),
+                            request.headers().contains_key(http::header::COOKIE),
+                        ));
+                    }
+                    next.run(request)
+                },
+            ))
+    })
+    .await;
+    let site = server.base.replace("127.0.0.1", "localhost");
+    let driver = Chromedriver::start().await;
+
+    let ada = driver.browser().await;
+    ada.goto(&format!("{site}/")).await;
+    ada.wait_path("/login").await;
+    ada.click(Locator::LinkText("Log in")).await;
+    let field = ada
+        .client()
+        .wait()
+        .at_most(PATIENCE)
+        .every(POLL)
+        .for_element(Locator::Id("login"))
+        .await
+        .unwrap();
+    let url = ada.client().current_url().await.unwrap();
+    assert_eq!(
+        url.host_str(),
+        Some("127.0.0.1"),
+        "the provider's site: {url}"
+    );
+    field.send_keys("ada").await.unwrap();
+    ada.click(Locator::Css(r#"button[name="action"][value="login"]"#))
+        .await;
+    ada.wait_path("/").await;
+    let url = ada.client().current_url().await.unwrap();
+    assert_eq!(url.host_str(), Some("localhost"), "{url}");
+    let text = ada.client().source().await.unwrap();
+    assert!(text.contains("hello dev:"), "{text}");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            ("POST".to_owned(), false, false),
+            ("POST".to_owned(), false, true)
+        ],
+        "the provider's cross-site POST without the cookie, then the relay's with it"
+    );
+    ada.close().await;
 }

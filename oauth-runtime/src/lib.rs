@@ -10,6 +10,7 @@
 
 mod app;
 pub mod audit;
+mod autopost;
 mod backchannel;
 pub mod client;
 mod client_key;

@@ -97,9 +97,6 @@ async fn callback<A: GetAuth>(
 /// The field the `form_post` relay page adds to the fields it posts again.
 const RELAYED: &str = "oauth_relayed";
 
-/// The relay page's script: submits the form as soon as it is parsed.
-const RELAY_SCRIPT: &str = "document.forms[0].submit()";
-
 /// `response_mode=form_post` (Sign in with Apple): the provider posts the answer from its own
 /// site, and a `SameSite=Lax` session cookie is not sent with a cross-site POST. Without the
 /// cookie, the browser gets a page that posts the same fields again from this site, which carries
@@ -118,45 +115,7 @@ async fn form_post<A: GetAuth>(
     if relayed || session.id().is_some() {
         return callback(shared, index, session, params).await;
     }
-    relay_page(&path, &params)
-}
-
-/// The page that posts `params` to `path` again, from this site. It needs JavaScript to go on by
-/// itself and shows a button without it; it is never cached, sends no `Referer`, and may run only
-/// its own script.
-fn relay_page(path: &str, params: &CallbackParams) -> Response {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let attr = |value: &str| html_escape::encode_double_quoted_attribute(value).into_owned();
-    let inputs: String = params
-        .fields()
-        .chain([(RELAYED, "1")])
-        .map(|(name, value)| {
-            format!(
-                "<input type=hidden name=\"{}\" value=\"{}\">",
-                attr(name),
-                attr(value)
-            )
-        })
-        .collect();
-    let page = format!(
-        "<!doctype html><meta charset=utf-8><title>Signing in</title><form method=post action=\"{}\">{inputs}<noscript><button>Continue</button></noscript></form><script>{RELAY_SCRIPT}</script>",
-        attr(path)
-    );
-    let script_hash = base64::engine::general_purpose::STANDARD
-        .encode(sha2::Sha256::digest(RELAY_SCRIPT.as_bytes()));
-    let policy = format!(
-        "default-src 'none'; script-src 'sha256-{script_hash}'; base-uri 'none'; frame-ancestors 'none'"
-    );
-    (
-        [
-            (http::header::CACHE_CONTROL, "no-store".to_owned()),
-            (http::header::REFERRER_POLICY, "no-referrer".to_owned()),
-            (http::header::CONTENT_SECURITY_POLICY, policy),
-        ],
-        axum::response::Html(page),
-    )
-        .into_response()
+    crate::autopost::page(&path, params.fields().chain([(RELAYED, "1")]))
 }
 
 async fn logout<A: OAuth>(

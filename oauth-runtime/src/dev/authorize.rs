@@ -33,6 +33,8 @@ pub(super) struct AuthRequest {
     /// Whether `redirect_uri` is on the app's own origin, where the provider is mounted: only
     /// then are errors sent back there (see [`AuthRequest::refuse`]).
     at_home: bool,
+    /// `response_mode=form_post`: the answer is a form the browser posts to the redirect URI.
+    form_post: bool,
 }
 
 /// Why an authorization request is refused, and how the refusal travels (RFC 6749 §4.1.2.1).
@@ -172,6 +174,16 @@ impl AuthRequest {
                 "nonce is too long or not printable ASCII",
             ));
         }
+        let form_post = match params.get("response_mode") {
+            None | Some("query") => false,
+            Some("form_post") => true,
+            Some(_) => {
+                return Err(refuse(
+                    "invalid_request",
+                    "response_mode must be query or form_post",
+                ));
+            }
+        };
         let acr_values = params.get("acr_values");
         if acr_values.is_some_and(|a| a.len() > MAX_NONCE || !is_vschar_or_space(a)) {
             return Err(refuse(
@@ -204,6 +216,7 @@ impl AuthRequest {
             scope_text: scope.join(" "),
             scope,
             at_home,
+            form_post,
         })
     }
 
@@ -223,6 +236,9 @@ impl AuthRequest {
         }
         if let Some(acr_values) = &self.acr_values {
             fields.push(("acr_values", acr_values));
+        }
+        if self.form_post {
+            fields.push(("response_mode", "form_post"));
         }
         fields
     }
@@ -253,7 +269,17 @@ impl AuthRequest {
             ("error_description", description),
             ("state", self.state.as_str()),
         ];
-        redirect_back(issuer, &self.redirect_uri, &pairs)
+        self.answer(issuer, &pairs)
+    }
+
+    /// Back to the client with `pairs` and `iss`: in the redirect URI's query, or with
+    /// `response_mode=form_post` in a form the browser posts there.
+    fn answer(&self, issuer: &str, pairs: &[(&str, &str)]) -> Response {
+        if !self.form_post {
+            return redirect_back(issuer, &self.redirect_uri, pairs);
+        }
+        let fields = pairs.iter().copied().chain([("iss", issuer)]);
+        crate::autopost::page(self.redirect_uri.as_str(), fields)
     }
 }
 
@@ -344,11 +370,7 @@ pub(super) async fn submit(State(dev): State<Arc<Inner>>, body: Bytes) -> Respon
         request.nonce.clone(),
     );
     lock(&dev.store).insert_code(code.clone(), pending);
-    redirect_back(
-        &dev.issuer,
-        &request.redirect_uri,
-        &[("code", &code), ("state", &request.state)],
-    )
+    request.answer(&dev.issuer, &[("code", &code), ("state", &request.state)])
 }
 
 /// The authentication context classes the development provider "performs": a plain login

@@ -36,7 +36,7 @@ pub(super) async fn discovery(State(dev): State<Arc<Inner>>) -> Response {
         "end_session_endpoint": ep.logout.as_str(),
         "scopes_supported": SCOPES,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [lock(&dev.keys).alg().name()],

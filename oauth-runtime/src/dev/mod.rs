@@ -21,7 +21,7 @@
 //! | method | path | what |
 //! |---|---|---|
 //! | GET | `/.well-known/openid-configuration` | discovery document |
-//! | GET, POST | `/authorize` | login page; the form posts back here and redirects with a code |
+//! | GET, POST | `/authorize` | login page; the form posts back here and redirects with a code (with `response_mode=form_post`, answers a page that posts it, as Sign in with Apple does) |
 //! | POST | `/token` | `authorization_code` and `refresh_token` grants |
 //! | GET, POST | `/userinfo` | the user's claims for a bearer access token |
 //! | GET | `/jwks` | the public signing key(s) |

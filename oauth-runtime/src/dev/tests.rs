@@ -574,6 +574,66 @@ async fn cancel_redirects_with_access_denied() {
     assert!(!params.contains_key("code"));
 }
 
+/// `response_mode=form_post`: the login form and the cancel answer with a page whose form posts
+/// `code` (or `error`), `state` and `iss` to the redirect URI; nothing goes in a URL.
+#[tokio::test]
+async fn form_post_answers_with_a_form_to_the_redirect_uri() {
+    let dev = dev();
+    let mode = [("response_mode", Some("form_post"))];
+    let page = send(
+        &dev,
+        get(&format!("/_dev/oauth/authorize?{}", auth_params(&mode))),
+    )
+    .await;
+    assert!(
+        page.text()
+            .contains("name=\"response_mode\" value=\"form_post\""),
+        "the login form carries the mode: {}",
+        page.text()
+    );
+    let fields = |reply: &Reply| -> HashMap<String, String> {
+        let text = reply.text();
+        text.split("<input type=hidden ")
+            .skip(1)
+            .map(|input| {
+                let quoted = |key: &str| {
+                    let start = input.find(&format!("{key}=\"")).unwrap() + key.len() + 2;
+                    let end = start + input[start..].find('"').unwrap();
+                    html_escape::decode_html_entities(&input[start..end]).into_owned()
+                };
+                (quoted("name"), quoted("value"))
+            })
+            .collect()
+    };
+
+    let reply = submit(&dev, "ada", &mode).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(reply.headers.get(header::LOCATION).is_none());
+    assert!(
+        reply
+            .text()
+            .contains(&format!("<form method=post action=\"{REDIRECT}\">")),
+        "{}",
+        reply.text()
+    );
+    let posted = fields(&reply);
+    assert_eq!(posted["state"], STATE);
+    assert_eq!(posted["iss"], ISSUER);
+    let exchanged = exchange(&dev, code_grant(&posted["code"])).await;
+    assert_eq!(exchanged.status, StatusCode::OK, "{}", exchanged.text());
+
+    let body = format!("{}&action=cancel", auth_params(&mode));
+    let cancelled = send(&dev, form("/_dev/oauth/authorize", body)).await;
+    let posted = fields(&cancelled);
+    assert_eq!(posted["error"], "access_denied");
+    assert_eq!(posted["state"], STATE);
+    assert!(!posted.contains_key("code"));
+
+    let other = [("response_mode", Some("fragment"))];
+    let refused = submit(&dev, "ada", &other).await;
+    assert_eq!(refused.redirect_params()["error"], "invalid_request");
+}
+
 #[tokio::test]
 async fn the_code_exchange_succeeds_with_the_right_verifier() {
     let dev = dev();
