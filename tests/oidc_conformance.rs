@@ -331,18 +331,11 @@ impl Provider {
         posts(&self.requests_when(from, |reqs| posts(reqs).len() >= at_least))
     }
 
-    /// The pushed authorization requests the provider accepted (`POST /request -> 201`), in
-    /// order: the client and the pushed parameters (values only of those `server.mjs` logs,
-    /// the others empty).
-    /// Waits (bounded) until there are at least `at_least`.
-    fn pushed_requests(&self, at_least: usize) -> Vec<Pushed> {
-        let count = |reqs: &[String]| {
-            reqs.iter()
-                .filter(|l| l.starts_with("POST /request -> 201"))
-                .count()
-        };
-        self.requests_when(0, |reqs| count(reqs) >= at_least)
-            .iter()
+    /// The pushed authorization requests the provider accepted (`POST /request -> 201`) in the
+    /// log lines `reqs`, in order: the client and the pushed parameters (values only of those
+    /// `server.mjs` logs, the others empty).
+    fn parse_pushes(reqs: &[String]) -> Vec<Pushed> {
+        reqs.iter()
             .filter(|l| l.starts_with("POST /request -> 201"))
             .filter_map(|l| {
                 let request = LoggedRequest::parse(l)?;
@@ -352,18 +345,37 @@ impl Provider {
                     .split(',')
                     .map(|name| (name.to_owned(), String::new()))
                     .collect();
+                let decode = |v: &str| {
+                    url::form_urlencoded::parse(format!("v={v}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default()
+                };
                 for (k, v) in &request.params {
-                    if k != "pushed" {
-                        let v = url::form_urlencoded::parse(format!("v={v}").as_bytes())
-                            .next()
-                            .map(|(_, v)| v.into_owned())
-                            .unwrap_or_default();
-                        params.insert(k.clone(), v);
+                    if k != "pushed" && k != "request_uri" {
+                        params.insert(k.clone(), decode(v));
                     }
                 }
-                Some(Pushed { client_id, params })
+                let request_uri = decode(request.param("request_uri")?);
+                Some(Pushed {
+                    client_id,
+                    params,
+                    request_uri,
+                })
             })
             .collect()
+    }
+
+    /// The pushed request the provider issued `request_uri` for (the provider's log reaches the
+    /// test with some delay: waits, bounded, until it is there).
+    fn pushed_request(&self, request_uri: &str) -> Pushed {
+        let find = |reqs: &[String]| -> Option<Pushed> {
+            Self::parse_pushes(reqs)
+                .into_iter()
+                .find(|p| p.request_uri == request_uri)
+        };
+        find(&self.requests_when(0, |reqs| find(reqs).is_some()))
+            .unwrap_or_else(|| panic!("the provider logged no push for {request_uri}"))
     }
 
     /// The payloads of the provider's `event NAME: PAYLOAD` lines since `from` (e.g. the
@@ -386,6 +398,8 @@ impl Provider {
 struct Pushed {
     client_id: String,
     params: HashMap<String, String>,
+    /// The `request_uri` the provider issued for it.
+    request_uri: String,
 }
 
 /// One request line of `server.mjs`:
@@ -858,7 +872,6 @@ async fn authorization_url(
     login_url: &Url,
     client_id: &str,
 ) -> Url {
-    let pushed_before = provider.pushed_requests(0).len();
     let page = b.get(login_url).await;
     assert_eq!(
         page.status,
@@ -895,9 +908,7 @@ async fn authorization_url(
             want("request_uri").starts_with("urn:ietf:params:oauth:request_uri:"),
             "{auth}"
         );
-        let pushed = provider.pushed_requests(pushed_before + 1);
-        assert_eq!(pushed.len(), pushed_before + 1, "one push per login page");
-        let last = pushed.last().unwrap();
+        let last = provider.pushed_request(want("request_uri"));
         assert_eq!(last.client_id, client_id);
         for (k, v) in [
             ("response_type", "code"),
@@ -935,8 +946,7 @@ async fn authorization_url(
 /// request, what the provider logged of the last push.
 fn authorization_params(provider: &Provider, auth: &Url) -> HashMap<String, String> {
     if query(auth).contains_key("request_uri") {
-        let pushed = provider.pushed_requests(1);
-        pushed.last().unwrap().params.clone()
+        provider.pushed_request(&query(auth)["request_uri"]).params
     } else {
         query(auth)
     }
@@ -1965,11 +1975,25 @@ async fn dpop_binds_the_tokens_and_answers_the_nonce_challenges() {
         revocations.iter().all(|l| l.ends_with(" dpop=1")) && !revocations.is_empty(),
         "{revocations:#?}"
     );
+    let pushes = lines("POST /request -> 201");
     assert!(
-        lines("POST /request -> 201")
-            .iter()
-            .all(|l| !l.ends_with(" dpop=1")),
+        pushes.iter().all(|l| !l.ends_with(" dpop=1")),
         "no proof where no token is involved"
+    );
+    // The code is bound to the login's key (RFC 9449 §10): oidc-provider refuses a code exchange
+    // whose proof is signed by another key than the pushed `dpop_jkt` names.
+    let pushed_names = |line: &str| -> Vec<String> {
+        line.split(' ')
+            .find_map(|w| w.strip_prefix("pushed="))
+            .map(|names| names.split(',').map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    assert!(
+        !pushes.is_empty()
+            && pushes
+                .iter()
+                .all(|l| pushed_names(l).iter().any(|n| n == "dpop_jkt")),
+        "a login without dpop_jkt: {pushes:#?}"
     );
 }
 
@@ -2584,19 +2608,12 @@ async fn step_up_by_max_age_logs_in_again_at_the_provider() {
         assert_eq!(b.get(&recent).await.status, StatusCode::OK, "a fresh login");
         tokio::time::sleep(Duration::from_millis(3100)).await;
 
-        let pushed_before = provider.pushed_requests(1).len();
         let page = b.get(&recent).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.describe());
         let auth = page.location().clone();
         assert!(query(&auth).contains_key("request_uri"), "{auth}");
-        // The step-up login's push (the provider's log reaches the test with some delay).
-        let pushed = provider.pushed_requests(pushed_before + 1);
-        assert_eq!(
-            pushed.len(),
-            pushed_before + 1,
-            "one push for the step-up login"
-        );
-        let params = pushed.last().unwrap().params.clone();
+        // The step-up login's own push.
+        let params = provider.pushed_request(&query(&auth)["request_uri"]).params;
         assert_eq!(
             params.get("prompt").map(String::as_str),
             Some("login"),

@@ -72,6 +72,7 @@ const RESERVED_AUTH_PARAMS: &[&str] = &[
     "code_challenge",
     "code_challenge_method",
     "nonce",
+    "dpop_jkt",
 ];
 
 /// A client of one OAuth 2 / OpenID Connect provider. Cheap to clone; shared by all users.
@@ -680,7 +681,9 @@ impl Client {
     }
 
     /// Exchanges the code (with the PKCE verifier and the same redirect URI), verifies the ID
-    /// token against `nonce` when the provider is OpenID Connect, fetches user info.
+    /// token against `nonce` when the provider is OpenID Connect, fetches user info. `dpop_key`:
+    /// the DPoP key the authorization request named (`dpop_jkt`), stored with the pending login;
+    /// without it a DPoP provider gets a key made here.
     #[tracing::instrument(skip_all, fields(provider = self.inner.config.name))]
     pub(crate) async fn exchange_code(
         &self,
@@ -688,6 +691,7 @@ impl Client {
         redirect_uri: &str,
         pkce_verifier: &str,
         nonce: Option<&str>,
+        dpop_key: Option<&str>,
     ) -> Result<(UserInfo, Tokens), Error> {
         let redirect = redirect_url(redirect_uri)?;
         let client = self.oauth2_authenticated()?;
@@ -699,7 +703,10 @@ impl Client {
             request = request.add_extra_param(name, value);
         }
         // DPoP: this login's key pair; the tokens are bound to it if the provider says so.
-        let dpop = self.inner.config.dpop.then(crate::dpop::DpopKey::generate);
+        let dpop = match dpop_key {
+            Some(stored) => Some(crate::dpop::DpopKey::from_stored(stored)?),
+            None => self.inner.config.dpop.then(crate::dpop::DpopKey::generate),
+        };
         let http = self.token_client(dpop.as_ref());
         let response = crate::telemetry::provider_call("token", request.request_async(&http))
             .await

@@ -65,6 +65,19 @@ impl DpopKey {
         self.secret.to_jwk_string().to_string()
     }
 
+    /// The key's JWK thumbprint (RFC 7638, SHA-256): the `dpop_jkt` that binds an authorization
+    /// code to this key (RFC 9449 §10).
+    pub(crate) fn thumbprint(&self) -> Result<String, Error> {
+        Ok(self
+            .public_jwk()?
+            .thumbprint(jsonwebtoken::jwk::ThumbprintHash::SHA256))
+    }
+
+    fn public_jwk(&self) -> Result<jsonwebtoken::jwk::Jwk, Error> {
+        serde_json::from_str(&self.secret.public_key().to_jwk_string())
+            .map_err(|_| Error::Config("the DPoP key cannot be encoded".into()))
+    }
+
     /// The key stored with the tokens.
     pub(crate) fn from_stored(stored: &str) -> Result<Self, Error> {
         p256::SecretKey::from_jwk_str(stored)
@@ -96,9 +109,7 @@ impl DpopKey {
             nonce,
             ath: access_token.map(|token| URL_SAFE_NO_PAD.encode(Sha256::digest(token))),
         };
-        let public: jsonwebtoken::jwk::Jwk =
-            serde_json::from_str(&self.secret.public_key().to_jwk_string())
-                .map_err(|_| Error::Config("the DPoP key cannot be encoded".into()))?;
+        let public = self.public_jwk()?;
         let mut header = Header::new(Algorithm::ES256);
         header.typ = Some("dpop+jwt".into());
         header.jwk = Some(public);

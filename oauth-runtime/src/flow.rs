@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::audit::AuditEvent;
+use crate::dpop::DpopKey;
 use crate::hooks::{AuthContext, Decision, GetAuth};
 use crate::schema::{AUTH_KEY, AUTHN_KEY, Stamp, qualified_ident};
 use crate::state::{Core, Shared};
@@ -75,6 +76,10 @@ pub(crate) struct Pending {
     /// A step-up login: the `acr` values accepted and the maximum age (seconds) asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     step_up: Option<(Vec<String>, Option<u64>)>,
+    /// The DPoP key (a private JWK) the authorization request bound the code to (`dpop_jkt`),
+    /// for the code exchange to prove.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop_key: Option<String>,
 }
 
 fn now() -> i64 {
@@ -105,6 +110,7 @@ pub(crate) async fn start_login(
     next: Option<String>,
     step_up: Option<(&StepUp, Shortfall)>,
 ) -> Result<String, Error> {
+    let dpop = client.provider().dpop.then(DpopKey::generate);
     let pending = Pending {
         state: random_token(),
         provider: client.provider().name.to_owned(),
@@ -120,10 +126,16 @@ pub(crate) async fn start_login(
                 wanted.max_age_limit().map(|age| age.as_secs()),
             )
         }),
+        dpop_key: dpop.as_ref().map(DpopKey::to_stored),
     };
-    let extra = step_up.map_or_else(Vec::new, |(wanted, shortfall)| {
+    let mut extra = step_up.map_or_else(Vec::new, |(wanted, shortfall)| {
         wanted.auth_params(shortfall)
     });
+    // DPoP: the key pair is made with the pending login and the code bound to it (RFC 9449 §10):
+    // a code stolen on its way back is useless without the key.
+    if let Some(key) = &dpop {
+        extra.push(("dpop_jkt".to_owned(), key.thumbprint()?));
+    }
     let url = client
         .login_url(
             &pending.redirect_uri,
@@ -414,6 +426,7 @@ async fn retrieve(
             &pending.redirect_uri,
             &pending.verifier,
             pending.nonce.as_deref(),
+            pending.dpop_key.as_deref(),
         )
         .await?;
     if let Some(user) = &params.user {

@@ -28,8 +28,8 @@
 //   (RFC 9126); discovery says `require_pushed_authorization_requests: true`. Without it pushed
 //   requests are offered (advertised in discovery) but not required. A pushed request is logged as
 //   `POST /request -> 201 [client ...] pushed=NAMES response_type=... code_challenge_method=...
-//   redirect_uri=... scope=... prompt=...` (the names of every pushed parameter; values only of
-//   those, URL-encoded).
+//   redirect_uri=... scope=... prompt=... request_uri=...` (the names of every pushed parameter;
+//   values only of those, URL-encoded; then the request_uri the provider issued).
 // --dpop-nonce / OIDC_DPOP_NONCE=1: DPoP proofs must carry a server nonce (RFC 9449 §8, §9):
 //   a proof without one is refused with use_dpop_nonce and a DPoP-Nonce header. Every request
 //   that carries a DPoP proof is logged with ` dpop=1` at the end of its line.
@@ -321,7 +321,10 @@ server.listen(port, HOST, () => {
       await next();
     } finally {
       const dpop = ctx.headers.dpop ? ' dpop=1' : '';
-      console.log(`${ctx.method} ${ctx.url} -> ${ctx.status}${used ? ` ${used}` : ''}${asked}${dpop}`);
+      // The reference a pushed request was given: a test finds its own push by it.
+      const issued = ctx.path === '/request' && typeof ctx.body?.request_uri === 'string'
+        ? ` request_uri=${encodeURIComponent(ctx.body.request_uri)}` : '';
+      console.log(`${ctx.method} ${ctx.url} -> ${ctx.status}${used ? ` ${used}` : ''}${asked}${issued}${dpop}`);
     }
   });
   for (const event of ['server_error', 'authorization.error', 'grant.error', 'end_session.error',

@@ -1404,7 +1404,7 @@ async fn the_crate_client_logs_in_refreshes_and_revokes() {
     assert_eq!(params["iss"], dev.issuer());
     assert_eq!(params["state"], STATE);
     let (info, tokens) = client
-        .exchange_code(&params["code"], &redirect, VERIFIER, Some(NONCE))
+        .exchange_code(&params["code"], &redirect, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert!(info.ident.starts_with("dev-"));
@@ -1420,7 +1420,7 @@ async fn the_crate_client_logs_in_refreshes_and_revokes() {
     ));
     let params = browser_login(&dev, &client, &redirect).await;
     let (_, tokens) = client
-        .exchange_code(&params["code"], &redirect, VERIFIER, Some(NONCE))
+        .exchange_code(&params["code"], &redirect, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     client.revoke(&tokens).await.unwrap();
@@ -1464,7 +1464,7 @@ async fn the_crate_client_refuses_every_id_token_and_response_fault() {
         let params = browser_login(&dev, &client, &redirect).await;
         dev.set_fault(Some(fault));
         let result = client
-            .exchange_code(&params["code"], &redirect, VERIFIER, Some(NONCE))
+            .exchange_code(&params["code"], &redirect, VERIFIER, Some(NONCE), None)
             .await;
         match result {
             Ok(_) => accepted.push(fault),

@@ -531,7 +531,13 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 async fn login(client: &Client) -> UserInfo {
     client
-        .exchange_code("code", "http://localhost:8000/redirect", VERIFIER, None)
+        .exchange_code(
+            "code",
+            "http://localhost:8000/redirect",
+            VERIFIER,
+            None,
+            None,
+        )
         .await
         .unwrap()
         .0

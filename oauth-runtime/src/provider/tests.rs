@@ -308,7 +308,7 @@ async fn google() -> (Client, Arc<Fake>, Arc<Key>, String) {
 async fn google_exchange_verifies_the_id_token_and_reads_user_info() {
     let (client, fake, _, _) = google().await;
     let (info, tokens) = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert_eq!(info.ident, "108204268033311");
@@ -331,7 +331,7 @@ async fn google_exchange_verifies_the_id_token_and_reads_user_info() {
 
     // The keys are cached: a second login fetches none.
     client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 1);
@@ -341,7 +341,7 @@ async fn google_exchange_verifies_the_id_token_and_reads_user_info() {
 async fn google_refused_code_is_a_token_exchange_error_without_the_body() {
     let (client, _, _, _) = google().await;
     let error = client
-        .exchange_code("stale-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("stale-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap_err();
     assert!(
@@ -357,7 +357,7 @@ async fn userinfo_for_another_user_than_the_id_token_is_refused() {
     let (client, fake, key, base) = google().await;
     fake.set_id_token(key.sign(&claims(&base, "someone-else")));
     let error = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap_err();
     assert!(matches!(error, Error::UserInfo(_)), "{error:?}");
@@ -467,7 +467,7 @@ async fn github() -> (Client, Arc<Fake>) {
 async fn github_exchange_reads_the_integer_id_and_the_verified_primary_email() {
     let (client, fake) = github().await;
     let (info, tokens) = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, None)
+        .exchange_code("good-code", REDIRECT, VERIFIER, None, None)
         .await
         .unwrap();
     assert_eq!(info.ident, "583231");
@@ -498,7 +498,7 @@ async fn github_exchange_reads_the_integer_id_and_the_verified_primary_email() {
 async fn github_error_with_http_200_is_a_token_exchange_error() {
     let (client, fake) = github().await;
     let error = client
-        .exchange_code("expired", REDIRECT, VERIFIER, None)
+        .exchange_code("expired", REDIRECT, VERIFIER, None, None)
         .await
         .unwrap_err();
     assert!(
@@ -529,7 +529,7 @@ async fn github_email_stays_unverified_without_the_email_list() {
         .with_endpoints(&base)
         .unwrap();
     let (info, _) = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, None)
+        .exchange_code("good-code", REDIRECT, VERIFIER, None, None)
         .await
         .unwrap();
     assert_eq!(info.email, None);
@@ -570,7 +570,7 @@ async fn huggingface_exchange_uses_basic_auth_and_verifies_the_id_token() {
         .with_endpoints(&base)
         .unwrap();
     let (info, tokens) = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert_eq!(info.ident, "62f1b8a1e3b5c8a3d1e4f5a6");
@@ -616,7 +616,7 @@ async fn discord_exchange_maps_verified_to_email_verified() {
             .with_endpoints(&base)
             .unwrap();
         let (info, tokens) = client
-            .exchange_code("good-code", REDIRECT, VERIFIER, None)
+            .exchange_code("good-code", REDIRECT, VERIFIER, None, None)
             .await
             .unwrap();
         assert_eq!(info.ident, "80351110224678912");
@@ -768,7 +768,7 @@ async fn oidc_good_id_token_passes_and_gives_the_claims() {
     let (client, fake, base) = oidc_with_key(&key).await;
     fake.set_id_token(key.sign(&claims(&base, "user-1")));
     let (info, tokens) = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert_eq!(info.ident, "user-1");
@@ -847,7 +847,7 @@ async fn oidc_bad_id_tokens_fail_with_id_token_errors() {
     for (expected, token) in cases {
         fake.set_id_token(token);
         let result = client
-            .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+            .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
             .await;
         assert!(
             matches!(&result, Err(Error::IdToken(why)) if why.contains(expected)),
@@ -857,20 +857,20 @@ async fn oidc_bad_id_tokens_fail_with_id_token_errors() {
     // Within the leeway, and with several audiences and our azp: fine.
     fake.set_id_token(key.sign(&with("exp", json!(now() - 30))));
     client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     let mut several = with("aud", json!([ID, "another-client"]));
     several["azp"] = json!(ID);
     fake.set_id_token(key.sign(&several));
     client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     // A token response without an ID token, when `openid` was asked for.
     *fake.id_token.lock().unwrap() = None;
     let result = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await;
     assert!(matches!(result, Err(Error::IdToken(_))), "{result:?}");
 }
@@ -898,7 +898,7 @@ async fn unknown_kid_refetches_the_keys_once_after_the_cooldown() {
 
     fake.set_id_token(old.sign(&claims(&base, "user-1")));
     client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 1);
@@ -907,12 +907,12 @@ async fn unknown_kid_refetches_the_keys_once_after_the_cooldown() {
     *fake.keys.lock().unwrap() = vec![new.jwk()];
     fake.set_id_token(new.sign(&claims(&base, "user-1")));
     client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 2);
     client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 2);
@@ -920,7 +920,7 @@ async fn unknown_kid_refetches_the_keys_once_after_the_cooldown() {
     // A kid nobody publishes: one refetch, then refused.
     fake.set_id_token(Key::new("made-up").sign(&claims(&base, "user-1")));
     let result = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await;
     assert!(matches!(result, Err(Error::IdToken(_))), "{result:?}");
     assert_eq!(fake.jwks_hits.load(Ordering::SeqCst), 3);
@@ -932,13 +932,13 @@ async fn unknown_kids_within_the_cooldown_refetch_once() {
     let (client, fake, base) = oidc_with_key(&key).await;
     fake.set_id_token(key.sign(&claims(&base, "user-1")));
     client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     for kid in ["x1", "x2", "x3"] {
         fake.set_id_token(Key::new(kid).sign(&claims(&base, "user-1")));
         let result = client
-            .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+            .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
             .await;
         assert!(matches!(result, Err(Error::IdToken(_))), "{result:?}");
     }
@@ -991,7 +991,7 @@ async fn stale_keys_are_refreshed_in_the_background_and_a_failed_refresh_cools_d
         let client = client.clone();
         async move {
             client
-                .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+                .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
                 .await
         }
     };
@@ -1052,7 +1052,7 @@ async fn oversized_bodies_are_network_errors() {
         .with_endpoints(&base)
         .unwrap();
     let error = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, None)
+        .exchange_code("good-code", REDIRECT, VERIFIER, None, None)
         .await
         .unwrap_err();
     assert!(
@@ -1068,7 +1068,7 @@ async fn oversized_bodies_are_network_errors() {
         .unwrap()
         .with_provider(|p| p.userinfo_url = Some(chunked.parse().unwrap()));
     let error = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, None)
+        .exchange_code("good-code", REDIRECT, VERIFIER, None, None)
         .await
         .unwrap_err();
     assert!(
@@ -1093,7 +1093,7 @@ async fn oversized_bodies_are_network_errors() {
         .push(json!({ "padding": "x".repeat(crate::http::MAX_BODY) }));
     fake.set_id_token(key.sign(&claims(&base, "user-1")));
     let error = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap_err();
     assert!(
@@ -1154,7 +1154,7 @@ async fn redirects_are_not_followed() {
         .with_endpoints(&base)
         .unwrap();
     let error = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, None)
+        .exchange_code("good-code", REDIRECT, VERIFIER, None, None)
         .await
         .unwrap_err();
     assert!(matches!(error, Error::TokenExchange(_)), "{error:?}");
@@ -1266,7 +1266,7 @@ async fn the_development_provider_logs_in_through_this_client() {
     assert_eq!(params["state"], "the-state");
 
     let (info, tokens) = client
-        .exchange_code(&params["code"], &redirect, VERIFIER, Some(NONCE))
+        .exchange_code(&params["code"], &redirect, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert!(!info.ident.is_empty());

@@ -130,7 +130,7 @@ async fn auth0_discovery_keeps_the_trailing_slash_issuer_and_the_logout_endpoint
     assert_eq!(config.scopes, ["openid", "email", "profile"]);
 
     let (info, tokens) = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert_eq!(info.ident, "auth0|64f1c2d3e4a5b6c7d8e9f012");
@@ -156,7 +156,7 @@ async fn auth0_id_token_without_the_trailing_slash_is_refused() {
         "iat": now(), "exp": now() + 600,
     })));
     let error = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap_err();
     assert!(
@@ -344,7 +344,7 @@ async fn apple(email_verified: Value) -> (AppleAppClient, Arc<Fake>) {
 async fn apple_exchange_sends_a_client_secret_signed_with_the_team_key() {
     let (client, fake) = apple(json!("true")).await;
     let (info, tokens) = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert_eq!(info.ident, "001234.0123456789abcdef0123456789abcdef.1234");
@@ -395,7 +395,7 @@ async fn apple_email_verified_reads_strings_and_booleans() {
     ] {
         let (client, _) = apple(flag.clone()).await;
         let (info, _) = client
-            .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+            .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
             .await
             .unwrap();
         assert_eq!(info.email_verified, verified, "{flag}");
@@ -426,7 +426,7 @@ async fn apple_secret_signed_with_another_key_is_refused() {
     let team_key = Arc::new(Key::new(KEY_ID));
     let (client, _) = apple_with(&Key::new(KEY_ID), team_key, json!("true")).await;
     let error = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap_err();
     assert!(
@@ -492,7 +492,7 @@ fn apple_bad_key_is_a_config_error_that_does_not_echo_it() {
 async fn apple_debug_prints_neither_the_key_nor_the_secret() {
     let (client, fake) = apple(json!("true")).await;
     client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     let secret = fake.requests_to("/auth/token")[0].form["client_secret"].clone();
@@ -557,7 +557,7 @@ async fn entra(tenant: &str, key: &Key) -> (EntraAppClient, Arc<Fake>, String) {
 
 async fn entra_login(client: &EntraAppClient) -> Result<crate::UserInfo, Error> {
     client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .map(|(info, _)| info)
 }
@@ -828,7 +828,7 @@ async fn gitlab_self_managed_login_reads_the_string_id_and_the_verified_email() 
     let (client, fake, instance) = gitlab(true).await;
     assert_eq!(client.provider().oidc.as_ref().unwrap().issuer, instance);
     let (info, tokens) = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert_eq!(info.ident, "1234567");
@@ -852,7 +852,7 @@ async fn gitlab_self_managed_login_reads_the_string_id_and_the_verified_email() 
 async fn gitlab_unverified_email_stays_unverified() {
     let (client, _, _) = gitlab(false).await;
     let (info, _) = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap();
     assert_eq!(info.email.as_deref(), Some("ada@example.com"));
@@ -869,7 +869,7 @@ async fn gitlab_id_token_of_gitlab_com_is_refused_by_a_self_managed_client() {
         "iat": now(), "nonce": NONCE,
     })));
     let error = client
-        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE))
+        .exchange_code("good-code", REDIRECT, VERIFIER, Some(NONCE), None)
         .await
         .unwrap_err();
     assert!(matches!(error, Error::IdToken(_)), "{error:?}");
