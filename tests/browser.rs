@@ -198,6 +198,12 @@ impl Browser {
     /// counter page.
     async fn log_in(&self, name: &str) {
         self.click(Locator::LinkText("Login with GitHub")).await;
+        self.dev_provider_login(name).await;
+        self.wait_path("/").await;
+    }
+
+    /// Waits for the development provider's login form, logs in there as `name`; the form's URL.
+    async fn dev_provider_login(&self, name: &str) -> url::Url {
         let field = self
             .client()
             .wait()
@@ -212,7 +218,7 @@ impl Browser {
         field.send_keys(name).await.unwrap();
         self.click(Locator::Css(r#"button[name="action"][value="login"]"#))
             .await;
-        self.wait_path("/").await;
+        url
     }
 
     async fn increment(&self, to: u32) {
@@ -354,23 +360,12 @@ async fn form_post_login_across_sites_in_a_real_browser() {
     ada.goto(&format!("{site}/")).await;
     ada.wait_path("/login").await;
     ada.click(Locator::LinkText("Log in")).await;
-    let field = ada
-        .client()
-        .wait()
-        .at_most(PATIENCE)
-        .every(POLL)
-        .for_element(Locator::Id("login"))
-        .await
-        .unwrap();
-    let url = ada.client().current_url().await.unwrap();
+    let form = ada.dev_provider_login("ada").await;
     assert_eq!(
-        url.host_str(),
+        form.host_str(),
         Some("127.0.0.1"),
-        "the provider's site: {url}"
+        "the provider's site: {form}"
     );
-    field.send_keys("ada").await.unwrap();
-    ada.click(Locator::Css(r#"button[name="action"][value="login"]"#))
-        .await;
     ada.wait_path("/").await;
     let url = ada.client().current_url().await.unwrap();
     assert_eq!(url.host_str(), Some("localhost"), "{url}");

@@ -485,6 +485,63 @@ async fn key_rotation_after_the_refetch_cooldown_logs_in() {
     );
 }
 
+/// How the key proxy of [`app_behind_a_key_proxy`] answers a request.
+enum Keys {
+    /// With the provider's keys.
+    Relay,
+    /// Never.
+    Hang,
+    /// `503 Service Unavailable`.
+    Unavailable,
+}
+
+/// An app whose client fetches the provider's keys through a proxy that answers its `n`th
+/// request (from 0) as `answer(n)` says, with the client changed by `edit`. Also the proxy's
+/// request count, and the proxy (serving while it lives).
+async fn app_behind_a_key_proxy(
+    answer: impl Fn(usize) -> Keys + Clone + Send + Sync + 'static,
+    edit: impl FnOnce(Client) -> Client,
+) -> (App, Arc<AtomicUsize>, Server) {
+    use axum::response::IntoResponse as _;
+    let upstream = Arc::new(std::sync::OnceLock::<String>::new());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let (up, h) = (upstream.clone(), hits.clone());
+    let keys = common::serve(|_| async move {
+        Router::new().route(
+            "/jwks",
+            get(move || async move {
+                match answer(h.fetch_add(1, Ordering::SeqCst)) {
+                    Keys::Hang => std::future::pending().await,
+                    Keys::Unavailable => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                    Keys::Relay => {
+                        let url = up.get().expect("the app is running");
+                        let set = Browser::new().get(url).await.body;
+                        ([(reqwest::header::CONTENT_TYPE, "application/json")], set).into_response()
+                    }
+                }
+            }),
+        )
+    })
+    .await;
+    let jwks_url = format!("{}/jwks", keys.base);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let (server, dev) = common::serve_dev(|dev, base| {
+        let client = edit(dev.client().with_provider(|p| {
+            if let Some(oidc) = p.oidc.as_mut() {
+                oidc.jwks_url = jwks_url.parse().unwrap();
+            }
+        }));
+        Auth { calls: c }
+            .builder(client)
+            .public_url(base.parse().unwrap())
+            .install(routes())
+    })
+    .await;
+    upstream.set(format!("{}/jwks", dev.issuer())).unwrap();
+    (App { server, dev, calls }, hits, keys)
+}
+
 /// Issue 13, item 3. The client's cached keys are past their age and the provider's key endpoint
 /// hangs (it answered once, for the first login). The logins must go on with the cached keys
 /// while one refresh waits for its HTTP timeout (10 s) in the background: 20 concurrent callbacks
@@ -493,45 +550,12 @@ async fn key_rotation_after_the_refetch_cooldown_logs_in() {
 #[tokio::test]
 async fn logins_do_not_queue_behind_a_hung_key_endpoint() {
     // In front of the provider's keys: relays them once, then never answers.
-    let upstream = Arc::new(std::sync::OnceLock::<String>::new());
-    let hits = Arc::new(AtomicUsize::new(0));
-    let (up, h) = (upstream.clone(), hits.clone());
-    let keys = common::serve(|_| async move {
-        Router::new().route(
-            "/jwks",
-            get(move || async move {
-                if h.fetch_add(1, Ordering::SeqCst) > 0 {
-                    std::future::pending::<()>().await;
-                }
-                let url = up.get().expect("the app is running");
-                let set = Browser::new().get(url).await.body;
-                ([(reqwest::header::CONTENT_TYPE, "application/json")], set)
-            }),
-        )
-    })
+    let (app, hits, _keys) = app_behind_a_key_proxy(
+        |n| if n == 0 { Keys::Relay } else { Keys::Hang },
+        // Every verification finds the keys stale, as an hour after the first login.
+        |client| client.__with_jwks_max_age(Duration::ZERO),
+    )
     .await;
-    let jwks_url = format!("{}/jwks", keys.base);
-
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c = calls.clone();
-    let (server, dev) = common::serve_dev(|dev, base| {
-        let client = dev
-            .client()
-            .with_provider(|p| {
-                if let Some(oidc) = p.oidc.as_mut() {
-                    oidc.jwks_url = jwks_url.parse().unwrap();
-                }
-            })
-            // Every verification finds the keys stale, as an hour after the first login.
-            .__with_jwks_max_age(Duration::ZERO);
-        Auth { calls: c }
-            .builder(client)
-            .public_url(base.parse().unwrap())
-            .install(routes())
-    })
-    .await;
-    upstream.set(format!("{}/jwks", dev.issuer())).unwrap();
-    let app = App { server, dev, calls };
 
     let first = Browser::new();
     let res = get_within(
@@ -596,48 +620,24 @@ async fn logins_do_not_queue_behind_a_hung_key_endpoint() {
 /// cooldown (30 s); once it answers again, logins work again.
 #[tokio::test]
 async fn keys_past_their_stale_limit_are_not_used_when_the_key_endpoint_fails() {
-    use axum::response::IntoResponse as _;
-    // In front of the provider's keys: relays them while `up` is set, answers 503 otherwise.
-    let upstream = Arc::new(std::sync::OnceLock::<String>::new());
+    // In front of the provider's keys: relays them while `serving`, answers 503 otherwise.
     let serving = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let hits = Arc::new(AtomicUsize::new(0));
-    let (up, on, h) = (upstream.clone(), serving.clone(), hits.clone());
-    let keys = common::serve(|_| async move {
-        Router::new().route(
-            "/jwks",
-            get(move || async move {
-                h.fetch_add(1, Ordering::SeqCst);
-                if !on.load(Ordering::SeqCst) {
-                    return (StatusCode::SERVICE_UNAVAILABLE, String::new()).into_response();
-                }
-                let url = up.get().expect("the app is running");
-                let set = Browser::new().get(url).await.body;
-                ([(reqwest::header::CONTENT_TYPE, "application/json")], set).into_response()
-            }),
-        )
-    })
+    let on = serving.clone();
+    let (app, hits, _keys) = app_behind_a_key_proxy(
+        move |_| {
+            if on.load(Ordering::SeqCst) {
+                Keys::Relay
+            } else {
+                Keys::Unavailable
+            }
+        },
+        |client| {
+            client
+                .__with_jwks_max_age(Duration::ZERO)
+                .__with_jwks_max_stale(Duration::from_secs(3))
+        },
+    )
     .await;
-    let jwks_url = format!("{}/jwks", keys.base);
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c = calls.clone();
-    let (server, dev) = common::serve_dev(|dev, base| {
-        let client = dev
-            .client()
-            .with_provider(|p| {
-                if let Some(oidc) = p.oidc.as_mut() {
-                    oidc.jwks_url = jwks_url.parse().unwrap();
-                }
-            })
-            .__with_jwks_max_age(Duration::ZERO)
-            .__with_jwks_max_stale(Duration::from_secs(3));
-        Auth { calls: c }
-            .builder(client)
-            .public_url(base.parse().unwrap())
-            .install(routes())
-    })
-    .await;
-    upstream.set(format!("{}/jwks", dev.issuer())).unwrap();
-    let app = App { server, dev, calls };
     let login = |user: &'static str| {
         let base = app.base().to_owned();
         async move {

@@ -2,8 +2,9 @@
 //! it (the development provider), and the callback's relay of such an answer.
 //!
 //! The fields travel in a form body, never in a URL. A script submits the form as soon as it is
-//! parsed; without JavaScript a button does. The page may run that script only (its hash is the
-//! whole `script-src`), is never cached, and sends no `Referer`.
+//! parsed; where it cannot run (no JavaScript, or an app's own `Content-Security-Policy` put over
+//! this one) the form's button is there to press. The page may run that script only (its hash is
+//! the whole `script-src`), is never cached, and sends no `Referer`.
 
 use std::sync::LazyLock;
 
@@ -41,7 +42,7 @@ pub(crate) fn page<N: AsRef<str>, V: AsRef<str>>(
         .collect();
     let html = format!(
         "<!doctype html><meta charset=utf-8><title>Signing in</title>\
-<form method=post action=\"{}\">{inputs}<noscript><button>Continue</button></noscript></form>\
+<form method=post action=\"{}\">{inputs}<button>Continue</button></form>\
 <script>{SCRIPT}</script>",
         attr(action)
     );

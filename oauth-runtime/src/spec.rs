@@ -110,8 +110,9 @@ pub struct ProviderConfig {
     /// cannot start a login.
     pub require_par: bool,
     /// Sender-constrained tokens (DPoP, RFC 9449; discovery's `dpop_signing_alg_values_supported`
-    /// lists ES256): each login gets a key pair, kept with the tokens in the session store, and
-    /// every token, refresh, user info and revocation request carries a proof signed with it.
+    /// lists ES256): each login gets a key pair when it starts, named in the authorization
+    /// request (`dpop_jkt`) and kept with the tokens in the session store, and every token,
+    /// refresh, user info and revocation request carries a proof signed with it.
     pub dpop: bool,
     /// Extra query parameters for the authorization request.
     pub extra_auth_params: Vec<(String, String)>,
