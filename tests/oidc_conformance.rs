@@ -843,25 +843,30 @@ fn parse_form(html: &str, base: &Url, id: Option<&str>) -> (Url, Vec<(String, St
 /// `GET /` anonymous: 303 to `/login`.
 async fn expect_anonymous(b: &Browser, app: &App) -> Url {
     let page = b.get(&app.url("/")).await;
+    see_other_within(&page, app, "/login", "anonymous GET /")
+}
+
+/// Asserts that `page` is a `303 See Other` to `path` on the app; the URL it names.
+fn see_other_within(page: &Page, app: &App, path: &str, what: &str) -> Url {
     assert_eq!(
         page.status,
         StatusCode::SEE_OTHER,
-        "anonymous GET / must be a 303 to /login: {}",
+        "{what} must be a 303 to {path}: {}",
         page.describe()
     );
-    let login = page.location().clone();
+    let to = page.location().clone();
     assert!(
-        same_origin(&login, &app.base),
-        "GET / redirects off the app: {}",
+        same_origin(&to, &app.base),
+        "{what} redirects off the app: {}",
         page.describe()
     );
     assert_eq!(
-        login.path(),
-        "/login",
-        "anonymous GET / must redirect to /login: {}",
+        to.path(),
+        path,
+        "{what} must redirect to {path}: {}",
         page.describe()
     );
-    login
+    to
 }
 
 /// `GET /login[?next=..]` -> the provider's authorization URL, checked.
@@ -1022,24 +1027,7 @@ async fn login_via(
     check_callback(&callback, app, provider, &auth);
 
     let page = b.get(&callback).await;
-    assert_eq!(
-        page.status,
-        StatusCode::SEE_OTHER,
-        "GET {callback} (the callback) must 303 home: {}",
-        page.describe()
-    );
-    let home = page.location().clone();
-    assert!(
-        same_origin(&home, &app.base),
-        "callback redirects off the app: {}",
-        page.describe()
-    );
-    assert_eq!(
-        home.path(),
-        "/",
-        "callback must redirect to /: {}",
-        page.describe()
-    );
+    see_other_within(&page, app, "/", &format!("the callback GET {callback}"));
     expect_logged_in(b, app, user).await;
     (auth, callback)
 }
