@@ -22,9 +22,9 @@ const ASSERTION_LIFETIME: u64 = 60;
 /// The `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
 pub(crate) const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// A client's private key, for `private_key_jwt` client authentication: a P-256 key (ES256) from
-/// PEM or a private JWK, or an RSA key of 2048 bits or more (RS256, or PS256 with
-/// [`with_algorithm`](Self::with_algorithm), which FAPI 2.0 asks for) from PEM. Give it to
+/// A client's private key, for `private_key_jwt` client authentication: a P-256 key (ES256) or
+/// an RSA key of 2048 bits or more (RS256, or PS256 with [`with_algorithm`](Self::with_algorithm),
+/// which FAPI 2.0 asks for), from PEM or a private JWK. Give it to
 /// [`Client::with_private_key`](crate::Client::with_private_key) and register its public half
 /// with the provider (as a JWK, in the client's `jwks` or at its `jwks_uri`).
 ///
@@ -107,17 +107,41 @@ impl ClientKey {
             }
             _ => return Err(invalid()),
         };
-        let pair = aws_lc_rs::rsa::KeyPair::from_der(&pkcs1).map_err(|_| invalid())?;
+        Self::from_pkcs1(&pkcs1, None).ok_or_else(invalid)?
+    }
+
+    /// An RSA key from its PKCS #1 `RSAPrivateKey` DER: `None` when it is no such key (checked
+    /// by aws-lc, which verifies the key's consistency), an error when it is too short. RS256.
+    fn from_pkcs1(pkcs1: &[u8], kid: Option<String>) -> Option<Result<Self, Error>> {
+        let pair = aws_lc_rs::rsa::KeyPair::from_der(pkcs1).ok()?;
         if pair.public_modulus_len() * 8 < MIN_RSA_BITS {
-            return Err(Error::Config(
+            return Some(Err(Error::Config(
                 "the client's RSA key is shorter than 2048 bits".into(),
-            ));
+            )));
         }
-        Ok(Self {
-            key: Arc::new(EncodingKey::from_rsa_der(&pkcs1)),
-            kid: None,
+        Some(Ok(Self {
+            key: Arc::new(EncodingKey::from_rsa_der(pkcs1)),
+            kid,
             alg: Algorithm::RS256,
-        })
+        }))
+    }
+
+    /// An RSA private JWK (RFC 7518 §6.3: `n`, `e`, `d` and the CRT members `p`, `q`, `dp`,
+    /// `dq`, `qi`) as PKCS #1 DER (RFC 8017 A.1.2: version 0, then those nine integers in that
+    /// order); `None` when a member is missing or not base64url.
+    fn rsa_jwk_to_pkcs1(jwk: &serde_json::Map<String, serde_json::Value>) -> Option<Vec<u8>> {
+        use p256::pkcs8::der::Encode as _;
+        use p256::pkcs8::der::asn1::{SequenceOf, UintRef};
+        let members: Vec<Vec<u8>> = ["n", "e", "d", "p", "q", "dp", "dq", "qi"]
+            .iter()
+            .map(|name| URL_SAFE_NO_PAD.decode(jwk.get(*name)?.as_str()?).ok())
+            .collect::<Option<_>>()?;
+        let mut sequence = SequenceOf::<UintRef<'_>, 9>::new();
+        sequence.add(UintRef::new(&[0]).ok()?).ok()?;
+        for member in &members {
+            sequence.add(UintRef::new(member).ok()?).ok()?;
+        }
+        sequence.to_der().ok()
     }
 
     /// Signs with `alg`: `"RS256"` or `"PS256"` for an RSA key, `"ES256"` for a P-256 one.
@@ -179,22 +203,36 @@ impl ClientKey {
         }
     }
 
-    /// A private JWK (`{"kty":"EC","crv":"P-256","x":...,"y":...,"d":...}`); its `kid`, when it
-    /// has one, names the key in the assertions' header.
+    /// A private JWK: P-256 (`{"kty":"EC","crv":"P-256","x":...,"y":...,"d":...}`; ES256) or RSA
+    /// of 2048 bits or more (`{"kty":"RSA","n":...,"e":...,"d":...,"p":...,"q":...,"dp":...,
+    /// "dq":...,"qi":...}`, as Okta's and Keycloak's consoles hand them out; RS256, or PS256 when
+    /// its `alg` says so). Its `kid`, when it has one, names the key in the assertions' header.
     ///
     /// # Errors
-    /// [`Error::Config`] when the text is not a P-256 private JWK.
+    /// [`Error::Config`] when the text is not such a JWK.
     ///
     /// ```
     /// assert!(axum_oauth_login::ClientKey::from_jwk(r#"{"kty":"oct","k":"AA"}"#).is_err());
     /// ```
     pub fn from_jwk(jwk: &str) -> Result<Self, Error> {
-        let invalid = || Error::Config("the client key is not a P-256 private JWK".into());
+        let invalid = || {
+            Error::Config(
+                "the client key is not a P-256 or RSA (2048 bits or more) private JWK".into(),
+            )
+        };
         let jwk: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(jwk).map_err(|_| invalid())?;
         let kid = jwk
             .get("kid")
             .and_then(|kid| kid.as_str().map(str::to_owned));
+        if jwk.get("kty").and_then(serde_json::Value::as_str) == Some("RSA") {
+            let pkcs1 = Self::rsa_jwk_to_pkcs1(&jwk).ok_or_else(invalid)?;
+            let key = Self::from_pkcs1(&pkcs1, kid).ok_or_else(invalid)??;
+            return match jwk.get("alg").and_then(serde_json::Value::as_str) {
+                Some(alg @ ("RS256" | "PS256")) => key.with_algorithm(alg),
+                _ => Ok(key),
+            };
+        }
         // p256 reads the key's own members only (not `kid`, `use`, `alg`...).
         let members: serde_json::Map<String, serde_json::Value> = jwk
             .into_iter()
@@ -325,6 +363,54 @@ mod tests {
             serde_json::from_slice::<serde_json::Value>(&payload).unwrap()["jti"].clone()
         };
         assert_ne!(jti(&token), jti(&other), "each assertion is unique");
+    }
+
+    /// An RSA private JWK (its members read from a generated key's PKCS #1 form): RS256
+    /// assertions, or PS256 when its `alg` says so, verifying with the public key; its `kid`
+    /// names it; a JWK without its CRT members, or with a member changed, is refused.
+    #[test]
+    fn rsa_private_jwks_sign() {
+        use aws_lc_rs::encoding::AsDer as _;
+        use p256::pkcs8::der::Decode as _;
+        use p256::pkcs8::der::asn1::{SequenceOf, UintRef};
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let pkcs8 = pair.as_der().unwrap();
+        let info = p256::pkcs8::PrivateKeyInfo::try_from(pkcs8.as_ref()).unwrap();
+        let integers = SequenceOf::<UintRef<'_>, 9>::from_der(info.private_key).unwrap();
+        let mut jwk = serde_json::json!({"kty": "RSA", "kid": "rsa-1"});
+        let names = ["version", "n", "e", "d", "p", "q", "dp", "dq", "qi"];
+        for (name, value) in names.iter().zip(integers.iter()).skip(1) {
+            jwk[*name] = URL_SAFE_NO_PAD.encode(value.as_bytes()).into();
+        }
+        let decoding = jsonwebtoken::DecodingKey::from_rsa_components(
+            jwk["n"].as_str().unwrap(),
+            jwk["e"].as_str().unwrap(),
+        )
+        .unwrap();
+        for (alg, algorithm) in [(None, Algorithm::RS256), (Some("PS256"), Algorithm::PS256)] {
+            let mut jwk = jwk.clone();
+            if let Some(alg) = alg {
+                jwk["alg"] = alg.into();
+            }
+            let key = ClientKey::from_jwk(&jwk.to_string()).unwrap();
+            assert_eq!(key.kid(), Some("rsa-1"));
+            let token = key.assertion("app", "https://issuer.example").unwrap();
+            let mut validation = jsonwebtoken::Validation::new(algorithm);
+            validation.set_audience(&["https://issuer.example"]);
+            let header = jsonwebtoken::decode_header(&token).unwrap();
+            assert_eq!(
+                (header.alg, header.kid.as_deref()),
+                (algorithm, Some("rsa-1"))
+            );
+            jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &validation)
+                .unwrap_or_else(|e| panic!("{algorithm:?}: {e}"));
+        }
+        let mut without_crt = jwk.clone();
+        without_crt.as_object_mut().unwrap().remove("qi");
+        assert!(ClientKey::from_jwk(&without_crt.to_string()).is_err());
+        let mut tampered = jwk.clone();
+        tampered["d"] = jwk["p"].clone();
+        assert!(ClientKey::from_jwk(&tampered.to_string()).is_err());
     }
 
     /// An RSA key in PKCS#8 and PKCS#1 PEM: RS256 assertions by default, PS256 on request, both
