@@ -28,6 +28,8 @@ const MODULES: &[&str] = &[
     "oidcc-client-test-discovery-openid-config",
     "oidcc-client-test-discovery-jwks-uri-keys",
     "oidcc-client-test-discovery-issuer-mismatch",
+    "oidcc-client-test-discovery-webfinger-acct",
+    "oidcc-client-test-discovery-webfinger-url",
     "oidcc-client-test-signing-key-rotation-just-before-signing",
     "oidcc-client-test-signing-key-rotation",
     "oidcc-client-formpost-test",

@@ -487,7 +487,7 @@ async fn fetch_and_record(
         Err(error) => {
             if state.fetched.is_some() {
                 // Expired keys beat no keys when the provider is briefly unreachable.
-                tracing::warn!(error = %error, "refreshing the provider's keys failed; using the cached ones");
+                tracing::warn!(error = %error, "refreshing the provider's keys failed; the cached ones stay in use for a day from their fetch");
             }
             state.failure = Some(error.clone());
             state.failed_at = Some(Instant::now());

@@ -87,6 +87,30 @@ impl OidcClient {
         Ok(Client::new(config, client_id, Some(client_secret.into())).discovered_now(auth))
     }
 
+    /// The issuer of a user's provider, looked up from what the user typed (OpenID Connect
+    /// Discovery 1.0 §2, WebFinger): an address such as `joe@example.com` (`acct:` URI), or a URL
+    /// or host such as `example.com/joe`. The host named there answers at
+    /// `/.well-known/webfinger` with the issuer, which [`discover`](Self::discover) then takes.
+    ///
+    /// The query goes over https (plain http only to a loopback host, for tests), and an issuer
+    /// that is not an https URL (or http on loopback) is refused.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for input that names no host; [`Error::Discovery`] when the host does not
+    /// answer with an issuer; [`Error::Network`] when it cannot be reached.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), axum_oauth_login::Error> {
+    /// use axum_oauth_login::OidcClient;
+    /// let issuer = OidcClient::issuer_for("joe@example.com").await?;
+    /// let client = OidcClient::discover(&issuer, "client-id", "client-secret").await?;
+    /// # Ok(()) }
+    /// ```
+    #[tracing::instrument(skip_all)]
+    pub async fn issuer_for(identifier: &str) -> Result<String, Error> {
+        webfinger_issuer(&HttpClient::shared(), identifier).await
+    }
+
     /// [`discover`](Self::discover) with `OIDC_ISSUER`, `OIDC_CLIENT_ID` and
     /// `OIDC_CLIENT_SECRET` from the environment; with `OIDC_CLIENT_KEY` (a P-256 or RSA private
     /// key, PEM or JWK text; see [`ClientKey`](crate::ClientKey)), the client authenticates with
@@ -136,6 +160,104 @@ pub(super) fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
+}
+
+/// The `rel` of the issuer link in a WebFinger answer (Discovery §2).
+const ISSUER_REL: &str = "http://openid.net/specs/connect/1.0/issuer";
+
+/// The WebFinger `resource` and the URL of the host to ask, from what a user typed (Discovery
+/// §2.1.2): an `acct:` URI for `user@host` (the host after the last `@`), else a URL (https when
+/// it has no scheme) without its fragment.
+pub(super) fn webfinger_query(identifier: &str) -> Result<(String, Url), Error> {
+    let invalid = || Error::Config("the identifier names no host to ask for its issuer".into());
+    let identifier = identifier.trim();
+    let has_scheme = identifier.split_once(':').is_some_and(|(scheme, rest)| {
+        !scheme.contains('@') && (scheme == "acct" || rest.starts_with("//"))
+    });
+    let (resource, host) =
+        if identifier.starts_with("acct:") || (!has_scheme && identifier.contains('@')) {
+            let resource = if identifier.starts_with("acct:") {
+                identifier.to_owned()
+            } else {
+                format!("acct:{identifier}")
+            };
+            let host = resource
+                .rsplit_once('@')
+                .map(|(_, host)| host.to_owned())
+                .ok_or_else(invalid)?;
+            (resource, host)
+        } else {
+            let with_scheme = if has_scheme {
+                identifier.to_owned()
+            } else {
+                format!("https://{identifier}")
+            };
+            let mut url = Url::parse(&with_scheme).map_err(|_| invalid())?;
+            url.set_fragment(None);
+            let host = url.host_str().ok_or_else(invalid)?.to_owned();
+            let host = match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            };
+            (url.to_string(), host)
+        };
+    let mut endpoint =
+        Url::parse(&format!("https://{host}/.well-known/webfinger")).map_err(|_| invalid())?;
+    if host.is_empty() || endpoint.host_str().is_none_or(str::is_empty) {
+        return Err(invalid());
+    }
+    if is_loopback(&endpoint) {
+        endpoint.set_scheme("http").map_err(|()| invalid())?;
+    }
+    Ok((resource, endpoint))
+}
+
+/// Asks the host `identifier` names for the issuer of its user (WebFinger, RFC 7033).
+pub(crate) async fn webfinger_issuer(http: &HttpClient, identifier: &str) -> Result<String, Error> {
+    #[derive(Deserialize)]
+    struct Jrd {
+        #[serde(default)]
+        links: Vec<Link>,
+    }
+    #[derive(Deserialize)]
+    struct Link {
+        rel: String,
+        #[serde(default)]
+        href: Option<String>,
+    }
+    let (resource, mut endpoint) = webfinger_query(identifier)?;
+    endpoint
+        .query_pairs_mut()
+        .append_pair("resource", &resource)
+        .append_pair("rel", ISSUER_REL);
+    let response = http
+        .send(http.request(http::Method::GET, endpoint).header(
+            http::header::ACCEPT,
+            "application/jrd+json, application/json",
+        ))
+        .await?;
+    if !response.status.is_success() {
+        return Err(Error::Discovery(format!(
+            "WebFinger answered HTTP {}",
+            response.status.as_u16()
+        )));
+    }
+    let jrd: Jrd = serde_json::from_slice(&response.body)
+        .map_err(|_| Error::Discovery("the WebFinger answer is not a JRD document".into()))?;
+    let issuer = jrd
+        .links
+        .into_iter()
+        .find(|link| link.rel == ISSUER_REL)
+        .and_then(|link| link.href)
+        .ok_or_else(|| Error::Discovery("the WebFinger answer names no issuer".into()))?;
+    let url = Url::parse(&issuer)
+        .map_err(|_| Error::Discovery("the WebFinger issuer is not a URL".into()))?;
+    if url.scheme() != "https" && !(url.scheme() == "http" && is_loopback(&url)) {
+        return Err(Error::Discovery(
+            "the WebFinger issuer is not an https URL".into(),
+        ));
+    }
+    Ok(issuer)
 }
 
 /// The description `issuer`'s discovery document gives.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -741,6 +741,129 @@ async fn discovery_refuses_a_document_of_another_issuer() {
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Discovery(_)), "{error:?}");
+}
+
+/// WebFinger (Discovery §2): the user's input becomes the `resource` and the host to ask.
+#[test]
+fn webfinger_input_is_normalised() {
+    let query = |input: &str| {
+        oidc::webfinger_query(input)
+            .map(|(resource, endpoint)| (resource, endpoint.to_string()))
+            .map_err(|e| e.code())
+    };
+    let at = |resource: &str, endpoint: &str| Ok((resource.to_owned(), endpoint.to_owned()));
+    assert_eq!(
+        query("joe@example.com"),
+        at(
+            "acct:joe@example.com",
+            "https://example.com/.well-known/webfinger"
+        )
+    );
+    assert_eq!(
+        query("acct:juliet%40capulet.example@shopping.example.com"),
+        at(
+            "acct:juliet%40capulet.example@shopping.example.com",
+            "https://shopping.example.com/.well-known/webfinger"
+        )
+    );
+    assert_eq!(
+        query("example.com:8080/joe#me"),
+        at(
+            "https://example.com:8080/joe",
+            "https://example.com:8080/.well-known/webfinger"
+        )
+    );
+    assert_eq!(
+        query("https://example.com/joe"),
+        at(
+            "https://example.com/joe",
+            "https://example.com/.well-known/webfinger"
+        )
+    );
+    assert_eq!(
+        query("joe@localhost:8080"),
+        at(
+            "acct:joe@localhost:8080",
+            "http://localhost:8080/.well-known/webfinger"
+        )
+    );
+    assert_eq!(query("joe@"), Err("config"));
+    assert_eq!(query(""), Err("config"));
+}
+
+/// A WebFinger host answering `links` for the issuer `rel` (and logging the queries it got),
+/// beside a discovery document whose issuer is `base`.
+async fn webfinger(links: Value) -> (String, Arc<Mutex<Vec<String>>>) {
+    let queries = Arc::new(Mutex::new(Vec::new()));
+    let seen = queries.clone();
+    let (base, _) = start(move |base, fake| {
+        let links = if links.is_null() {
+            json!([{ "rel": "http://openid.net/specs/connect/1.0/issuer", "href": base }])
+        } else {
+            links
+        };
+        oidc_routes(base, fake, json!({})).route(
+            "/.well-known/webfinger",
+            get(move |RawQuery(query): RawQuery| async move {
+                seen.lock().unwrap().push(query.unwrap_or_default());
+                Json(json!({ "subject": "acct:joe@example.com", "aliases": [], "links": links }))
+            }),
+        )
+    })
+    .await;
+    (base, queries)
+}
+
+#[tokio::test]
+async fn webfinger_finds_the_issuer_and_discovery_takes_it() {
+    let (base, queries) = webfinger(Value::Null).await;
+    let host = base.trim_start_matches("http://");
+    let issuer = OidcClient::issuer_for(&format!("joe@{host}"))
+        .await
+        .unwrap();
+    assert_eq!(issuer, base);
+    let asked: HashMap<String, String> =
+        url::form_urlencoded::parse(queries.lock().unwrap()[0].as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(asked["resource"], format!("acct:joe@{host}"));
+    assert_eq!(asked["rel"], "http://openid.net/specs/connect/1.0/issuer");
+    let client = OidcClient::discover(&issuer, ID, SECRET).await.unwrap();
+    assert_eq!(client.provider().oidc.as_ref().unwrap().issuer, base);
+
+    // A URL names the host the same way.
+    let issuer = OidcClient::issuer_for(&format!("{base}/joe"))
+        .await
+        .unwrap();
+    assert_eq!(issuer, base);
+}
+
+/// Unknown members and other links are passed over; an `http` issuer off loopback, or no issuer
+/// link at all, is refused.
+#[tokio::test]
+async fn webfinger_answers_are_checked() {
+    let rel = "http://openid.net/specs/connect/1.0/issuer";
+    let (base, _) = webfinger(json!([
+        { "rel": "http://webfinger.net/rel/profile-page", "href": "https://example.com/joe" },
+        { "rel": rel, "href": "https://op.example.com", "x-unknown": true }
+    ]))
+    .await;
+    let host = base.trim_start_matches("http://");
+    let input = format!("joe@{host}");
+    assert_eq!(
+        OidcClient::issuer_for(&input).await.unwrap(),
+        "https://op.example.com"
+    );
+    for links in [
+        json!([{ "rel": rel, "href": "http://op.example.com" }]),
+        json!([{ "rel": "http://webfinger.net/rel/profile-page", "href": "https://x.example" }]),
+        json!([{ "rel": rel, "href": "not a url" }]),
+    ] {
+        let (base, _) = webfinger(links.clone()).await;
+        let input = format!("joe@{}", base.trim_start_matches("http://"));
+        let error = OidcClient::issuer_for(&input).await.unwrap_err();
+        assert!(matches!(error, Error::Discovery(_)), "{links}: {error:?}");
+    }
 }
 
 #[tokio::test]
