@@ -346,9 +346,8 @@ impl Jwks {
                 {
                     return Err(failure.clone().into());
                 }
-                tracing::warn!(
-                    "the provider's keys are more than {} h old and could not be refreshed: they are no longer used",
-                    self.policy.max_stale.as_secs() / 3600
+                tracing::debug!(
+                    "the cached provider keys are past their stale limit: fetching them"
                 );
             } else if state.fetched.is_some() {
                 // An unknown `kid`: one refetch per cooldown, timed from the last refetch a miss
