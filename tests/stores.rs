@@ -317,6 +317,17 @@ async fn redis_shares_sessions_between_instances() {
     assert!((13 * 86_400..=14 * 86_400).contains(&ttl), "TTL {ttl}");
 }
 
+/// One connection to the CI's PostgreSQL (database `test`), for looking at or setting up what the
+/// store holds.
+async fn postgres_connection() -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(POSTGRES_URL)
+        .await
+        .expect("PostgreSQL is reachable")
+}
+
 /// Instances of a new deployment starting together on an empty database: each creates the tables
 /// (one at a time, under an advisory lock) and serves a login. `create ... if not exists` alone
 /// races with itself: one instance fails on the catalog's unique index, or tower-sessions-sqlx-store
@@ -324,12 +335,7 @@ async fn redis_shares_sessions_between_instances() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn instances_starting_together_on_an_empty_postgres_database_all_serve() {
     const INSTANCES: usize = 8;
-    let admin = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(POSTGRES_URL)
-        .await
-        .expect("PostgreSQL is reachable");
+    let admin = postgres_connection().await;
     let database = format!("oauth_first_start_{}", std::process::id());
     let drop_database = format!("drop database if exists {database} with (force)");
     sqlx::query(&drop_database).execute(&admin).await.unwrap();
@@ -370,12 +376,7 @@ async fn instances_starting_together_on_an_empty_postgres_database_all_serve() {
 #[tokio::test]
 async fn postgres_shares_sessions_between_instances() {
     let id = shared_store_across_instances(POSTGRES_URL, "PostgreSQL", Duration::ZERO).await;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(POSTGRES_URL)
-        .await
-        .expect("PostgreSQL is reachable");
+    let pool = postgres_connection().await;
     let (bytes, days): (i32, f64) = sqlx::query_as(
         "select octet_length(data), extract(epoch from expiry_date - now())::float8 / 86400 \
          from tower_sessions.session where id = $1",

@@ -412,6 +412,14 @@ impl Client {
         self.inner.provider.read_callback_user(info, user);
     }
 
+    /// The same client with its key policy changed by `edit` (the keys are fetched anew).
+    fn with_jwks_policy(self, edit: impl FnOnce(&mut jwks::Policy)) -> Self {
+        let inner = &self.inner;
+        let mut policy = inner.jwks_policy;
+        edit(&mut policy);
+        self.rebuild(inner.config.clone(), inner.provider.clone(), policy)
+    }
+
     /// For tests, not part of the API: the same client refreshing the provider's signing keys
     /// once they are older than `max_age` instead of an hour, so that a test does not wait an
     /// hour. The keys are fetched anew.
@@ -425,12 +433,7 @@ impl Client {
     #[doc(hidden)]
     #[must_use]
     pub fn __with_jwks_max_age(self, max_age: Duration) -> Self {
-        let inner = &self.inner;
-        let policy = jwks::Policy {
-            max_age,
-            ..inner.jwks_policy
-        };
-        self.rebuild(inner.config.clone(), inner.provider.clone(), policy)
+        self.with_jwks_policy(|policy| policy.max_age = max_age)
     }
 
     /// For tests: the same client no longer using cached provider keys once they are older than
@@ -445,12 +448,7 @@ impl Client {
     #[doc(hidden)]
     #[must_use]
     pub fn __with_jwks_max_stale(self, max_stale: Duration) -> Self {
-        let inner = &self.inner;
-        let policy = jwks::Policy {
-            max_stale,
-            ..inner.jwks_policy
-        };
-        self.rebuild(inner.config.clone(), inner.provider.clone(), policy)
+        self.with_jwks_policy(|policy| policy.max_stale = max_stale)
     }
 
     /// The same client accepting unsigned ID tokens (`"alg": "none"`) from the token endpoint,
@@ -473,12 +471,7 @@ impl Client {
     /// ```
     #[must_use]
     pub fn allow_unsigned_id_tokens(self) -> Self {
-        let inner = &self.inner;
-        let policy = jwks::Policy {
-            unsigned_id_tokens: true,
-            ..inner.jwks_policy
-        };
-        self.rebuild(inner.config.clone(), inner.provider.clone(), policy)
+        self.with_jwks_policy(|policy| policy.unsigned_id_tokens = true)
     }
 
     /// The same client asking for `scopes` instead of the provider's defaults.

@@ -258,10 +258,11 @@ async fn postgres_migrate(
         .bind(MIGRATION_LOCK)
         .execute(&mut *lock)
         .await?;
-    let migrated = match store.migrate().await {
-        Ok(()) => coordination::sql::postgres_migrate(pool).await,
-        Err(error) => Err(error),
-    };
+    let migrated = async {
+        store.migrate().await?;
+        coordination::sql::postgres_migrate(pool).await
+    }
+    .await;
     lock.close().await?;
     migrated
 }

@@ -171,11 +171,9 @@ const ISSUER_REL: &str = "http://openid.net/specs/connect/1.0/issuer";
 pub(super) fn webfinger_query(identifier: &str) -> Result<(String, Url), Error> {
     let invalid = || Error::Config("the identifier names no host to ask for its issuer".into());
     let identifier = identifier.trim();
-    let has_scheme = identifier.split_once(':').is_some_and(|(scheme, rest)| {
-        !scheme.contains('@') && (scheme == "acct" || rest.starts_with("//"))
-    });
+    let url_like = identifier.contains("://");
     let (resource, host) =
-        if identifier.starts_with("acct:") || (!has_scheme && identifier.contains('@')) {
+        if identifier.starts_with("acct:") || (!url_like && identifier.contains('@')) {
             let resource = if identifier.starts_with("acct:") {
                 identifier.to_owned()
             } else {
@@ -183,29 +181,28 @@ pub(super) fn webfinger_query(identifier: &str) -> Result<(String, Url), Error> 
             };
             let host = resource
                 .rsplit_once('@')
-                .map(|(_, host)| host.to_owned())
-                .ok_or_else(invalid)?;
+                .map_or("", |(_, host)| host)
+                .to_owned();
             (resource, host)
         } else {
-            let with_scheme = if has_scheme {
-                identifier.to_owned()
+            let mut url = if url_like {
+                Url::parse(identifier)
             } else {
-                format!("https://{identifier}")
-            };
-            let mut url = Url::parse(&with_scheme).map_err(|_| invalid())?;
+                Url::parse(&format!("https://{identifier}"))
+            }
+            .map_err(|_| invalid())?;
             url.set_fragment(None);
-            let host = url.host_str().ok_or_else(invalid)?.to_owned();
-            let host = match url.port() {
-                Some(port) => format!("{host}:{port}"),
-                None => host,
+            let host = match (url.host_str(), url.port()) {
+                (Some(host), Some(port)) => format!("{host}:{port}"),
+                (Some(host), None) => host.to_owned(),
+                (None, _) => String::new(),
             };
             (url.to_string(), host)
         };
-    let mut endpoint =
-        Url::parse(&format!("https://{host}/.well-known/webfinger")).map_err(|_| invalid())?;
-    if host.is_empty() || endpoint.host_str().is_none_or(str::is_empty) {
-        return Err(invalid());
-    }
+    let mut endpoint = Url::parse(&format!("https://{host}/.well-known/webfinger"))
+        .ok()
+        .filter(|url| !host.is_empty() && url.host_str().is_some_and(|h| !h.is_empty()))
+        .ok_or_else(invalid)?;
     if is_loopback(&endpoint) {
         endpoint.set_scheme("http").map_err(|()| invalid())?;
     }
